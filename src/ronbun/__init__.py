@@ -1,0 +1,1 @@
+"""ronbun: the Transformer and GPT-1, built for real."""
