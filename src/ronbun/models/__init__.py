@@ -1,0 +1,20 @@
+"""The two papers' models, composed from :mod:`ronbun.nn` blocks."""
+
+from .config import BlockConfig, ConfigError, TransformerConfig
+from .faithfulness import Deviation, deviations
+from .gpt import GPT, GPTConfig
+from .stack import InputError
+from .transformer import AttentionMaps, Transformer
+
+__all__ = [
+    "GPT",
+    "AttentionMaps",
+    "BlockConfig",
+    "ConfigError",
+    "Deviation",
+    "GPTConfig",
+    "InputError",
+    "Transformer",
+    "TransformerConfig",
+    "deviations",
+]
