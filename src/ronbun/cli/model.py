@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..models import GPT, GPTConfig, Transformer, TransformerConfig, deviations
 from ..models.config import BlockConfig
+from .common import parse_overrides
 
 TABLE3_PARAMS_M = {"base": 65, "big": 213, "table3-B16": 58, "table3-B32": 60}
 
@@ -36,21 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.set_defaults(func=run_info)
 
 
-def _parse_overrides(pairs: list[str]) -> dict:
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"--set expects KEY=VALUE, got {pair!r}")
-        key, value = pair.split("=", 1)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def load_config(args: argparse.Namespace) -> BlockConfig:
-    overrides = _parse_overrides(args.set)
+    overrides = parse_overrides(args.set)
     if args.vocab_size is not None:
         overrides["vocab_size"] = args.vocab_size
     if args.config is not None:

@@ -1,0 +1,211 @@
+"""Translation training (Transformer §5): data → shared BPE → token-budget batches → label-smoothed loss.
+
+:class:`TranslationTask` is what the one training loop (:mod:`ronbun.training.loop`) runs for paper 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..data.batching import TokenizedCache, collate, token_budget_batches
+from ..data.parallel import read_parallel
+from ..data.registry import load_dataset
+from ..models import Transformer, TransformerConfig
+from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
+from ..training.losses import label_smoothed_nll, nll
+
+
+@dataclass
+class MTDataConfig:
+    """Where the parallel text comes from and how it is tokenised and batched."""
+
+    dataset: str | None = "builtin"  # builtin | multi30k | None (explicit files below)
+    data_dir: str | None = None  # local copy of a named dataset (or RONBUN_DATA_DIR)
+    src_lang: str = "en"
+    tgt_lang: str = "de"
+    train_src: str | None = None
+    train_tgt: str | None = None
+    valid_src: str | None = None
+    valid_tgt: str | None = None
+    test_src: str | None = None
+    test_tgt: str | None = None
+    lowercase_tokenized: bool = False  # multi30k: train on the lc.norm.tok files (the literature's setup)
+    vocab_size: int = 8000
+    max_len: int = 200  # pairs longer than this (BPE tokens, either side) are filtered and counted
+    max_tokens: int = 4096  # per batch and side, padding included (paper: ~25,000)
+    valid_bleu_sentences: int = 300  # validation BLEU on the first N valid pairs (greedy), 0 = off
+    cache_dir: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MTDataConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown data setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass
+class SplitData:
+    src_lines: list[str]
+    tgt_lines: list[str]
+    src_ids: list[np.ndarray] = field(default_factory=list)
+    tgt_ids: list[np.ndarray] = field(default_factory=list)
+
+
+def load_splits(cfg: MTDataConfig) -> dict[str, tuple[list[str], list[str]]]:
+    """Raw sentence pairs per split, validated (equal counts, UTF-8, empty lines reported)."""
+    if cfg.dataset is not None and cfg.train_src is None:
+        return load_dataset(
+            cfg.dataset,
+            cfg.src_lang,
+            cfg.tgt_lang,
+            data_dir=cfg.data_dir,
+            cache_dir=cfg.cache_dir,
+            tokenized=cfg.lowercase_tokenized,
+        )
+    if not (cfg.train_src and cfg.train_tgt):
+        raise ValueError("give --dataset NAME or both --train-src and --train-tgt")
+    splits: dict[str, tuple[list[str], list[str]]] = {}
+    for split in ("train", "valid", "test"):
+        src, tgt = getattr(cfg, f"{split}_src"), getattr(cfg, f"{split}_tgt")
+        if src is None and tgt is None:
+            continue
+        if src is None or tgt is None:
+            raise ValueError(f"--{split}-src and --{split}-tgt must be given together")
+        corpus = read_parallel(src, tgt)
+        if corpus.report.n_dropped:
+            print(corpus.report.summary())
+        splits[split] = (corpus.src, corpus.tgt)
+    return splits
+
+
+class TranslationTask:
+    """Paper 1's training job for :class:`ronbun.training.loop.Trainer`."""
+
+    def __init__(
+        self,
+        data: MTDataConfig,
+        model_config: TransformerConfig | None = None,
+        *,
+        out_dir: str | Path,
+        seed: int = 0,
+        preset: str = "small",
+        model_overrides: dict[str, Any] | None = None,
+        tokenizer: TextTokenizer | None = None,
+        log=print,
+    ) -> None:
+        self.data, self.seed, self.log = data, seed, log
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        raw = load_splits(data)
+        if "train" not in raw or not raw["train"][0]:
+            raise ValueError("the training split is empty")
+        self.raw = raw
+        self.tokenizer_file = self.out_dir / "tokenizer.json"
+        if tokenizer is None:
+            if self.tokenizer_file.is_file():
+                tokenizer = TextTokenizer.load(self.tokenizer_file)
+            else:
+                src, tgt = raw["train"]
+                tokenizer = TextTokenizer.train([*src, *tgt], data.vocab_size)
+                tokenizer.save(self.tokenizer_file)
+                log(f"trained a shared byte-level BPE vocabulary of {tokenizer.vocab_size} tokens → {self.tokenizer_file}")
+        else:
+            tokenizer.save(self.tokenizer_file)
+        self.tokenizer = tokenizer
+        cache = TokenizedCache(data.cache_dir or self.out_dir / "cache")
+        self.splits: dict[str, SplitData] = {}
+        for name, (src, tgt) in raw.items():
+            split = SplitData(src, tgt)
+            split.src_ids = cache.encode(src, tokenizer.encode_batch, tokenizer.fingerprint())
+            split.tgt_ids = cache.encode(tgt, tokenizer.encode_batch, tokenizer.fingerprint())
+            self.splits[name] = split
+        train = self.splits["train"]
+        src_len = np.array([len(x) for x in train.src_ids])
+        tgt_len = np.array([len(x) + 1 for x in train.tgt_ids])  # + BOS/EOS
+        keep = (src_len <= data.max_len) & (tgt_len <= data.max_len) & (src_len > 0) & (tgt_len > 1)
+        n_filtered = int((~keep).sum())
+        if n_filtered:
+            log(f"filtered {n_filtered} training pair(s) longer than max_len={data.max_len} tokens or empty")
+        self.train_index = np.nonzero(keep)[0]
+        self.train_src_len = src_len[keep]
+        self.train_tgt_len = tgt_len[keep]
+        if model_config is None:
+            model_config = TransformerConfig.preset(
+                preset,
+                vocab_size=tokenizer.vocab_size,
+                pad_id=PAD_ID,
+                bos_id=BOS_ID,
+                eos_id=EOS_ID,
+                max_positions=max(1024, data.max_len + 64),
+                **(model_overrides or {}),
+            )
+        self.model_config = model_config
+        torch.manual_seed(seed)
+        self.model: nn.Module = Transformer(model_config)
+        self._epoch_cache: tuple[int, list] | None = None
+
+    # -- Task protocol -------------------------------------------------------------------------------------
+    def epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        if self._epoch_cache is None or self._epoch_cache[0] != epoch:
+            batches = token_budget_batches(
+                self.train_src_len, self.train_tgt_len, self.data.max_tokens, epoch=epoch, seed=self.seed
+            )
+            self._epoch_cache = (epoch, [self.train_index[b] for b in batches])
+        return self._epoch_cache[1]
+
+    def collate(self, batch: np.ndarray, rank: int = 0, world: int = 1) -> dict[str, Tensor]:
+        rows = batch[rank::world] if world > 1 else batch
+        train = self.splits["train"]
+        src, tgt_in, tgt_out = collate(
+            [train.src_ids[i] for i in rows], [train.tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID
+        )
+        return {"src": src, "tgt_in": tgt_in, "tgt_out": tgt_out, "n_tokens": (tgt_out != PAD_ID).sum()}
+
+    def loss(self, model: nn.Module, t: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        logits = model(t["src"], t["tgt_in"])  # (B, T, V)
+        c = self.model_config
+        return label_smoothed_nll(
+            logits, t["tgt_out"], epsilon=c.label_smoothing, ignore_index=PAD_ID, mass=c.label_smoothing_mass
+        )
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if "valid" not in self.splits:
+            return {}
+        valid = self.splits["valid"]
+        lens_s = np.array([len(x) for x in valid.src_ids])
+        lens_t = np.array([len(x) + 1 for x in valid.tgt_ids])
+        ok = np.nonzero((lens_s > 0) & (lens_s <= self.data.max_len) & (lens_t <= self.data.max_len))[0]
+        total, count = 0.0, 0
+        for b in token_budget_batches(lens_s[ok], lens_t[ok], self.data.max_tokens, epoch=0, seed=0, shuffle=False):
+            rows = ok[b]
+            src, tgt_in, tgt_out = collate(
+                [valid.src_ids[i] for i in rows], [valid.tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID
+            )
+            loss, n = nll(model(src, tgt_in), tgt_out, ignore_index=PAD_ID)
+            total += float(loss)
+            count += int(n)
+        metrics = {"valid_loss": total / max(count, 1), "valid_ppl": math.exp(min(total / max(count, 1), 50))}
+        n_bleu = min(self.data.valid_bleu_sentences, len(valid.src_lines))
+        if n_bleu:
+            from ..evaluation.bleu import score_translations
+            from .translator import Translator
+
+            translator = Translator(model, self.tokenizer)  # type: ignore[arg-type]
+            hyps = translator.translate(valid.src_lines[:n_bleu], beam=1)
+            report = score_translations(hyps, valid.tgt_lines[:n_bleu], target_lang=self.data.tgt_lang)
+            metrics["valid_bleu"] = report.sacrebleu.score
+        return metrics
+
+    def describe(self) -> dict[str, Any]:
+        return {"task": "translation", "data": dataclasses.asdict(self.data), "seed": self.seed}

@@ -1,0 +1,440 @@
+"""The one training loop both papers use.
+
+A :class:`Task` (translation, LM pre-training, fine-tuning) supplies deterministic batches, a loss and an
+evaluation; the :class:`Trainer` owns everything else: gradient accumulation over a token count, the
+learning-rate schedule, mixed precision, clipping, non-finite-loss handling, progress bar, metrics log,
+atomic checkpoints with exact resume (optimiser, RNG, data position), SIGINT/SIGTERM, and DDP under torchrun.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+
+from .checkpoint import (
+    CheckpointError,
+    load_tensors,
+    read_state,
+    save_checkpoint,
+    verify_checkpoint,
+)
+from .optim import make_optimizer
+from .schedules import make_schedule
+
+CHECKPOINT_PREFIX = "step_"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or continue (unwritable output, non-finite loss, ...)."""
+
+
+@dataclass
+class TrainerConfig:
+    """Settings of the loop itself (model and data settings live with the task)."""
+
+    out_dir: str = "runs/default"
+    max_steps: int = 1000
+    max_minutes: float | None = None  # stop (and checkpoint) after this much training time
+    schedule: Literal["noam", "cosine", "linear", "constant"] = "noam"
+    lr: float = 1.0  # noam: scale factor of Eq. 3; otherwise the peak learning rate
+    warmup: int = 4000
+    schedule_total: int | None = None  # cosine/linear: step at which the lr reaches 0 (default max_steps)
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-9
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
+    accum_steps: int = 1
+    seed: int = 0
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    compile: bool = False
+    log_every: int = 20
+    eval_every: int = 500
+    save_every: int = 500
+    save_every_minutes: float | None = None  # the paper wrote checkpoints at 10-minute intervals
+    keep_last: int = 5
+    nonfinite: Literal["skip", "stop"] = "stop"
+    max_nonfinite: int = 20
+    progress: bool = True
+    threads: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown trainer setting(s): {', '.join(unknown)}")
+        data = dict(data)
+        if "betas" in data:
+            data["betas"] = tuple(data["betas"])
+        return cls(**data)
+
+
+class Task(Protocol):
+    """What a paper's training job must provide to the loop."""
+
+    model: nn.Module
+    tokenizer_file: Path | None
+
+    def epoch_batches(self, epoch: int) -> Sequence[Any]:
+        """The (global) batches of one epoch, deterministic in (seed, epoch)."""
+
+    def collate(self, batch: Any, rank: int, world: int) -> dict[str, Tensor]:
+        """Tensors of this rank's shard of ``batch``; must include ``n_tokens`` (a 0-d count)."""
+
+    def loss(self, model: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """``(loss summed over tokens, n_tokens)`` of one micro-batch."""
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation metrics (``valid_loss``, ``valid_ppl``, ``valid_bleu`` …)."""
+
+    def describe(self) -> dict[str, Any]:
+        """The task's resolved configuration (saved as ``task_config.json``)."""
+
+
+def _dist_info() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def list_checkpoints(out_dir: str | Path) -> list[Path]:
+    """Checkpoint directories under ``out_dir/checkpoints``, oldest step first."""
+    root = Path(out_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)]
+    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX) :]))
+
+
+def latest_intact_checkpoint(out_dir: str | Path, log=print) -> Path | None:
+    """The newest checkpoint that passes verification; torn or corrupted ones are reported by name."""
+    for path in reversed(list_checkpoints(out_dir)):
+        try:
+            verify_checkpoint(path)
+            return path
+        except CheckpointError as exc:
+            log(f"skipping damaged checkpoint: {exc}")
+    return None
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
+    sd = opt.state_dict()
+    tensors = {
+        f"state.{idx}.{key}": (value if isinstance(value, Tensor) else torch.tensor(value))
+        for idx, st in sd["state"].items()
+        for key, value in st.items()
+    }
+    return tensors, sd["param_groups"]
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, Tensor], groups: list[dict]) -> None:
+    state: dict[int, dict[str, Tensor]] = {}
+    for name, value in tensors.items():
+        _, idx, key = name.split(".", 2)
+        state.setdefault(int(idx), {})[key] = value
+    for g in groups:
+        if "betas" in g:
+            g["betas"] = tuple(g["betas"])
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+class Trainer:
+    """Runs a :class:`Task` with the paper's optimiser and schedule; see the module docstring."""
+
+    def __init__(self, task: Task, config: TrainerConfig, *, resume: bool = False, log=None) -> None:
+        self.task, self.config = task, config
+        self.rank, self.world = _dist_info()
+        self.is_main = self.rank == 0
+        self.out = Path(config.out_dir)
+        self._log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self._stop_signal: str | None = None
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self._preflight()
+        self.model = task.model
+        d_model = getattr(self.model.config, "d_model", 512)
+        self.optimizer = make_optimizer(
+            self.model, lr=0.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
+        )
+        total = config.schedule_total or config.max_steps
+        self.lr_at = make_schedule(config.schedule, d_model=d_model, lr=config.lr, warmup=config.warmup, total=total)
+        self.step = 0
+        self.epoch = 0
+        self.batch_index = 0
+        self.tokens_seen = 0
+        self.train_seconds = 0.0
+        self.nonfinite_count = 0
+        self.last_save_time = 0.0
+        self._seed_everything(config.seed)
+        if resume:
+            self._resume()
+        self.train_model: nn.Module = self.model
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.train_model = DistributedDataParallel(self.model)
+        if config.compile:
+            self.train_model = torch.compile(self.train_model)  # type: ignore[assignment]
+
+    # -- setup ------------------------------------------------------------------------------------------
+    def _log_main(self, msg: str) -> None:
+        if self.is_main:
+            self._log(msg)
+
+    def _preflight(self) -> None:
+        """Fail before training if checkpoints could not be written (unwritable or full disk)."""
+        if not self.is_main:
+            return
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            probe = self.out / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"x" * 4096)
+            probe.unlink()
+        except OSError as exc:
+            raise TrainingError(f"output directory {self.out} is not writable: {exc}") from None
+        n_params = sum(p.numel() for p in self.task.model.parameters())
+        need = n_params * 4 * 3 * 2  # weights + two Adam moments, twice (old + new checkpoint)
+        free = shutil.disk_usage(self.out).free
+        if free < need:
+            raise TrainingError(
+                f"not enough disk space in {self.out}: {free / 2**20:.0f} MiB free, checkpoints need "
+                f"about {need / 2**20:.0f} MiB"
+            )
+
+    def _seed_everything(self, seed: int) -> None:
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed + self.rank)
+
+    def _resume(self) -> None:
+        path = latest_intact_checkpoint(self.out, self._log_main)
+        if path is None:
+            self._log_main(f"--resume: no intact checkpoint in {self.out / 'checkpoints'}; starting from scratch")
+            return
+        state = read_state(path)
+        weights = load_tensors(path / "model.safetensors")
+        self.model.load_state_dict(weights, strict=False)
+        _load_optimizer(self.optimizer, load_tensors(path / "optimizer.safetensors"), state["optimizer_param_groups"])
+        rng = load_tensors(path / "rng.safetensors")
+        torch.set_rng_state(rng[f"torch.{self.rank}"] if f"torch.{self.rank}" in rng else rng["torch.0"])
+        random.setstate((state["rng_python"][0], tuple(state["rng_python"][1]), state["rng_python"][2]))
+        np_state = state["rng_numpy"]
+        np.random.set_state((np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:]))
+        for key in ("step", "epoch", "batch_index", "tokens_seen", "train_seconds", "nonfinite_count"):
+            setattr(self, key, state[key])
+        self._log_main(f"resumed from {path} (step {self.step}, epoch {self.epoch}, batch {self.batch_index})")
+
+    # -- checkpoints ------------------------------------------------------------------------------------
+    def save(self) -> Path | None:
+        if not self.is_main:
+            return None
+        opt_tensors, groups = _optimizer_tensors(self.optimizer)
+        py_state = random.getstate()
+        np_state = np.random.get_state()
+        state = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_index": self.batch_index,
+            "tokens_seen": self.tokens_seen,
+            "train_seconds": self.train_seconds,
+            "nonfinite_count": self.nonfinite_count,
+            "saved_at": time.time(),
+            "optimizer_param_groups": groups,
+            "rng_python": [py_state[0], list(py_state[1]), py_state[2]],
+            "rng_numpy": [np_state[0], np_state[1].tolist(), *[int(x) if i < 2 else float(x) for i, x in enumerate(np_state[2:])]],
+        }
+        path = self.out / "checkpoints" / f"{CHECKPOINT_PREFIX}{self.step:08d}"
+        save_checkpoint(
+            path,
+            self.model,
+            tokenizer_file=self.task.tokenizer_file,
+            trainer_state=state,
+            extra_tensors={"optimizer.safetensors": opt_tensors, "rng.safetensors": {"torch.0": torch.get_rng_state()}},
+            extra_json={"train_config.json": self.config.to_dict(), "task_config.json": self.task.describe()},
+        )
+        self.last_save_time = self.train_seconds
+        for old in list_checkpoints(self.out)[: -self.config.keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
+        return path
+
+    # -- metrics ----------------------------------------------------------------------------------------
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        if not self.is_main:
+            return
+        with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    # -- the loop ---------------------------------------------------------------------------------------
+    def _micro_batches(self) -> Iterator[Any]:
+        """Batches from the saved data position onwards, epoch after epoch."""
+        while True:
+            batches = self.task.epoch_batches(self.epoch)
+            if not batches:
+                raise TrainingError("the training data produced no batches (is the corpus empty?)")
+            while self.batch_index < len(batches):
+                batch = batches[self.batch_index]
+                self.batch_index += 1
+                yield batch
+            self.epoch += 1
+            self.batch_index = 0
+
+    def _autocast(self):
+        if self.config.precision == "fp32":
+            return contextlib.nullcontext()
+        device = next(self.model.parameters()).device.type
+        dtype = torch.bfloat16 if self.config.precision == "bf16" else torch.float16
+        return torch.autocast(device_type=device, dtype=dtype)
+
+    def _install_signal_handlers(self) -> dict:
+        def handler(signum, _frame):
+            self._stop_signal = signal.Signals(signum).name
+
+        previous = {}
+        with contextlib.suppress(ValueError):  # not in the main thread: leave handlers alone
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, handler)
+        return previous
+
+    def train_step(self, micro: list[dict[str, Tensor]]) -> tuple[float, int]:
+        """One optimiser update over ``micro`` batches; the loss is normalised by the total token count."""
+        n_total = torch.stack([m["n_tokens"] for m in micro]).sum().float()
+        if self.world > 1:
+            dist.all_reduce(n_total)
+        scale = self.world / n_total.clamp(min=1)  # DDP averages gradients over ranks
+        loss_total = torch.zeros(())
+        self.model.train()
+        for i, tensors in enumerate(micro):
+            sync = i == len(micro) - 1 or self.world == 1
+            ctx = contextlib.nullcontext() if sync else self.train_model.no_sync()  # type: ignore[operator]
+            with ctx, self._autocast():
+                loss_sum, _ = self.task.loss(self.train_model, tensors)
+            (loss_sum * scale).backward()
+            loss_total += loss_sum.detach().float()
+        if self.world > 1:
+            dist.all_reduce(loss_total)
+        max_norm = self.config.clip_norm if self.config.clip_norm is not None else float("inf")
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
+        loss_value = float(loss_total / n_total.clamp(min=1))
+        if not (math.isfinite(loss_value) and math.isfinite(float(grad_norm))):
+            self.optimizer.zero_grad(set_to_none=True)
+            self.nonfinite_count += 1
+            message = f"non-finite loss/gradient at step {self.step + 1} (loss={loss_value}, grad norm={float(grad_norm)})"
+            if self.config.nonfinite == "stop" or self.nonfinite_count > self.config.max_nonfinite:
+                raise TrainingError(message + "; stopped without updating the weights (last checkpoint is intact)")
+            self._log_main(message + f"; step skipped ({self.nonfinite_count} so far)")
+            return loss_value, int(n_total)
+        self.step += 1
+        lr = self.lr_at(self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss_value, int(n_total)
+
+    def evaluate(self) -> dict[str, float]:
+        if not self.is_main:
+            return {}
+        self.model.eval()
+        with torch.no_grad(), self._autocast():
+            metrics = self.task.evaluate(self.model)
+        self.log_metrics({"step": self.step, "split": "valid", **metrics})
+        return metrics
+
+    def fit(self) -> dict[str, Any]:
+        """Train until ``max_steps`` / ``max_minutes`` / a signal; returns a summary."""
+        cfg = self.config
+        previous = self._install_signal_handlers()
+        bar = None
+        if cfg.progress and self.is_main:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=cfg.max_steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr)
+        batches = self._micro_batches()
+        window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
+        stop_reason = "max_steps"
+        metrics: dict[str, float] = {}
+        try:
+            while self.step < cfg.max_steps:
+                t0 = time.perf_counter()
+                micro = [self.task.collate(next(batches), self.rank, self.world) for _ in range(cfg.accum_steps)]
+                loss, n_tok = self.train_step(micro)
+                dt = time.perf_counter() - t0
+                self.train_seconds += dt
+                self.tokens_seen += n_tok
+                window_tokens += n_tok
+                window_time += dt
+                window_loss += loss
+                window_steps += 1
+                if bar is not None:
+                    bar.n = self.step
+                    bar.set_postfix(
+                        loss=f"{loss:.3f}", lr=f"{self.lr_at(max(self.step, 1)):.2e}", tok_s=f"{window_tokens / max(window_time, 1e-9):.0f}"
+                    )
+                if self.step % cfg.log_every == 0 and window_steps:
+                    avg = window_loss / window_steps
+                    self.log_metrics(
+                        {
+                            "step": self.step,
+                            "split": "train",
+                            "loss": avg,
+                            "ppl": math.exp(min(avg, 50)),
+                            "lr": self.lr_at(self.step),
+                            "tokens_per_s": window_tokens / max(window_time, 1e-9),
+                            "epoch": self.epoch,
+                            "train_seconds": self.train_seconds,
+                        }
+                    )
+                    window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
+                if cfg.eval_every and self.step % cfg.eval_every == 0:
+                    metrics = self.evaluate()
+                    self._log_main(f"step {self.step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+                due_time = cfg.save_every_minutes and self.train_seconds - self.last_save_time >= 60 * cfg.save_every_minutes
+                if (cfg.save_every and self.step % cfg.save_every == 0) or due_time:
+                    self.save()
+                if self._stop_signal is not None:
+                    stop_reason = self._stop_signal
+                    break
+                if cfg.max_minutes is not None and self.train_seconds >= 60 * cfg.max_minutes:
+                    stop_reason = "max_minutes"
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            for sig, h in previous.items():
+                signal.signal(sig, h)
+        path = None
+        existing = list_checkpoints(self.out)
+        if not existing or existing[-1].name != f"{CHECKPOINT_PREFIX}{self.step:08d}":
+            path = self.save()
+        else:
+            path = existing[-1]
+        if stop_reason in ("SIGINT", "SIGTERM"):
+            self._log_main(
+                f"{stop_reason}: stopped after step {self.step}; checkpoint {path} written. "
+                "Resume with the same command plus --resume."
+            )
+        elif cfg.eval_every and self.step % cfg.eval_every != 0:
+            metrics = self.evaluate()
+        return {"step": self.step, "stop_reason": stop_reason, "checkpoint": str(path), "metrics": metrics,
+                "train_seconds": self.train_seconds, "tokens_seen": self.tokens_seen}
+
