@@ -37,7 +37,9 @@ def add_trainer_args(p: argparse.ArgumentParser) -> None:
         g.add_argument(flag, dest=key, type=typ, help=help_text)
     g.add_argument("--compile", action="store_true", default=None, help="torch.compile the model (opt-in)")
     g.add_argument("--no-progress", action="store_true", help="no live progress bar")
-    g.add_argument("--resume", action="store_true", help="continue from the newest intact checkpoint in --out")
+    g.add_argument(
+        "--resume", action="store_true", help="continue from the newest intact checkpoint in --out"
+    )
 
 
 def trainer_config_from(args: argparse.Namespace, file_section: dict[str, Any]) -> dict[str, Any]:

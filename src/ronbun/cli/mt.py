@@ -41,7 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or JSON with [data], [model] and [trainer] sections) and are overridden by flags; the resolved "
         "configuration is saved with every checkpoint.",
     )
-    train.add_argument("--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections")
+    train.add_argument(
+        "--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections"
+    )
     g = train.add_argument_group("data")
     g.add_argument("--dataset", help="named dataset: builtin (default, generated) or multi30k")
     g.add_argument("--data-dir", help="local copy of the named dataset (else the cache / a download)")
@@ -50,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     for split in ("train", "valid", "test"):
         g.add_argument(f"--{split}-src", help=f"{split} source file, one sentence per line (.gz ok)")
         g.add_argument(f"--{split}-tgt", help=f"{split} target file, line-aligned with --{split}-src")
-    g.add_argument("--lowercase-tokenized", action="store_true", default=None, help="multi30k: use lc.norm.tok files")
+    g.add_argument(
+        "--lowercase-tokenized", action="store_true", default=None, help="multi30k: use lc.norm.tok files"
+    )
     g.add_argument("--vocab-size", type=int, help="shared BPE vocabulary size (paper: ~37000; default 8000)")
     g.add_argument("--max-len", type=int, help="drop (and count) training pairs longer than this many tokens")
     g.add_argument("--max-tokens", type=int, help="tokens per batch and side incl. padding (paper: ~25000)")
@@ -67,7 +71,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Translate sentences (one per line) from --input or stdin; translations stream to stdout "
         "in input order. Defaults are the paper's §6.1: beam 4, length penalty α=0.6, max length = input + 50.",
     )
-    tr.add_argument("checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)")
+    tr.add_argument(
+        "checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)"
+    )
     tr.add_argument("--input", "-i", type=Path, help="file to translate (default: stdin)")
     add_decoding_args(tr)
     tr.set_defaults(func=run_translate)
@@ -84,7 +90,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--split", default="test")
     ev.add_argument("--src", type=Path, help="source file (instead of --dataset)")
     ev.add_argument("--ref", type=Path, help="reference file, line-aligned with --src")
-    ev.add_argument("--tokenized-ref", type=Path, help="lower-cased tokenised references (Multi30k tok/*.lc.norm.tok.*)")
+    ev.add_argument(
+        "--tokenized-ref", type=Path, help="lower-cased tokenised references (Multi30k tok/*.lc.norm.tok.*)"
+    )
     ev.add_argument("--output", type=Path, help="also write the translations here")
     ev.add_argument("--limit", type=int, help="only the first N sentences")
     add_decoding_args(ev)
@@ -96,7 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Average model weights of the last k checkpoints of a run (the paper: 5 for base, 20 for "
         "big), or of checkpoints written at least --every-minutes apart. Streams in constant memory.",
     )
-    av.add_argument("run", type=Path, help="run directory (holding checkpoints/) or a list of checkpoint dirs", nargs="+")
+    av.add_argument(
+        "run", type=Path, help="run directory (holding checkpoints/) or a list of checkpoint dirs", nargs="+"
+    )
     av.add_argument("--last", type=int, default=5, help="how many checkpoints (default 5)")
     av.add_argument("--every-minutes", type=float, help="select checkpoints written this many minutes apart")
     av.add_argument("--out", type=Path, required=True, help="output checkpoint directory")
@@ -107,15 +117,21 @@ def add_decoding_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beam", type=int, default=4, help="beam size (1 = greedy; paper: 4)")
     p.add_argument("--alpha", type=float, default=0.6, help="GNMT length penalty α (paper: 0.6)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
-    p.add_argument("--max-len-b", type=int, default=50, help="max output length = input length + this (paper: 50)")
+    p.add_argument(
+        "--max-len-b", type=int, default=50, help="max output length = input length + this (paper: 50)"
+    )
 
 
-def resolve_train_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
+def resolve_train_settings(
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
     """Merge defaults ← config file ← flags into (data, model overrides, trainer, preset)."""
     file_cfg = load_config_file(args.config) if args.config else {}
     unknown = sorted(set(file_cfg) - {"data", "model", "trainer", "preset"})
     if unknown:
-        raise ValueError(f"{args.config}: unknown section(s) {', '.join(unknown)}; use data, model, trainer, preset")
+        raise ValueError(
+            f"{args.config}: unknown section(s) {', '.join(unknown)}; use data, model, trainer, preset"
+        )
     data = dict(file_cfg.get("data", {}))
     for key in DATA_FLAGS:
         value = getattr(args, key, None)
@@ -144,11 +160,20 @@ def run_train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     resolved = {"preset": preset, "data": data, "model": model, "trainer": tcfg.to_dict()}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
-    task = TranslationTask(dcfg, out_dir=out, seed=tcfg.seed, preset=preset, model_overrides=model,
-                           log=lambda m: print(m, file=sys.stderr))
+    task = TranslationTask(
+        dcfg,
+        out_dir=out,
+        seed=tcfg.seed,
+        preset=preset,
+        model_overrides=model,
+        log=lambda m: print(m, file=sys.stderr),
+    )
     n = sum(p.numel() for p in task.model.parameters())
-    print(f"model: {preset} Transformer, {n:,} parameters; vocabulary {task.tokenizer.vocab_size}; "
-          f"{len(task.train_index):,} training pairs", file=sys.stderr)
+    print(
+        f"model: {preset} Transformer, {n:,} parameters; vocabulary {task.tokenizer.vocab_size}; "
+        f"{len(task.train_index):,} training pairs",
+        file=sys.stderr,
+    )
     result = Trainer(task, tcfg, resume=args.resume).fit()
     print(json.dumps({k: v for k, v in result.items()}, default=str))
     return 0
@@ -201,23 +226,36 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         from ..data.registry import load_dataset, tokenized_references
 
-        cfg = json.loads((args.checkpoint / "task_config.json").read_text()) if (args.checkpoint / "task_config.json").is_file() else {}
+        cfg = (
+            json.loads((args.checkpoint / "task_config.json").read_text())
+            if (args.checkpoint / "task_config.json").is_file()
+            else {}
+        )
         dcfg = cfg.get("data", {})
         name = args.dataset or dcfg.get("dataset") or "builtin"
         src_lang, tgt_lang = dcfg.get("src_lang", "en"), dcfg.get("tgt_lang", "de")
-        splits = load_dataset(name, src_lang, tgt_lang, data_dir=args.data_dir or dcfg.get("data_dir"),
-                              tokenized=bool(dcfg.get("lowercase_tokenized", False)))
+        splits = load_dataset(
+            name,
+            src_lang,
+            tgt_lang,
+            data_dir=args.data_dir or dcfg.get("data_dir"),
+            tokenized=bool(dcfg.get("lowercase_tokenized", False)),
+        )
         if args.split not in splits:
             raise ValueError(f"dataset {name!r} has no split {args.split!r} (has {', '.join(splits)})")
         src, refs = splits[args.split]
         if name == "multi30k":
-            tok_refs = tokenized_references(name, src_lang, tgt_lang, args.split, data_dir=args.data_dir or dcfg.get("data_dir"))
+            tok_refs = tokenized_references(
+                name, src_lang, tgt_lang, args.split, data_dir=args.data_dir or dcfg.get("data_dir")
+            )
     if args.tokenized_ref is not None:
         tok_refs = read_lines(args.tokenized_ref)
     if args.limit:
         src, refs = src[: args.limit], refs[: args.limit]
         tok_refs = tok_refs[: args.limit] if tok_refs else None
-    hyps = translator.translate(src, beam=args.beam, alpha=args.alpha, batch_size=args.batch_size, max_len_b=args.max_len_b)
+    hyps = translator.translate(
+        src, beam=args.beam, alpha=args.alpha, batch_size=args.batch_size, max_len_b=args.max_len_b
+    )
     if args.output:
         args.output.write_text("\n".join(hyps) + "\n", encoding="utf-8")
     report = score_translations(hyps, refs, target_lang=tgt_lang, tokenized_refs=tok_refs)
@@ -236,7 +274,11 @@ def run_average(args: argparse.Namespace) -> int:
         candidates = list(args.run)
     if not candidates:
         raise ValueError(f"no checkpoints found in {args.run[0]}")
-    chosen = select_by_interval(candidates, args.last, args.every_minutes) if args.every_minutes else select_last(candidates, args.last)
+    chosen = (
+        select_by_interval(candidates, args.last, args.every_minutes)
+        if args.every_minutes
+        else select_last(candidates, args.last)
+    )
     out = average_checkpoints(chosen, args.out)
     print(f"averaged {len(chosen)} checkpoint(s): {', '.join(p.name for p in chosen)} → {out}")
     return 0

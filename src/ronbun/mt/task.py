@@ -20,6 +20,7 @@ from ..data.parallel import read_parallel
 from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
+from ..training.checkpoint import ensure_output_dir
 from ..training.losses import label_smoothed_nll, nll
 
 
@@ -104,8 +105,7 @@ class TranslationTask:
         log=print,
     ) -> None:
         self.data, self.seed, self.log = data, seed, log
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = ensure_output_dir(out_dir)
         raw = load_splits(data)
         if "train" not in raw or not raw["train"][0]:
             raise ValueError("the training split is empty")
@@ -118,7 +118,9 @@ class TranslationTask:
                 src, tgt = raw["train"]
                 tokenizer = TextTokenizer.train([*src, *tgt], data.vocab_size)
                 tokenizer.save(self.tokenizer_file)
-                log(f"trained a shared byte-level BPE vocabulary of {tokenizer.vocab_size} tokens → {self.tokenizer_file}")
+                log(
+                    f"trained a shared byte-level BPE vocabulary of {tokenizer.vocab_size} tokens → {self.tokenizer_file}"
+                )
         else:
             tokenizer.save(self.tokenizer_file)
         self.tokenizer = tokenizer
@@ -187,7 +189,9 @@ class TranslationTask:
         lens_t = np.array([len(x) + 1 for x in valid.tgt_ids])
         ok = np.nonzero((lens_s > 0) & (lens_s <= self.data.max_len) & (lens_t <= self.data.max_len))[0]
         total, count = 0.0, 0
-        for b in token_budget_batches(lens_s[ok], lens_t[ok], self.data.max_tokens, epoch=0, seed=0, shuffle=False):
+        for b in token_budget_batches(
+            lens_s[ok], lens_t[ok], self.data.max_tokens, epoch=0, seed=0, shuffle=False
+        ):
             rows = ok[b]
             src, tgt_in, tgt_out = collate(
                 [valid.src_ids[i] for i in rows], [valid.tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID

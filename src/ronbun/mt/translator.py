@@ -32,7 +32,9 @@ class Translator:
         model = load_model(directory, expect="transformer", device=device)
         tok_path = directory / TOKENIZER_FILE
         if not tok_path.is_file():
-            raise CheckpointError(f"{directory} has no {TOKENIZER_FILE}: cannot translate text without a tokenizer")
+            raise CheckpointError(
+                f"{directory} has no {TOKENIZER_FILE}: cannot translate text without a tokenizer"
+            )
         return cls(model, TextTokenizer.load(tok_path))  # type: ignore[arg-type]
 
     def translate_ids(
@@ -60,7 +62,9 @@ class Translator:
             if beam == 1:
                 result = greedy_search(self.model, src, max_len_a=max_len_a, max_len_b=max_len_b)
             else:
-                result = beam_search(self.model, src, beam_size=beam, alpha=alpha, max_len_a=max_len_a, max_len_b=max_len_b)
+                result = beam_search(
+                    self.model, src, beam_size=beam, alpha=alpha, max_len_a=max_len_a, max_len_b=max_len_b
+                )
         return [list(h) for h in result.tokens]
 
     def translate(
@@ -74,7 +78,16 @@ class Translator:
         max_len_b: int = 50,
     ) -> list[str]:
         """Translate ``sentences`` (beam 4, α = 0.6, max length = input length + 50: the paper's §6.1)."""
-        return list(self.stream(sentences, beam=beam, alpha=alpha, batch_size=batch_size, max_len_a=max_len_a, max_len_b=max_len_b))
+        return list(
+            self.stream(
+                sentences,
+                beam=beam,
+                alpha=alpha,
+                batch_size=batch_size,
+                max_len_a=max_len_a,
+                max_len_b=max_len_b,
+            )
+        )
 
     def stream(
         self,
@@ -105,7 +118,9 @@ class Translator:
     def _translate_batch(self, lines: list[str], beam: int, alpha: float, a: float, b: int) -> list[str]:
         ids = self.tokenizer.encode_batch(lines)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out_ids = self.translate_ids([ids[i] for i in order], beam=beam, alpha=alpha, max_len_a=a, max_len_b=b)
+        out_ids = self.translate_ids(
+            [ids[i] for i in order], beam=beam, alpha=alpha, max_len_a=a, max_len_b=b
+        )
         texts = self.tokenizer.decode_batch(out_ids)
         result = [""] * len(lines)
         for pos, i in enumerate(order):

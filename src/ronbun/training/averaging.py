@@ -76,7 +76,8 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
                 else:
                     total[name] = t.double()
     averaged = {
-        name: (t / len(paths)).to(dtypes[name]) if dtypes[name].is_floating_point else t for name, t in total.items()
+        name: (t / len(paths)).to(dtypes[name]) if dtypes[name].is_floating_point else t
+        for name, t in total.items()
     }
     newest = paths[-1]
     out = Path(out)

@@ -80,6 +80,19 @@ def unique_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
+def ensure_output_dir(path: str | Path) -> Path:
+    """Create ``path`` and prove it is writable, or fail with one clear line (before any work is done)."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"x" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        raise PermissionError(f"output directory {path} is not writable: {exc.strerror or exc}") from None
+    return path
+
+
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 

@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import random
 import shutil
 import signal
@@ -30,6 +29,7 @@ from torch import Tensor, nn
 
 from .checkpoint import (
     CheckpointError,
+    ensure_output_dir,
     load_tensors,
     read_state,
     save_checkpoint,
@@ -177,7 +177,9 @@ class Trainer:
             self.model, lr=0.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
         )
         total = config.schedule_total or config.max_steps
-        self.lr_at = make_schedule(config.schedule, d_model=d_model, lr=config.lr, warmup=config.warmup, total=total)
+        self.lr_at = make_schedule(
+            config.schedule, d_model=d_model, lr=config.lr, warmup=config.warmup, total=total
+        )
         self.step = 0
         self.epoch = 0
         self.batch_index = 0
@@ -206,12 +208,9 @@ class Trainer:
         if not self.is_main:
             return
         try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            probe = self.out / f".write-test-{os.getpid()}"
-            probe.write_bytes(b"x" * 4096)
-            probe.unlink()
-        except OSError as exc:
-            raise TrainingError(f"output directory {self.out} is not writable: {exc}") from None
+            ensure_output_dir(self.out)
+        except PermissionError as exc:
+            raise TrainingError(str(exc)) from None
         n_params = sum(p.numel() for p in self.task.model.parameters())
         need = n_params * 4 * 3 * 2  # weights + two Adam moments, twice (old + new checkpoint)
         free = shutil.disk_usage(self.out).free
@@ -229,12 +228,16 @@ class Trainer:
     def _resume(self) -> None:
         path = latest_intact_checkpoint(self.out, self._log_main)
         if path is None:
-            self._log_main(f"--resume: no intact checkpoint in {self.out / 'checkpoints'}; starting from scratch")
+            self._log_main(
+                f"--resume: no intact checkpoint in {self.out / 'checkpoints'}; starting from scratch"
+            )
             return
         state = read_state(path)
         weights = load_tensors(path / "model.safetensors")
         self.model.load_state_dict(weights, strict=False)
-        _load_optimizer(self.optimizer, load_tensors(path / "optimizer.safetensors"), state["optimizer_param_groups"])
+        _load_optimizer(
+            self.optimizer, load_tensors(path / "optimizer.safetensors"), state["optimizer_param_groups"]
+        )
         rng = load_tensors(path / "rng.safetensors")
         torch.set_rng_state(rng[f"torch.{self.rank}"] if f"torch.{self.rank}" in rng else rng["torch.0"])
         random.setstate((state["rng_python"][0], tuple(state["rng_python"][1]), state["rng_python"][2]))
@@ -242,7 +245,9 @@ class Trainer:
         np.random.set_state((np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:]))
         for key in ("step", "epoch", "batch_index", "tokens_seen", "train_seconds", "nonfinite_count"):
             setattr(self, key, state[key])
-        self._log_main(f"resumed from {path} (step {self.step}, epoch {self.epoch}, batch {self.batch_index})")
+        self._log_main(
+            f"resumed from {path} (step {self.step}, epoch {self.epoch}, batch {self.batch_index})"
+        )
 
     # -- checkpoints ------------------------------------------------------------------------------------
     def save(self) -> Path | None:
@@ -261,7 +266,11 @@ class Trainer:
             "saved_at": time.time(),
             "optimizer_param_groups": groups,
             "rng_python": [py_state[0], list(py_state[1]), py_state[2]],
-            "rng_numpy": [np_state[0], np_state[1].tolist(), *[int(x) if i < 2 else float(x) for i, x in enumerate(np_state[2:])]],
+            "rng_numpy": [
+                np_state[0],
+                np_state[1].tolist(),
+                *[int(x) if i < 2 else float(x) for i, x in enumerate(np_state[2:])],
+            ],
         }
         path = self.out / "checkpoints" / f"{CHECKPOINT_PREFIX}{self.step:08d}"
         save_checkpoint(
@@ -269,7 +278,10 @@ class Trainer:
             self.model,
             tokenizer_file=self.task.tokenizer_file,
             trainer_state=state,
-            extra_tensors={"optimizer.safetensors": opt_tensors, "rng.safetensors": {"torch.0": torch.get_rng_state()}},
+            extra_tensors={
+                "optimizer.safetensors": opt_tensors,
+                "rng.safetensors": {"torch.0": torch.get_rng_state()},
+            },
             extra_json={"train_config.json": self.config.to_dict(), "task_config.json": self.task.describe()},
         )
         self.last_save_time = self.train_seconds
@@ -340,7 +352,9 @@ class Trainer:
             self.nonfinite_count += 1
             message = f"non-finite loss/gradient at step {self.step + 1} (loss={loss_value}, grad norm={float(grad_norm)})"
             if self.config.nonfinite == "stop" or self.nonfinite_count > self.config.max_nonfinite:
-                raise TrainingError(message + "; stopped without updating the weights (last checkpoint is intact)")
+                raise TrainingError(
+                    message + "; stopped without updating the weights (last checkpoint is intact)"
+                )
             self._log_main(message + f"; step skipped ({self.nonfinite_count} so far)")
             return loss_value, int(n_total)
         self.step += 1
@@ -368,7 +382,9 @@ class Trainer:
         if cfg.progress and self.is_main:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=cfg.max_steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr)
+            bar = tqdm(
+                total=cfg.max_steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr
+            )
         batches = self._micro_batches()
         window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
         stop_reason = "max_steps"
@@ -376,7 +392,9 @@ class Trainer:
         try:
             while self.step < cfg.max_steps:
                 t0 = time.perf_counter()
-                micro = [self.task.collate(next(batches), self.rank, self.world) for _ in range(cfg.accum_steps)]
+                micro = [
+                    self.task.collate(next(batches), self.rank, self.world) for _ in range(cfg.accum_steps)
+                ]
                 loss, n_tok = self.train_step(micro)
                 dt = time.perf_counter() - t0
                 self.train_seconds += dt
@@ -388,7 +406,9 @@ class Trainer:
                 if bar is not None:
                     bar.n = self.step
                     bar.set_postfix(
-                        loss=f"{loss:.3f}", lr=f"{self.lr_at(max(self.step, 1)):.2e}", tok_s=f"{window_tokens / max(window_time, 1e-9):.0f}"
+                        loss=f"{loss:.3f}",
+                        lr=f"{self.lr_at(max(self.step, 1)):.2e}",
+                        tok_s=f"{window_tokens / max(window_time, 1e-9):.0f}",
                     )
                 if self.step % cfg.log_every == 0 and window_steps:
                     avg = window_loss / window_steps
@@ -407,8 +427,13 @@ class Trainer:
                     window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
                 if cfg.eval_every and self.step % cfg.eval_every == 0:
                     metrics = self.evaluate()
-                    self._log_main(f"step {self.step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
-                due_time = cfg.save_every_minutes and self.train_seconds - self.last_save_time >= 60 * cfg.save_every_minutes
+                    self._log_main(
+                        f"step {self.step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
+                    )
+                due_time = (
+                    cfg.save_every_minutes
+                    and self.train_seconds - self.last_save_time >= 60 * cfg.save_every_minutes
+                )
                 if (cfg.save_every and self.step % cfg.save_every == 0) or due_time:
                     self.save()
                 if self._stop_signal is not None:
@@ -433,8 +458,13 @@ class Trainer:
                 f"{stop_reason}: stopped after step {self.step}; checkpoint {path} written. "
                 "Resume with the same command plus --resume."
             )
-        elif cfg.eval_every and self.step % cfg.eval_every != 0:
-            metrics = self.evaluate()
-        return {"step": self.step, "stop_reason": stop_reason, "checkpoint": str(path), "metrics": metrics,
-                "train_seconds": self.train_seconds, "tokens_seen": self.tokens_seen}
-
+        elif not (cfg.eval_every and self.step % cfg.eval_every == 0):
+            metrics = self.evaluate()  # final validation unless this step was just evaluated
+        return {
+            "step": self.step,
+            "stop_reason": stop_reason,
+            "checkpoint": str(path),
+            "metrics": metrics,
+            "train_seconds": self.train_seconds,
+            "tokens_seen": self.tokens_seen,
+        }

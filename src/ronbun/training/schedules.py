@@ -34,9 +34,7 @@ def warmup_linear(step: int, peak: float, warmup: int, total: int) -> float:
     return peak * max(0.0, (total - step) / max(total - warmup, 1))
 
 
-def make_schedule(
-    name: str, *, d_model: int, lr: float, warmup: int, total: int
-) -> Callable[[int], float]:
+def make_schedule(name: str, *, d_model: int, lr: float, warmup: int, total: int) -> Callable[[int], float]:
     """Absolute learning rate as a function of the 1-based optimiser step.
 
     For ``noam`` the ``lr`` argument is the scale factor of Eq. 3 (1.0 = the paper); otherwise it is the
