@@ -46,7 +46,7 @@ class Translator:
         max_len_a: float = 1.0,
         max_len_b: int = 50,
     ) -> list[list[int]]:
-        from ..generation import beam_search, greedy_search
+        from ..generation import translate
 
         c = self.model.config
         device = next(self.model.parameters()).device
@@ -59,13 +59,16 @@ class Translator:
         max_len_b = min(max_len_b, c.max_positions - int(max_len_a * width) - 1) if max_len_a else max_len_b
         self.model.eval()
         with torch.no_grad():
-            if beam == 1:
-                result = greedy_search(self.model, src, max_len_a=max_len_a, max_len_b=max_len_b)
-            else:
-                result = beam_search(
-                    self.model, src, beam_size=beam, alpha=alpha, max_len_a=max_len_a, max_len_b=max_len_b
-                )
-        return [list(h) for h in result.tokens]
+            results = translate(
+                self.model,
+                src,
+                search="greedy" if beam == 1 else "beam",
+                beam=beam,
+                alpha=alpha,
+                max_len_a=max_len_a,
+                max_len_b=max_len_b,
+            )
+        return [list(r.tokens) for r in results]
 
     def translate(
         self,
