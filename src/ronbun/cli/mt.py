@@ -95,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     ev.add_argument("--output", type=Path, help="also write the translations here")
     ev.add_argument("--limit", type=int, help="only the first N sentences")
+    ev.add_argument("--json", type=Path, help="also write the scores as JSON here")
     add_decoding_args(ev)
     ev.set_defaults(func=run_evaluate)
 
@@ -150,14 +151,20 @@ def resolve_train_settings(
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from ..data.registry import list_datasets
+    from ..models import TransformerConfig
     from ..mt.task import MTDataConfig, TranslationTask
+    from ..training.checkpoint import ensure_output_dir
     from ..training.loop import Trainer, TrainerConfig
 
     data, model, trainer, preset = resolve_train_settings(args)
     tcfg = TrainerConfig.from_dict(trainer)
     dcfg = MTDataConfig.from_dict(data)
-    out = Path(tcfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    # check everything cheap before any data is read or a tokenizer trained
+    TransformerConfig.preset(preset, **{"vocab_size": 32000, **model})
+    if dcfg.dataset is not None and dcfg.train_src is None and dcfg.dataset not in list_datasets():
+        raise ValueError(f"unknown dataset {dcfg.dataset!r}; available: {', '.join(list_datasets())}")
+    out = ensure_output_dir(tcfg.out_dir)
     resolved = {"preset": preset, "data": data, "model": model, "trainer": tcfg.to_dict()}
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
     task = TranslationTask(
@@ -258,9 +265,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
     if args.output:
         args.output.write_text("\n".join(hyps) + "\n", encoding="utf-8")
-    report = score_translations(hyps, refs, target_lang=tgt_lang, tokenized_refs=tok_refs)
     print(f"{len(hyps)} sentences, beam {args.beam}, alpha {args.alpha}")
+    report = score_translations(hyps, refs, target_lang=tgt_lang)
+    print("== against the raw, cased references ==")
     print(report.format())
+    summary = {"sentences": len(hyps), "beam": args.beam, "alpha": args.alpha, "raw": report.as_dict()}
+    if tok_refs is not None:
+        lc = score_translations(hyps, tok_refs, target_lang=tgt_lang, lowercase_tokenised=True)
+        print("== against the lower-cased tokenised references (the Multi30k literature's convention) ==")
+        print(lc.format())
+        summary["lowercase_tokenised"] = lc.as_dict()
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
@@ -268,6 +284,9 @@ def run_average(args: argparse.Namespace) -> int:
     from ..training.averaging import average_checkpoints, select_by_interval, select_last
     from ..training.loop import list_checkpoints
 
+    missing = [p for p in args.run if not p.exists()]
+    if missing:
+        raise ValueError(f"{missing[0]} does not exist: no checkpoints to average")
     if len(args.run) == 1 and (args.run[0] / "checkpoints").is_dir():
         candidates = list_checkpoints(args.run[0])
     else:

@@ -118,6 +118,20 @@ class Translator:
         if batch:
             yield from self._translate_batch(batch, beam, alpha, max_len_a, max_len_b)
 
+    @torch.no_grad()
+    def attention(self, sentence: str, *, beam: int = 4, alpha: float = 0.6):
+        """Translate one sentence and return ``(src_pieces, tgt_pieces, AttentionMaps)`` of the
+        teacher-forced pass over the model's own translation (tokens label the plot axes)."""
+        c = self.model.config
+        src_ids = self.tokenizer.encode(sentence) or [c.eos_id]
+        out_ids = self.translate_ids([src_ids], beam=beam, alpha=alpha)[0]
+        device = next(self.model.parameters()).device
+        src = torch.tensor([src_ids], device=device)
+        tgt_in = torch.tensor([[c.bos_id, *out_ids]], device=device)
+        maps = self.model.attention_maps(src, tgt_in)
+        tgt_pieces = [*self.tokenizer.pieces(out_ids), "</s>"]
+        return self.tokenizer.pieces(src_ids), tgt_pieces, maps
+
     def _translate_batch(self, lines: list[str], beam: int, alpha: float, a: float, b: int) -> list[str]:
         ids = self.tokenizer.encode_batch(lines)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

@@ -70,7 +70,13 @@ class TextTokenizer:
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
     def decode_batch(self, ids: Sequence[Sequence[int]]) -> list[str]:
-        return [s.strip() for s in self.tokenizer.decode_batch([list(x) for x in ids], skip_special_tokens=True)]
+        return [
+            s.strip() for s in self.tokenizer.decode_batch([list(x) for x in ids], skip_special_tokens=True)
+        ]
 
     def decode(self, ids: Sequence[int]) -> str:
         return self.decode_batch([ids])[0]
+
+    def pieces(self, ids: Sequence[int]) -> list[str]:
+        """Readable sub-word pieces of ``ids`` (for attention plots): each id decoded on its own."""
+        return [self.tokenizer.decode([int(i)], skip_special_tokens=False) or "·" for i in ids]
