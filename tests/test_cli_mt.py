@@ -22,8 +22,19 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
         "[model]\npreset = 'tiny'\n[trainer]\nwarmup = 5\nlr = 2.0\nsave_every = 4\nkeep_last = 3\n",
         encoding="utf-8",
     )
-    args = ["mt", "train", "--config", str(config), "--out", str(root / "run"), "--max-steps", "8",
-            "--eval-every", "8", "--no-progress"]
+    args = [
+        "mt",
+        "train",
+        "--config",
+        str(config),
+        "--out",
+        str(root / "run"),
+        "--max-steps",
+        "8",
+        "--eval-every",
+        "8",
+        "--no-progress",
+    ]
     for split in ("train", "valid", "test"):
         args += [f"--{split}-src", str(d / f"{split}.en"), f"--{split}-tgt", str(d / f"{split}.de")]
     assert main(args) == 0
@@ -37,8 +48,15 @@ def test_train_writes_checkpoints_metrics_and_the_resolved_config(trained):
     resolved = json.loads((run / "run_config.json").read_text())
     assert resolved["preset"] == "tiny" and resolved["trainer"]["max_steps"] == 8
     assert resolved["data"]["vocab_size"] == 300
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "trainer_state.json",
-                 "optimizer.safetensors", "train_config.json", "task_config.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "trainer_state.json",
+        "optimizer.safetensors",
+        "train_config.json",
+        "task_config.json",
+    ):
         assert (ckpts[-1] / name).is_file(), name
     valid = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if '"valid"' in x]
     assert {"valid_loss", "valid_ppl", "valid_bleu"} <= set(valid[-1])
@@ -48,7 +66,10 @@ def test_translate_streams_one_line_per_input_line(trained, tmp_path, capsys):
     _, run = trained
     src = tmp_path / "in.txt"
     src.write_text("The dog sees the cat.\n\nI know that the man reads.\n", encoding="utf-8")
-    assert main(["mt", "translate", str(run / "checkpoints" / "step_00000008"), "-i", str(src), "--beam", "2"]) == 0
+    assert (
+        main(["mt", "translate", str(run / "checkpoints" / "step_00000008"), "-i", str(src), "--beam", "2"])
+        == 0
+    )
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
@@ -56,7 +77,22 @@ def test_evaluate_prints_sacrebleu_with_signature_chrf_and_tokenised_bleu(traine
     root, run = trained
     d = root / "data"
     ck = run / "checkpoints" / "step_00000008"
-    assert main(["mt", "evaluate", str(ck), "--src", str(d / "test.en"), "--ref", str(d / "test.de"), "--beam", "1"]) == 0
+    assert (
+        main(
+            [
+                "mt",
+                "evaluate",
+                str(ck),
+                "--src",
+                str(d / "test.en"),
+                "--ref",
+                str(d / "test.de"),
+                "--beam",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "sacreBLEU" in out and "nrefs:1" in out and "chrF" in out and "tokenised" in out.lower()
 
@@ -64,7 +100,9 @@ def test_evaluate_prints_sacrebleu_with_signature_chrf_and_tokenised_bleu(traine
 def test_average_writes_a_checkpoint(trained, tmp_path, capsys):
     _, run = trained
     assert main(["mt", "average", str(run), "--last", "2", "--out", str(tmp_path / "avg")]) == 0
-    assert (tmp_path / "avg" / "model.safetensors").is_file() and (tmp_path / "avg" / "tokenizer.json").is_file()
+    assert (tmp_path / "avg" / "model.safetensors").is_file() and (
+        tmp_path / "avg" / "tokenizer.json"
+    ).is_file()
     assert "averaged 2 checkpoint(s)" in capsys.readouterr().out
 
 
@@ -84,12 +122,48 @@ def bad_cases(root: Path, run: Path, tmp: Path) -> list[tuple[list[str], str]]:
     pickled.mkdir()
     (pickled / "pytorch_model.bin").write_bytes(b"\x80\x04K\x01.")
     return [
-        (["mt", "train", "--train-src", str(tmp / "missing.en"), "--train-tgt", str(d / "train.de"), "--out", str(tmp / "o1")], "missing.en"),
-        (["mt", "train", "--train-src", str(d / "train.en"), "--train-tgt", str(short), "--out", str(tmp / "o2")], "line"),
-        (["mt", "train", "--train-src", str(latin1), "--train-tgt", str(latin1), "--out", str(tmp / "o3")], "UTF-8"),
-        (["mt", "train", "--train-src", str(empty), "--train-tgt", str(empty), "--out", str(tmp / "o4")], "empty"),
-        (["mt", "train", "--dataset", "builtin", "--preset", "huge", "--out", str(tmp / "o5")], "unknown preset"),
-        (["mt", "train", "--dataset", "builtin", "--set", "heads=3", "--out", str(tmp / "o6")], "unknown TransformerConfig key"),
+        (
+            [
+                "mt",
+                "train",
+                "--train-src",
+                str(tmp / "missing.en"),
+                "--train-tgt",
+                str(d / "train.de"),
+                "--out",
+                str(tmp / "o1"),
+            ],
+            "missing.en",
+        ),
+        (
+            [
+                "mt",
+                "train",
+                "--train-src",
+                str(d / "train.en"),
+                "--train-tgt",
+                str(short),
+                "--out",
+                str(tmp / "o2"),
+            ],
+            "line",
+        ),
+        (
+            ["mt", "train", "--train-src", str(latin1), "--train-tgt", str(latin1), "--out", str(tmp / "o3")],
+            "UTF-8",
+        ),
+        (
+            ["mt", "train", "--train-src", str(empty), "--train-tgt", str(empty), "--out", str(tmp / "o4")],
+            "empty",
+        ),
+        (
+            ["mt", "train", "--dataset", "builtin", "--preset", "huge", "--out", str(tmp / "o5")],
+            "unknown preset",
+        ),
+        (
+            ["mt", "train", "--dataset", "builtin", "--set", "heads=3", "--out", str(tmp / "o6")],
+            "unknown TransformerConfig key",
+        ),
         (["mt", "train", "--dataset", "nope", "--out", str(tmp / "o7")], "nope"),
         (["mt", "translate", str(tmp / "no-such-checkpoint")], "does not exist"),
         (["mt", "translate", str(pickled)], "pickle"),

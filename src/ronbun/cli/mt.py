@@ -155,6 +155,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ..models import TransformerConfig
     from ..mt.task import MTDataConfig, TranslationTask
     from ..training.checkpoint import ensure_output_dir
+    from ..training.distributed import init_from_env, shutdown
     from ..training.loop import Trainer, TrainerConfig
 
     data, model, trainer, preset = resolve_train_settings(args)
@@ -164,9 +165,11 @@ def run_train(args: argparse.Namespace) -> int:
     TransformerConfig.preset(preset, **{"vocab_size": 32000, **model})
     if dcfg.dataset is not None and dcfg.train_src is None and dcfg.dataset not in list_datasets():
         raise ValueError(f"unknown dataset {dcfg.dataset!r}; available: {', '.join(list_datasets())}")
+    rank, _world, _device = init_from_env()
     out = ensure_output_dir(tcfg.out_dir)
     resolved = {"preset": preset, "data": data, "model": model, "trainer": tcfg.to_dict()}
-    (out / "run_config.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
+    if rank == 0:
+        (out / "run_config.json").write_text(json.dumps(resolved, indent=2) + "\n", encoding="utf-8")
     task = TranslationTask(
         dcfg,
         out_dir=out,
@@ -181,8 +184,12 @@ def run_train(args: argparse.Namespace) -> int:
         f"{len(task.train_index):,} training pairs",
         file=sys.stderr,
     )
-    result = Trainer(task, tcfg, resume=args.resume).fit()
-    print(json.dumps({k: v for k, v in result.items()}, default=str))
+    try:
+        result = Trainer(task, tcfg, resume=args.resume).fit()
+    finally:
+        shutdown()
+    if rank == 0:
+        print(json.dumps(result, default=str))
     return 0
 
 

@@ -21,6 +21,7 @@ from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
 from ..training.checkpoint import ensure_output_dir
+from ..training.distributed import rank_zero_first
 from ..training.losses import label_smoothed_nll, nll
 
 
@@ -106,6 +107,34 @@ class TranslationTask:
     ) -> None:
         self.data, self.seed, self.log = data, seed, log
         self.out_dir = ensure_output_dir(out_dir)
+        with rank_zero_first():  # under torchrun, rank 0 trains the tokenizer and fills the caches first
+            self._prepare(data, tokenizer, log)
+        train = self.splits["train"]
+        src_len = np.array([len(x) for x in train.src_ids])
+        tgt_len = np.array([len(x) + 1 for x in train.tgt_ids])  # + BOS/EOS
+        keep = (src_len <= data.max_len) & (tgt_len <= data.max_len) & (src_len > 0) & (tgt_len > 1)
+        n_filtered = int((~keep).sum())
+        if n_filtered:
+            log(f"filtered {n_filtered} training pair(s) longer than max_len={data.max_len} tokens or empty")
+        self.train_index = np.nonzero(keep)[0]
+        self.train_src_len = src_len[keep]
+        self.train_tgt_len = tgt_len[keep]
+        if model_config is None:
+            model_config = TransformerConfig.preset(
+                preset,
+                vocab_size=self.tokenizer.vocab_size,
+                pad_id=PAD_ID,
+                bos_id=BOS_ID,
+                eos_id=EOS_ID,
+                max_positions=max(1024, data.max_len + 64),
+                **(model_overrides or {}),
+            )
+        self.model_config = model_config
+        torch.manual_seed(seed)
+        self.model: nn.Module = Transformer(model_config)
+        self._epoch_cache: tuple[int, list] | None = None
+
+    def _prepare(self, data: MTDataConfig, tokenizer: TextTokenizer | None, log) -> None:
         raw = load_splits(data)
         if "train" not in raw or not raw["train"][0]:
             raise ValueError("the training split is empty")
@@ -131,30 +160,6 @@ class TranslationTask:
             split.src_ids = cache.encode(src, tokenizer.encode_batch, tokenizer.fingerprint())
             split.tgt_ids = cache.encode(tgt, tokenizer.encode_batch, tokenizer.fingerprint())
             self.splits[name] = split
-        train = self.splits["train"]
-        src_len = np.array([len(x) for x in train.src_ids])
-        tgt_len = np.array([len(x) + 1 for x in train.tgt_ids])  # + BOS/EOS
-        keep = (src_len <= data.max_len) & (tgt_len <= data.max_len) & (src_len > 0) & (tgt_len > 1)
-        n_filtered = int((~keep).sum())
-        if n_filtered:
-            log(f"filtered {n_filtered} training pair(s) longer than max_len={data.max_len} tokens or empty")
-        self.train_index = np.nonzero(keep)[0]
-        self.train_src_len = src_len[keep]
-        self.train_tgt_len = tgt_len[keep]
-        if model_config is None:
-            model_config = TransformerConfig.preset(
-                preset,
-                vocab_size=tokenizer.vocab_size,
-                pad_id=PAD_ID,
-                bos_id=BOS_ID,
-                eos_id=EOS_ID,
-                max_positions=max(1024, data.max_len + 64),
-                **(model_overrides or {}),
-            )
-        self.model_config = model_config
-        torch.manual_seed(seed)
-        self.model: nn.Module = Transformer(model_config)
-        self._epoch_cache: tuple[int, list] | None = None
 
     # -- Task protocol -------------------------------------------------------------------------------------
     def epoch_batches(self, epoch: int) -> list[np.ndarray]:
@@ -196,7 +201,8 @@ class TranslationTask:
             src, tgt_in, tgt_out = collate(
                 [valid.src_ids[i] for i in rows], [valid.tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID
             )
-            loss, n = nll(model(src, tgt_in), tgt_out, ignore_index=PAD_ID)
+            dev = next(model.parameters()).device
+            loss, n = nll(model(src.to(dev), tgt_in.to(dev)), tgt_out.to(dev), ignore_index=PAD_ID)
             total += float(loss)
             count += int(n)
         metrics = {"valid_loss": total / max(count, 1), "valid_ppl": math.exp(min(total / max(count, 1), 50))}

@@ -105,11 +105,13 @@ def save_checkpoint(
     trainer_state: dict[str, Any] | None = None,
     extra_tensors: dict[str, dict[str, torch.Tensor]] | None = None,
     extra_json: dict[str, Any] | None = None,
+    extra_files: dict[str, str | Path] | None = None,
 ) -> Path:
     """Write ``model`` (and optionally tokenizer, trainer state, extra tensor files) as a checkpoint dir.
 
     ``extra_tensors`` maps file names (e.g. ``"optimizer.safetensors"``) to tensor dicts; ``extra_json`` maps
-    file names to JSON-serialisable objects.  An existing ``directory`` is replaced only once the new one is
+    file names to JSON-serialisable objects; ``extra_files`` maps file names to files copied in as they are
+    (e.g. GPT-1's original BPE files, so a checkpoint never depends on a folder elsewhere).  An existing ``directory`` is replaced only once the new one is
     complete; a crash at any moment leaves either the old or the new checkpoint, never a mix.
     """
     directory = Path(directory)
@@ -131,6 +133,8 @@ def save_checkpoint(
             save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp / name))
         for name, data in (extra_json or {}).items():
             write_json(tmp / name, data)
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
         state = dict(trainer_state or {})
         state[MANIFEST_KEY] = {
             p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
@@ -244,6 +248,10 @@ def load_model(
     model = MODEL_CLASSES[config.model_type()](config)
     tensors = load_tensors(directory / MODEL_FILE)
     expected = unique_state_dict(model)
+    task_config = directory / "task_config.json"
+    if task_config.is_file() and "head" in json.loads(task_config.read_text(encoding="utf-8")):
+        # a fine-tuned GPT: the task head (head.*) is read by ronbun.gpt.finetune, the body here
+        tensors = {k: v for k, v in tensors.items() if not k.startswith("head.")}
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:

@@ -73,6 +73,7 @@ class TrainerConfig:
     max_nonfinite: int = 20
     progress: bool = True
     threads: int | None = None
+    device: str = "auto"  # auto = the rank's GPU under torchrun/CUDA, else CPU
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -171,7 +172,17 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         self._preflight()
-        self.model = task.model
+        if config.device == "auto":
+            if self.world > 1 and torch.cuda.is_available():
+                self.device = torch.device("cuda", torch.cuda.current_device())
+            else:
+                self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        else:
+            self.device = torch.device(config.device)
+        if config.precision == "fp16" and self.device.type != "cuda":
+            raise TrainingError("precision fp16 needs a GPU (use bf16 on CPU)")
+        self.model = task.model.to(self.device)
+        self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
         d_model = getattr(self.model.config, "d_model", 512)
         self.optimizer = make_optimizer(
             self.model, lr=0.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
@@ -194,7 +205,9 @@ class Trainer:
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            self.train_model = DistributedDataParallel(self.model)
+            self.train_model = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
         if config.compile:
             self.train_model = torch.compile(self.train_model)  # type: ignore[assignment]
 
@@ -283,6 +296,7 @@ class Trainer:
                 "rng.safetensors": {"torch.0": torch.get_rng_state()},
             },
             extra_json={"train_config.json": self.config.to_dict(), "task_config.json": self.task.describe()},
+            extra_files=getattr(self.task, "extra_checkpoint_files", dict)(),
         )
         self.last_save_time = self.train_seconds
         for old in list_checkpoints(self.out)[: -self.config.keep_last]:
@@ -329,6 +343,7 @@ class Trainer:
 
     def train_step(self, micro: list[dict[str, Tensor]]) -> tuple[float, int]:
         """One optimiser update over ``micro`` batches; the loss is normalised by the total token count."""
+        micro = [{k: v.to(self.device, non_blocking=True) for k, v in m.items()} for m in micro]
         n_total = torch.stack([m["n_tokens"] for m in micro]).sum().float()
         if self.world > 1:
             dist.all_reduce(n_total)
@@ -340,15 +355,23 @@ class Trainer:
             ctx = contextlib.nullcontext() if sync else self.train_model.no_sync()  # type: ignore[operator]
             with ctx, self._autocast():
                 loss_sum, _ = self.task.loss(self.train_model, tensors)
-            (loss_sum * scale).backward()
-            loss_total += loss_sum.detach().float()
+            scaled = loss_sum * scale
+            (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+            loss_total += loss_sum.detach().float().cpu()
         if self.world > 1:
+            loss_total = loss_total.to(self.device)
             dist.all_reduce(loss_total)
+            loss_total = loss_total.cpu()
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
         max_norm = self.config.clip_norm if self.config.clip_norm is not None else float("inf")
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
-        loss_value = float(loss_total / n_total.clamp(min=1))
+        loss_value = float(loss_total / n_total.cpu().clamp(min=1))
         if not (math.isfinite(loss_value) and math.isfinite(float(grad_norm))):
             self.optimizer.zero_grad(set_to_none=True)
+            if self.scaler is not None:  # fp16 overflow: the scaler lowers its scale and we skip the step
+                self.scaler.update()
+                return loss_value, int(n_total)
             self.nonfinite_count += 1
             message = f"non-finite loss/gradient at step {self.step + 1} (loss={loss_value}, grad norm={float(grad_norm)})"
             if self.config.nonfinite == "stop" or self.nonfinite_count > self.config.max_nonfinite:
@@ -361,7 +384,11 @@ class Trainer:
         lr = self.lr_at(self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         return loss_value, int(n_total)
 

@@ -1,0 +1,41 @@
+"""``ronbun.load(DIR)``: one entry point for every checkpoint directory.
+
+* a Transformer checkpoint (``model_type = "transformer"``) → :class:`ronbun.mt.translator.Translator`
+  (``.translate(sentences, beam=4, alpha=0.6)``);
+* a pre-trained GPT-1 checkpoint (``model_type = "gpt"``) → :class:`ronbun.gpt.api.LanguageModel`
+  (``.generate(prompts, …)``, ``.score(texts)``);
+* a fine-tuned GPT-1 checkpoint (``task_config.json`` holds a task head) → :class:`ronbun.gpt.api.TaskModel`
+  (a ``LanguageModel`` with ``.predict(…)`` and ``.evaluate(…)``).
+
+``directory`` may also be a run directory (``runs/…`` holding ``checkpoints/step_…``): its newest intact
+checkpoint is loaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["load"]
+
+
+def load(directory: str | Path, *, device: str | torch.device = "cpu") -> Any:
+    """Load the checkpoint at ``directory`` as the object that uses it (see the module docstring)."""
+    from .gpt.finetune import resolve_checkpoint
+    from .training.checkpoint import CheckpointError, load_config
+
+    path = resolve_checkpoint(directory)
+    kind = load_config(path).model_type()
+    if kind == "transformer":
+        from .mt.translator import Translator
+
+        return Translator.from_checkpoint(path, device=str(device))
+    if kind == "gpt":
+        from .gpt.api import load_gpt
+
+        return load_gpt(path, device=device)
+    raise CheckpointError(
+        f"{path}: no loader for model_type {kind!r}"
+    )  # pragma: no cover - load_config checks

@@ -1,0 +1,43 @@
+"""GPT-1 (Radford et al., 2018) as a workflow: pre-training (§3.1, §4.1), fine-tuning with the §3.3 input
+transformations and the auxiliary LM loss (§3.2), the §5 zero-shot heuristics, and checkpoints as objects.
+
+* :mod:`ronbun.gpt.corpus` — built-in / named corpora, tokenizers, the memory-mapped token stream;
+* :mod:`ronbun.gpt.pretrain` — :class:`LMTask` (Eq. 1 on random contiguous windows);
+* :mod:`ronbun.gpt.finetune` — :class:`GPTClassifier` (task heads) and :class:`FineTuneTask` (Eq. 5);
+* :mod:`ronbun.gpt.zeroshot` — sentiment, acceptability, multiple choice, Winograd;
+* :mod:`ronbun.gpt.api` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).
+
+Command line: ``ronbun gpt pretrain | generate | finetune | evaluate | zeroshot`` (:mod:`ronbun.cli.gpt`).
+
+Trainer hook (optional, for GPT-1's original BPE): :meth:`LMTask.extra_checkpoint_files` /
+:meth:`FineTuneTask.extra_checkpoint_files` name files (``encoder_bpe_40000.json``, ``vocab_40000.bpe``) that
+every checkpoint should carry; until the Trainer copies them, ``task_config.json["tokenizer"]["dir"]`` records
+their folder and :func:`~ronbun.gpt.corpus.find_checkpoint_tokenizer` falls back to it.
+"""
+
+from .api import LanguageModel, TaskModel, load_gpt
+from .corpus import CORPORA, CorpusConfig, TokenStream, load_corpus
+from .finetune import FineTuneConfig, FineTuneTask, GPTClassifier, HeadSpec, load_classifier, transfer_layers
+from .pretrain import LMDataConfig, LMTask
+from .zeroshot import WINOGRAD_EXAMPLES, WinogradExample, run_zeroshot
+
+__all__ = [
+    "CORPORA",
+    "WINOGRAD_EXAMPLES",
+    "CorpusConfig",
+    "FineTuneConfig",
+    "FineTuneTask",
+    "GPTClassifier",
+    "HeadSpec",
+    "LMDataConfig",
+    "LMTask",
+    "LanguageModel",
+    "TaskModel",
+    "TokenStream",
+    "WinogradExample",
+    "load_classifier",
+    "load_corpus",
+    "load_gpt",
+    "run_zeroshot",
+    "transfer_layers",
+]

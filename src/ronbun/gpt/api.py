@@ -1,0 +1,234 @@
+"""GPT-1 checkpoints as objects: text in, text and log-probabilities out.
+
+Usage::
+
+    import ronbun
+    lm = ronbun.load("runs/gpt-pretrain")                 # newest checkpoint of a run, or a checkpoint dir
+    lm.generate("The dog", max_new_tokens=20, top_k=40, seed=0)
+    lm.score(["The dog sees the cat.", "Cat the sees dog the."])   # total log-probabilities (Eq. 1)
+    clf = ronbun.load("runs/gpt-sst2")                    # a fine-tuned checkpoint → TaskModel
+    clf.predict(["a charming and often affecting journey"])  # [1]
+
+:class:`LanguageModel` wraps a :class:`~ronbun.models.gpt.GPT` and its tokenizer; generation is KV-cached
+(:func:`ronbun.generation.generate`), scoring uses :func:`ronbun.gpt.zeroshot.continuation_logprobs`.  A text's
+first token is conditioned on the line-break token that separates lines in the pre-training stream.
+:class:`TaskModel` (a fine-tuned checkpoint) adds :meth:`~TaskModel.predict` and :meth:`~TaskModel.evaluate`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.tasks import TaskData, TaskExample
+from ..evaluation.metrics import compute_metrics
+from ..models.gpt import GPT
+from ..training.checkpoint import CheckpointError, load_model
+from .corpus import find_checkpoint_tokenizer, line_break_id
+from .finetune import GPTClassifier, encode_examples, load_classifier, predict, read_head, resolve_checkpoint
+from .zeroshot import continuation_logprobs
+
+__all__ = ["LanguageModel", "TaskModel", "load_gpt"]
+
+
+class LanguageModel:
+    """A GPT-1 language model (Eq. 2) with its tokenizer."""
+
+    def __init__(self, model: GPT, tokenizer: Any, *, directory: str | Path | None = None) -> None:
+        if tokenizer.vocab_size > model.config.vocab_size:
+            raise CheckpointError(
+                f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} tokens, the model only "
+                f"{model.config.vocab_size}"
+            )
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.directory = Path(directory) if directory is not None else None
+        self.line_break = line_break_id(tokenizer)
+        self.byte_level = type(tokenizer).__name__ == "TextTokenizer"
+        banned = set(range(tokenizer.vocab_size, model.config.total_vocab))  # padding rows, special tokens
+        if self.byte_level:
+            banned |= {0, 1, 2, 3}  # <pad> <s> </s> <unk>: never in the pre-training stream
+        self.banned_ids = sorted(banned)
+
+    @classmethod
+    def from_checkpoint(cls, directory: str | Path, device: str | torch.device = "cpu") -> LanguageModel:
+        """Load a GPT checkpoint (or the newest one of a run); a fine-tuned one gives a :class:`TaskModel`."""
+        return load_gpt(directory, device=device)
+
+    def __repr__(self) -> str:
+        c = self.model.config
+        return (
+            f"{type(self).__name__}({c.n_layers} layers, d_model {c.d_model}, n_ctx {c.n_ctx}, "
+            f"vocab {self.tokenizer.vocab_size}, {sum(p.numel() for p in self.model.parameters()):,} parameters)"
+        )
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    # -- generation -----------------------------------------------------------------------------------------
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        ids = self.tokenizer.encode(prompt) if prompt else []
+        if self.line_break is not None:
+            ids = [self.line_break, *ids]
+        if not ids:
+            raise ValueError("an empty prompt needs a line-break token to condition on; give some text")
+        return ids
+
+    def _continuation(self, prompt_ids: list[int], new: list[int]) -> str:
+        body = prompt_ids[1:] if self.line_break is not None else prompt_ids
+        head = self.tokenizer.decode(body) if body else ""
+        full = self.tokenizer.decode(body + new)
+        text = full[len(head) :] if full.startswith(head) else " " + self.tokenizer.decode(new)
+        if self.byte_level:
+            text = text.replace("\n ", "\n")
+        return text
+
+    def generate(
+        self,
+        prompts: str | Sequence[str],
+        max_new_tokens: int = 50,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        greedy: bool = False,
+        stop_at_newline: bool = False,
+    ) -> str | list[str]:
+        """Continue each prompt (the prompt text followed by its continuation is returned).
+
+        Sampling with ``temperature`` / ``top_k`` / ``top_p`` (``greedy=True``: argmax); ``seed`` makes it
+        reproducible.  Prompts longer than ``n_ctx - max_new_tokens + 1`` tokens keep their last tokens.
+        ``stop_at_newline`` ends a continuation at its first line break.
+        """
+        from ..generation import generate
+
+        single = isinstance(prompts, str)
+        items = [prompts] if single else list(prompts)  # type: ignore[list-item]
+        n_ctx = self.model.config.n_ctx
+        if not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= n_ctx:
+            raise ValueError(
+                f"max_new_tokens must be an integer in [1, n_ctx={n_ctx}], got {max_new_tokens!r}"
+            )
+        keep = n_ctx - max_new_tokens + 1
+        encoded = [self._prompt_ids(p) for p in items]
+        encoded = [ids[-keep:] if len(ids) > keep else ids for ids in encoded]
+        eos = self.line_break if stop_at_newline else None
+        generator = torch.Generator(device=self.device).manual_seed(seed) if seed is not None else None
+        groups: dict[int, list[int]] = {}
+        for i, ids in enumerate(encoded):
+            groups.setdefault(len(ids), []).append(i)
+        out: list[str] = [""] * len(items)
+        for length in sorted(groups):
+            idx = groups[length]
+            prompt = torch.tensor([encoded[i] for i in idx], dtype=torch.long, device=self.device)  # (B, P)
+            ids = generate(
+                self.model,
+                prompt,
+                max_new_tokens,
+                do_sample=not greedy,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                generator=generator,
+                eos_id=eos,
+                banned_ids=self.banned_ids,
+            )  # (B, P + T)
+            for row, i in enumerate(idx):
+                new = ids[row, length:].tolist()
+                if eos is not None and eos in new:
+                    new = new[: new.index(eos)]
+                out[i] = items[i] + self._continuation(encoded[i], new)
+        return out[0] if single else out
+
+    # -- scoring --------------------------------------------------------------------------------------------
+    def token_logprobs(self, texts: Sequence[str], *, batch_size: int = 16) -> list[np.ndarray]:
+        """``log P(u_i | u_<i)`` of every token of every text (its first token given the line break)."""
+        ctx = [self.line_break] if self.line_break is not None else []
+        ids = self.tokenizer.encode_batch(list(texts))
+        return continuation_logprobs(self.model, [(ctx, x) for x in ids], batch_size=batch_size)
+
+    def score(
+        self, texts: str | Sequence[str], *, average: bool = False, batch_size: int = 16
+    ) -> float | list[float]:
+        """Log-probability of each text under the model (natural log, summed over its tokens; ``average``:
+        per token).  A text longer than ``n_ctx`` is scored on its last ``n_ctx`` tokens."""
+        single = isinstance(texts, str)
+        lp = self.token_logprobs([texts] if single else list(texts), batch_size=batch_size)  # type: ignore[list-item]
+        values = [float(x.mean() if average else x.sum()) if x.size else 0.0 for x in lp]
+        return values[0] if single else values
+
+    def perplexity(self, texts: Sequence[str], *, batch_size: int = 16) -> float:
+        """Token-level perplexity ``exp(-Σ log P / N)`` over all tokens of ``texts``."""
+        lp = self.token_logprobs(list(texts), batch_size=batch_size)
+        n = sum(x.size for x in lp)
+        if n == 0:
+            raise ValueError("no tokens to score")
+        return math.exp(-sum(float(x.sum()) for x in lp) / n)
+
+
+class TaskModel(LanguageModel):
+    """A fine-tuned GPT-1 (§3.2): the language model plus its task head."""
+
+    model: GPTClassifier
+
+    def __init__(self, model: GPTClassifier, tokenizer: Any, *, directory: str | Path | None = None) -> None:
+        super().__init__(model, tokenizer, directory=directory)
+        self.spec = model.spec
+
+    def _examples(self, inputs: Sequence[TaskExample | str | Sequence[str]]) -> list[TaskExample]:
+        out = []
+        for x in inputs:
+            if isinstance(x, TaskExample):
+                out.append(x)
+            elif isinstance(x, str):
+                out.append(TaskExample(texts=(x,)))
+            else:
+                out.append(TaskExample(texts=tuple(x)))
+        if self.spec.kind == "multiple_choice" and any(ex.choices is None for ex in out):
+            raise ValueError("multiple-choice prediction needs TaskExample(texts=..., choices=...) inputs")
+        return out
+
+    def predict(
+        self,
+        inputs: Sequence[TaskExample | str | Sequence[str]],
+        *,
+        batch_size: int = 32,
+        names: bool = False,
+    ) -> list[Any]:
+        """Class ids (or names with ``names=True``), regression values, or the chosen candidate's index.
+        Inputs: strings (single-sentence tasks), tuples of texts (pairs) or :class:`TaskExample`."""
+        examples = self._examples(inputs)
+        encoded, _ = encode_examples(
+            examples, self.spec.kind, self.tokenizer, self.spec.special, self.model.config.n_ctx
+        )
+        preds, _ = predict(self.model, encoded, batch_size=batch_size)
+        values = preds.tolist()
+        if names and self.spec.label_names and not self.spec.regression:
+            return [self.spec.label_names[int(v)] for v in values]
+        return values
+
+    def evaluate(self, data: TaskData, *, batch_size: int = 32) -> dict[str, float]:
+        """The task's metrics (GPT-1 Tables 2–4) on labelled ``data``."""
+        if not data.labeled:
+            raise ValueError(f"{data.name} {data.split} is unlabeled; nothing to evaluate")
+        preds = self.predict(data.examples, batch_size=batch_size)
+        return compute_metrics(self.spec.task, preds, [ex.label for ex in data.examples])
+
+
+def load_gpt(directory: str | Path, *, device: str | torch.device = "cpu") -> LanguageModel:
+    """A :class:`LanguageModel` (pre-trained checkpoint) or :class:`TaskModel` (fine-tuned) from a checkpoint
+    directory or a run directory (its newest intact checkpoint)."""
+    directory = resolve_checkpoint(directory)
+    if read_head(directory) is not None:
+        model, tokenizer = load_classifier(directory, device=device)
+        return TaskModel(model, tokenizer, directory=directory)
+    model = load_model(directory, expect="gpt", device=device)
+    tokenizer, _ = find_checkpoint_tokenizer(directory)
+    return LanguageModel(model, tokenizer, directory=directory)  # type: ignore[arg-type]

@@ -1,0 +1,608 @@
+"""GPT-1 supervised fine-tuning (§3.2, §3.3, §4.1) as a :class:`~ronbun.training.loop.Task`.
+
+§3.2: the final transformer block's activation ``h_l^m`` at the last input token feeds "an added linear output
+layer with parameters ``W_y``": ``P(y | x^1..x^m) = softmax(h_l^m W_y)`` (Eq. 3), trained with
+``L2(C) = Σ log P(y | x^1..x^m)`` (Eq. 4) plus the language-modelling objective on the task's own text as an
+auxiliary loss: ``L3(C) = L2(C) + λ · L1(C)`` (Eq. 5, λ = 0.5).
+
+§3.3 input transformations (Figure 1; :mod:`ronbun.data.transforms`), with randomly initialised start ``⟨s⟩``,
+delimiter ``$`` and extract ``⟨e⟩`` embeddings (:meth:`GPT.add_special_tokens`); the state at ``⟨e⟩`` is used:
+
+* classification: ``⟨s⟩ text ⟨e⟩`` → linear → ``(B, num_labels)``;
+* entailment: ``⟨s⟩ premise $ hypothesis ⟨e⟩`` → linear → ``(B, num_labels)``;
+* similarity: ``⟨s⟩ A $ B ⟨e⟩`` and ``⟨s⟩ B $ A ⟨e⟩``, "processed independently to produce two sequence
+  representations ``h_l^m`` which are added element-wise before being fed into the linear output layer";
+* multiple choice: ``⟨s⟩ z ; q $ a_k ⟨e⟩`` for every answer ``k``, one scalar each, "normalized via a softmax
+  layer to produce an output distribution over possible answers".
+
+Regression (STS-B, ``num_labels = 1``) uses the same similarity input with one output and a squared error.
+
+§4.1 "Fine-tuning details": dropout 0.1 before the classifier, lr 6.25e-5, batch 32, 3 epochs, linear
+learning-rate decay with warm-up over 0.2% of training, λ = 0.5; everything else as in pre-training.
+
+Losses as in OpenAI's ``finetune-transformer-lm`` (the only released fine-tuning code): the task loss is the
+mean over examples; the auxiliary LM loss of a sequence is its mean token NLL (predicting every token after
+``⟨s⟩``, the delimiter and ``⟨e⟩`` included), averaged over the example's sequences; ``L3 = mean(L2) + λ ·
+mean(L1)``.  For the trainer this is ``Σ_examples (L2_i + λ L1_i)`` with ``n_tokens`` = number of examples.
+
+**Checkpoint format.**  :class:`GPTClassifier` *is* a :class:`~ronbun.models.gpt.GPT` (a subclass) with two
+extra tensors, ``head.weight (n_out, d_model)`` and ``head.bias (n_out,)``, so the Trainer's ordinary checkpoint
+holds the fine-tuned model in one ``model.safetensors``: the body under exactly the pre-trained GPT's names,
+``config.json`` = the ``GPTConfig`` (with ``n_special = 3`` more), and the head description (task, kind,
+num_labels, label names, special-token ids) in ``task_config.json["head"]``.  Resume is exact with no Trainer
+change.  :func:`load_classifier` reads it back (:func:`ronbun.load` does too); the generic
+:func:`~ronbun.training.checkpoint.load_model` rejects the two head tensors as unexpected.
+
+Layer transfer (Figure 2 left, ``n_transfer``): the token and position embeddings and the first ``n`` blocks
+come from the pre-trained model; the other blocks keep their random N(0, 0.02) initialisation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..data.tasks import TaskData, TaskExample, load_task
+from ..data.transforms import SpecialTokens, TransformedExample, TruncationStats, collate, transform
+from ..evaluation.metrics import compute_metrics
+from ..models.gpt import GPT, GPTConfig
+from ..training.checkpoint import (
+    CheckpointError,
+    load_config,
+    load_model,
+    load_tensors,
+    unique_state_dict,
+    verify_checkpoint,
+)
+from .corpus import find_checkpoint_tokenizer, tokenizer_spec
+
+__all__ = [
+    "DEFAULT_SPLITS",
+    "FINETUNE_TRAINER_DEFAULTS",
+    "FineTuneConfig",
+    "FineTuneTask",
+    "GPTClassifier",
+    "HeadSpec",
+    "encode_examples",
+    "lm_loss_per_example",
+    "load_classifier",
+    "predict",
+    "read_head",
+    "resolve_checkpoint",
+    "task_loss",
+    "transfer_layers",
+]
+
+#: §4.1 fine-tuning optimisation (``TrainerConfig`` keys); ``max_steps``/``warmup`` follow from the data.
+FINETUNE_TRAINER_DEFAULTS: dict[str, Any] = {
+    "schedule": "linear",
+    "lr": 6.25e-5,
+    "betas": (0.9, 0.999),
+    "eps": 1e-8,
+    "weight_decay": 0.01,
+    "clip_norm": 1.0,
+    "out_dir": "runs/gpt-finetune",
+}
+
+#: Default (train, evaluation) splits.  GPT-1 fine-tunes Story Cloze on part of the *val* file and reports *test*.
+DEFAULT_SPLITS: dict[str, tuple[str, str]] = {
+    "story_cloze": ("val", "test"),
+    "mnli": ("train", "dev_matched"),
+}
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory, or the newest intact checkpoint of a run directory (``RUN/checkpoints/step_…``)."""
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    if (path / "checkpoints").is_dir():
+        from ..training.loop import latest_intact_checkpoint
+
+        found = latest_intact_checkpoint(path, log=lambda m: None)
+        if found is not None:
+            return found
+        raise CheckpointError(f"{path} is a run directory without an intact checkpoint")
+    if not path.exists():
+        raise CheckpointError(f"checkpoint directory {path} does not exist")
+    raise CheckpointError(
+        f"{path} is not a ronbun checkpoint (no config.json) nor a run directory (no checkpoints/)"
+    )
+
+
+# -- the model ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HeadSpec:
+    """What the task head needs (stored as ``task_config.json["head"]``)."""
+
+    task: str
+    kind: str  # classification | entailment | similarity | multiple_choice
+    num_labels: int  # 1 = regression (STS-B); for multiple choice the number of candidates
+    special: SpecialTokens
+    label_names: tuple[str, ...] = ()
+    clf_dropout: float = 0.1
+
+    @property
+    def regression(self) -> bool:
+        return self.num_labels == 1 and self.kind != "multiple_choice"
+
+    @property
+    def n_out(self) -> int:
+        return 1 if self.kind == "multiple_choice" or self.regression else self.num_labels
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["label_names"] = list(self.label_names)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> HeadSpec:
+        try:
+            return cls(
+                task=d["task"],
+                kind=d["kind"],
+                num_labels=int(d["num_labels"]),
+                special=SpecialTokens(**d["special"]),
+                label_names=tuple(d.get("label_names", ())),
+                clf_dropout=float(d.get("clf_dropout", 0.1)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"malformed head description {d!r} ({exc})") from None
+
+
+class GPTClassifier(GPT):
+    """GPT-1 with the §3.2 task head: ``dropout(0.1)`` then a linear layer on ``h_l`` at the extract token.
+
+    ``forward(ids)`` is the language model (as :class:`GPT`); ``forward(ids (B, C, T), extract_positions
+    (B, C))`` returns ``(task_logits, lm_logits)``: task logits ``(B, num_labels)`` (classification,
+    entailment, similarity), ``(B,)`` (regression) or ``(B, C)`` (multiple choice, one scalar per candidate),
+    and the LM logits ``(B·C, T, V)`` when ``lm=True`` (else ``None``).
+    """
+
+    def __init__(self, config: GPTConfig, head: HeadSpec) -> None:
+        super().__init__(config)
+        self.spec = head
+        self.clf_dropout = nn.Dropout(head.clf_dropout)
+        self.head = nn.Linear(config.d_model, head.n_out)  # W_y (Eq. 3)
+        nn.init.normal_(self.head.weight, std=config.init_std)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(  # type: ignore[override]
+        self, ids: Tensor, extract_positions: Tensor | None = None, *, lm: bool = False
+    ) -> Tensor | tuple[Tensor, Tensor | None]:
+        if extract_positions is None:
+            return super().forward(ids)  # (B, T, V)
+        b, c, t = ids.shape
+        flat = ids.reshape(b * c, t)  # (B·C, T)
+        h, _ = self.hidden_states(flat)  # (B·C, T, d)
+        rows = torch.arange(b * c, device=ids.device)
+        h_e = h[rows, extract_positions.reshape(-1)].view(b, c, -1)  # (B, C, d): h_l^m at ⟨e⟩
+        kind = self.spec.kind
+        if kind == "multiple_choice":
+            logits = self.head(self.clf_dropout(h_e)).squeeze(-1)  # (B, C): one scalar per candidate
+        else:
+            if kind == "similarity":
+                pooled = h_e.sum(dim=1)  # (B, d): both orders added element-wise (§3.3)
+            else:
+                if c != 1:
+                    raise ValueError(f"{kind} takes one sequence per example, got {c}")
+                pooled = h_e[:, 0]  # (B, d)
+            logits = self.head(self.clf_dropout(pooled))  # (B, n_out)
+            if self.spec.regression:
+                logits = logits.squeeze(-1)  # (B,)
+        lm_logits = self.project(h) if lm else None  # (B·C, T, V)
+        return logits, lm_logits
+
+    @classmethod
+    def from_gpt(
+        cls,
+        gpt: GPT,
+        *,
+        task: str,
+        kind: str,
+        num_labels: int,
+        label_names: Sequence[str] = (),
+        clf_dropout: float = 0.1,
+        n_transfer: int | None = None,
+        pretrained: bool = True,
+    ) -> GPTClassifier:
+        """A classifier for ``task`` whose body starts from ``gpt`` (the first ``n_transfer`` blocks; all when
+        ``None``; nothing when ``pretrained=False``), with three new special tokens appended (§3.3)."""
+        config = dataclasses.replace(gpt.config)
+        n_base = config.total_vocab
+        special = SpecialTokens(start=n_base, delim=n_base + 1, extract=n_base + 2)
+        head = HeadSpec(task, kind, num_labels, special, tuple(label_names), clf_dropout)
+        model = cls(config, head)
+        if pretrained:
+            transfer_layers(gpt, model, n_transfer)
+        model.add_special_tokens(3)
+        return model
+
+
+def transfer_layers(source: GPT, target: GPT, n_transfer: int | None = None) -> list[str]:
+    """Copy the embeddings (tokens, positions; an untied output layer) and the first ``n_transfer`` blocks
+    of ``source`` into ``target`` (Figure 2 left); the final LayerNorm of a pre-LN model only with all blocks.
+    Returns the copied parameter names."""
+    n_layers = source.config.n_layers
+    n = n_layers if n_transfer is None else n_transfer
+    if not 0 <= n <= n_layers:
+        raise ValueError(
+            f"n_transfer must be between 0 and {n_layers} (the pre-trained model's layers), got {n}"
+        )
+    if target.config.n_layers < n:
+        raise ValueError(f"the target has {target.config.n_layers} layers, fewer than n_transfer={n}")
+    copied: list[str] = []
+    src = source.state_dict()
+    dst = target.state_dict()
+    with torch.no_grad():
+        for name, value in src.items():
+            if name.startswith("blocks.layers."):
+                if int(name.split(".")[2]) >= n:
+                    continue
+            elif name.startswith("blocks.final_norm.") and n < n_layers:
+                continue
+            if name not in dst:
+                continue
+            if dst[name].shape != value.shape:
+                raise ValueError(
+                    f"cannot transfer {name}: shape {tuple(value.shape)} vs {tuple(dst[name].shape)}"
+                )
+            dst[name].copy_(value)
+            copied.append(name)
+    return copied
+
+
+# -- losses ------------------------------------------------------------------------------------------------
+def task_loss(logits: Tensor, labels: Tensor, spec: HeadSpec) -> Tensor:
+    """L2 (Eq. 4) summed over the batch: cross-entropy over classes or candidates (softmax over the
+    multiple-choice scalars), squared error for regression."""
+    if spec.regression:
+        return F.mse_loss(logits.float(), labels.float(), reduction="sum")
+    return F.cross_entropy(logits.float(), labels, reduction="sum")
+
+
+def lm_loss_per_example(lm_logits: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
+    """L1 (Eq. 1) on the task input, per example ``(B,)``: each sequence's mean NLL of its tokens after the
+    first (``lm_logits (B·C, T, V)``, ``ids``/``mask (B, C, T)``), averaged over the C sequences."""
+    b, c, t = ids.shape
+    flat_ids = ids.reshape(b * c, t)
+    keep = mask.reshape(b * c, t)[:, 1:].float()  # (B·C, T-1): target position is a real token
+    tok = F.cross_entropy(
+        lm_logits[:, :-1].float().reshape(-1, lm_logits.shape[-1]),
+        flat_ids[:, 1:].reshape(-1),
+        reduction="none",
+    ).view(b * c, t - 1)
+    per_seq = (tok * keep).sum(1) / keep.sum(1).clamp(min=1.0)  # (B·C,)
+    return per_seq.view(b, c).mean(1)  # (B,)
+
+
+# -- data --------------------------------------------------------------------------------------------------
+def encode_examples(
+    data: TaskData | Sequence[TaskExample], kind: str, tokenizer: Any, special: SpecialTokens, n_ctx: int
+) -> tuple[list[TransformedExample], TruncationStats]:
+    """Tokenise and transform examples (§3.3), batch-encoding every distinct text once."""
+    examples = list(data.examples if isinstance(data, TaskData) else data)
+    texts: dict[str, int] = {}
+    for ex in examples:
+        for s in (*ex.texts, *(ex.choices or ())):
+            texts.setdefault(s, len(texts))
+    ids = tokenizer.encode_batch(list(texts)) if texts else []
+    stats = TruncationStats()
+    out = []
+    for ex in examples:
+        enc = [ids[texts[s]] for s in ex.texts]
+        choices = [ids[texts[s]] for s in ex.choices] if ex.choices is not None else None
+        out.append(stats.add(transform(kind, enc, special=special, n_ctx=n_ctx, choices=choices)))
+    return out, stats
+
+
+@torch.no_grad()
+def predict(
+    model: GPTClassifier, examples: Sequence[TransformedExample], *, batch_size: int = 32
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(predictions, scores)``: class / candidate index (argmax) or the regression value, and the raw
+    task logits (``(N, n)`` or ``(N,)``)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    scores = []
+    for i in range(0, len(examples), batch_size):
+        batch = collate(examples[i : i + batch_size]).to(device)
+        logits, _ = model(batch.input_ids, batch.extract_positions)  # type: ignore[misc]
+        scores.append(logits.float().cpu())
+    model.train(was_training)
+    if not scores:
+        return np.zeros(0), np.zeros(0)
+    s = torch.cat(scores).numpy()
+    preds = s if model.spec.regression else s.argmax(axis=-1)
+    return preds, s
+
+
+def _texts_for_tokenizer(data: TaskData) -> list[str]:
+    return [s for ex in data.examples for s in (*ex.texts, *(ex.choices or ()))]
+
+
+@dataclass
+class FineTuneConfig:
+    """Task, data and fine-tuning settings (the ``[data]`` section of ``ronbun gpt finetune``)."""
+
+    task: str = "sst2"
+    data_dir: str | None = None
+    train_split: str | None = None  # default: DEFAULT_SPLITS or "train"
+    eval_split: str | None = None  # default: DEFAULT_SPLITS or "dev"
+    limit: int | None = None  # use N training examples (a seeded random subset)
+    eval_limit: int | None = None  # evaluate on the first N examples of the evaluation split
+    batch_size: int = 32  # §4.1
+    epochs: float = 3.0  # §4.1
+    aux_lm: float = 0.5  # λ of Eq. 5 (0 = no auxiliary LM, Table 5 "w/o aux LM")
+    clf_dropout: float = 0.1  # §4.1
+    n_transfer: int | None = None  # transfer only the first n blocks (Figure 2 left); None = all
+    from_scratch: bool = False  # Table 5 "w/o pre-training": random init, same budget
+    init: str | None = None  # the pre-trained checkpoint (or run directory)
+    vocab_size: int = 8000  # BPE vocabulary when training from scratch without --init
+    strict: bool = True  # malformed task rows are errors (False: skipped and counted)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FineTuneConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown fine-tuning setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def splits(self, task: str) -> tuple[str, str]:
+        train, evals = DEFAULT_SPLITS.get(task, ("train", "dev"))
+        return self.train_split or train, self.eval_split or evals
+
+
+class FineTuneTask:
+    """GPT-1 fine-tuning for :class:`ronbun.training.loop.Trainer` (see the module docstring)."""
+
+    def __init__(
+        self,
+        cfg: FineTuneConfig,
+        *,
+        out_dir: str | Path,
+        seed: int = 0,
+        preset: str = "tiny",
+        model_overrides: dict[str, Any] | None = None,
+        log=print,
+    ) -> None:
+        self.cfg, self.seed, self.log = cfg, seed, log
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.data_dir is None:
+            raise ValueError(
+                f"fine-tuning on {cfg.task!r} needs --data-dir (the task's folder or its parent)"
+            )
+        if cfg.aux_lm < 0.0:
+            raise ValueError(f"aux_lm (λ) must be >= 0, got {cfg.aux_lm}")
+        train_split, eval_split = cfg.splits(cfg.task)
+        train = load_task(cfg.task, cfg.data_dir, train_split, strict=cfg.strict)
+        if not train.examples:
+            raise ValueError(f"{cfg.task} {train_split}: no examples")
+        if not train.labeled:
+            raise ValueError(f"{cfg.task} {train_split} is unlabeled; fine-tuning needs labels")
+        if train.skipped:
+            log(f"{cfg.task} {train_split}: skipped {train.skipped} malformed/unlabelled row(s)")
+        self.task_name = train.name
+        if cfg.limit is not None and cfg.limit < len(train.examples):
+            keep = np.sort(
+                np.random.default_rng([seed, 0x11A7]).permutation(len(train.examples))[: cfg.limit]
+            )
+            train = dataclasses.replace(train, examples=[train.examples[i] for i in keep])
+        try:
+            evaluation: TaskData | None = load_task(cfg.task, cfg.data_dir, eval_split, strict=cfg.strict)
+        except FileNotFoundError as exc:
+            log(f"no evaluation split: {exc}")
+            evaluation = None
+        if evaluation is not None and cfg.eval_limit is not None:
+            evaluation = dataclasses.replace(evaluation, examples=evaluation.examples[: cfg.eval_limit])
+        if evaluation is not None and (not evaluation.examples or not evaluation.labeled):
+            log(f"{cfg.task} {eval_split} is empty or unlabeled: no validation metrics during training")
+            evaluation = None
+        self.train_data, self.eval_data = train, evaluation
+
+        # tokenizer and pre-trained body
+        self.bpe_dir: Path | None = None
+        self.tokenizer_file: Path | None = None
+        base: GPT | None = None
+        if cfg.init is not None:
+            init = resolve_checkpoint(cfg.init)
+            base = load_model(init, expect="gpt")  # type: ignore[assignment]
+            if (init / "task_config.json").is_file():
+                head = json.loads((init / "task_config.json").read_text(encoding="utf-8")).get("head")
+                if head:
+                    raise CheckpointError(
+                        f"{init} is already fine-tuned (on {head.get('task')}); start from a pre-trained LM"
+                    )
+            self.tokenizer, self.bpe_dir = find_checkpoint_tokenizer(init)
+            if self.tokenizer.vocab_size > base.config.vocab_size:
+                raise CheckpointError(
+                    f"vocabulary mismatch in {init}: the tokenizer has {self.tokenizer.vocab_size} tokens but the "
+                    f"model's embedding only {base.config.vocab_size}"
+                )
+            self.init_dir: Path | None = init
+        elif cfg.from_scratch:
+            from ..text.bpe import TextTokenizer
+
+            if (self.out_dir / "tokenizer.json").is_file():  # a resumed run keeps its vocabulary
+                self.tokenizer = TextTokenizer.load(self.out_dir / "tokenizer.json")
+            else:
+                self.tokenizer = TextTokenizer.train(_texts_for_tokenizer(train), cfg.vocab_size)
+                log(f"no --init: trained a {self.tokenizer.vocab_size}-token BPE on the task's training text")
+            base = GPT(
+                GPTConfig.preset(preset, vocab_size=self.tokenizer.vocab_size, **(model_overrides or {}))
+            )
+            self.init_dir = None
+        else:
+            raise ValueError("give --init CHECKPOINT (a pre-trained GPT) or --from-scratch")
+        if hasattr(self.tokenizer, "save"):
+            self.tokenizer_file = self.out_dir / "tokenizer.json"
+            self.tokenizer.save(self.tokenizer_file)
+
+        torch.manual_seed(seed)
+        self.model: GPTClassifier = GPTClassifier.from_gpt(
+            base,
+            task=train.name,
+            kind=train.kind,
+            num_labels=train.num_labels,
+            label_names=train.label_names,
+            clf_dropout=cfg.clf_dropout,
+            n_transfer=cfg.n_transfer,
+            pretrained=not cfg.from_scratch,
+        )
+        self.spec = self.model.spec
+        n_ctx = self.model.config.n_ctx
+        self.train_examples, self.train_stats = encode_examples(
+            train, train.kind, self.tokenizer, self.spec.special, n_ctx
+        )
+        self.train_labels = [ex.label for ex in train.examples]
+        log(
+            f"{train.name} {train_split}: {len(train.examples):,} examples; truncation to n_ctx={n_ctx}: {self.train_stats}"
+        )
+        self.eval_examples: list[TransformedExample] = []
+        self.eval_stats = TruncationStats()
+        if evaluation is not None:
+            self.eval_examples, self.eval_stats = encode_examples(
+                evaluation, evaluation.kind, self.tokenizer, self.spec.special, n_ctx
+            )
+            log(
+                f"{train.name} {eval_split}: {len(evaluation.examples):,} examples; truncation: {self.eval_stats}"
+            )
+        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
+
+    # -- sizes used to set up the trainer ----------------------------------------------------------------------
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.train_examples) / self.cfg.batch_size)
+
+    def total_updates(self, accum_steps: int = 1) -> int:
+        """Optimiser updates of ``epochs`` epochs (GPT-1: 3)."""
+        return max(1, math.ceil(self.cfg.epochs * self.batches_per_epoch / max(accum_steps, 1)))
+
+    # -- Task protocol ---------------------------------------------------------------------------------------
+    def epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        if self._epoch_cache is None or self._epoch_cache[0] != epoch:
+            order = np.random.default_rng([self.seed, epoch, 0xF17E]).permutation(len(self.train_examples))
+            bs = self.cfg.batch_size
+            self._epoch_cache = (epoch, [order[i : i + bs] for i in range(0, len(order), bs)])
+        return self._epoch_cache[1]
+
+    def collate(self, batch: np.ndarray, rank: int = 0, world: int = 1) -> dict[str, Tensor]:
+        rows = batch[rank::world] if world > 1 else batch
+        b = collate([self.train_examples[i] for i in rows], labels=[self.train_labels[i] for i in rows])
+        return {
+            "input_ids": b.input_ids,  # (B, C, T)
+            "attention_mask": b.attention_mask,  # (B, C, T)
+            "extract_positions": b.extract_positions,  # (B, C)
+            "labels": b.labels,  # (B,)
+            "n_tokens": torch.tensor(len(rows)),  # examples: L3 is a mean over examples
+        }
+
+    def loss_parts(self, model: nn.Module, t: dict[str, Tensor]) -> dict[str, Tensor]:
+        """``{"task": Σ L2, "lm": Σ L1, "n": examples}`` of one micro-batch (``lm`` is 0 when λ = 0)."""
+        want_lm = self.cfg.aux_lm > 0
+        device = next(model.parameters()).device  # a no-op on CPU / when the trainer already moved them
+        t = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in t.items()}
+        logits, lm_logits = model(t["input_ids"], t["extract_positions"], lm=want_lm)
+        l2 = task_loss(logits, t["labels"], self.spec)
+        l1 = (
+            lm_loss_per_example(lm_logits, t["input_ids"], t["attention_mask"]).sum()
+            if lm_logits is not None
+            else torch.zeros((), device=l2.device)
+        )
+        return {"task": l2, "lm": l1, "n": t["n_tokens"]}
+
+    def loss(self, model: nn.Module, t: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Eq. 5: ``Σ_i L2_i + λ Σ_i L1_i`` and the number of examples."""
+        parts = self.loss_parts(model, t)
+        return parts["task"] + self.cfg.aux_lm * parts["lm"], parts["n"]
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if not self.eval_examples or self.eval_data is None:
+            return {}
+        preds, _ = predict(model, self.eval_examples, batch_size=self.cfg.batch_size)  # type: ignore[arg-type]
+        labels = [ex.label for ex in self.eval_data.examples]
+        return {f"valid_{k}": v for k, v in compute_metrics(self.task_name, preds.tolist(), labels).items()}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "task": "gpt_finetune",
+            "head": self.spec.to_dict(),
+            "data": dataclasses.asdict(self.cfg),
+            "init": str(self.init_dir) if self.init_dir is not None else None,
+            "tokenizer": tokenizer_spec(self.tokenizer, self.bpe_dir),
+            "seed": self.seed,
+            "train_examples": len(self.train_examples),
+            "truncation": {
+                "train": dataclasses.asdict(self.train_stats),
+                "eval": dataclasses.asdict(self.eval_stats),
+            },
+        }
+
+    def extra_checkpoint_files(self) -> dict[str, Path]:
+        """GPT-1's BPE files for every checkpoint when that tokenizer is used (see :mod:`ronbun.gpt`)."""
+        if self.bpe_dir is None:
+            return {}
+        from ..text.gpt1_bpe import ENCODER_FILENAME, MERGES_FILENAME
+
+        return {name: self.bpe_dir / name for name in (ENCODER_FILENAME, MERGES_FILENAME)}
+
+
+# -- loading -----------------------------------------------------------------------------------------------
+def read_head(directory: str | Path) -> HeadSpec | None:
+    """The head description of a fine-tuned checkpoint, ``None`` for a plain language model."""
+    path = Path(directory) / "task_config.json"
+    if not path.is_file():
+        return None
+    try:
+        head = json.loads(path.read_text(encoding="utf-8")).get("head")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+    return HeadSpec.from_dict(head) if head else None
+
+
+def load_classifier(
+    directory: str | Path, *, device: str | torch.device = "cpu"
+) -> tuple[GPTClassifier, Any]:
+    """``(model (eval mode), tokenizer)`` of a fine-tuned GPT checkpoint (or of the newest one of a run)."""
+    directory = resolve_checkpoint(directory)
+    verify_checkpoint(directory)
+    config = load_config(directory)
+    if config.model_type() != "gpt":
+        raise CheckpointError(f"{directory} holds a {config.model_type()!r} model, not a fine-tuned GPT")
+    head = read_head(directory)
+    if head is None:
+        raise CheckpointError(f"{directory} is a pre-trained GPT without a task head; fine-tune it first")
+    model = GPTClassifier(config, head)  # type: ignore[arg-type]
+    tensors = load_tensors(directory / "model.safetensors")
+    expected = unique_state_dict(model)
+    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{directory}: weights do not match the classifier: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    for name, value in tensors.items():
+        if value.shape != expected[name].shape:
+            raise CheckpointError(
+                f"{directory}: {name} has shape {tuple(value.shape)}, expected {tuple(expected[name].shape)}"
+            )
+    model.load_state_dict(tensors, strict=False)
+    tokenizer, _ = find_checkpoint_tokenizer(directory)
+    if tokenizer.vocab_size > config.vocab_size:  # type: ignore[attr-defined]
+        raise CheckpointError(
+            f"vocabulary mismatch in {directory}: tokenizer {tokenizer.vocab_size} tokens, model {config.vocab_size}"  # type: ignore[attr-defined]
+        )
+    return model.to(device).eval(), tokenizer

@@ -1,0 +1,306 @@
+"""GPT-1 unsupervised pre-training (§3.1, §4.1) as a :class:`~ronbun.training.loop.Task`.
+
+Objective (Eq. 1): maximise ``L1(U) = Σ_i log P(u_i | u_{i-k}, …, u_{i-1}; Θ)`` over a corpus ``U`` with a
+context window of ``k = n_ctx`` tokens.  §4.1: "minibatches of 64 randomly sampled, contiguous sequences of
+512 tokens", Adam with max lr 2.5e-4 (linear warm-up over 2,000 updates, then cosine annealing to 0), decoupled
+weight decay 0.01 on non-bias, non-gain weights.
+
+Data flow: text → BPE → one token stream (memory-mapped ``.npy``, :mod:`ronbun.gpt.corpus`) → windows of
+``n_ctx + 1`` tokens starting at uniformly random offsets (input = the first ``n_ctx``, target = the last
+``n_ctx``) → next-token NLL (:func:`ronbun.training.losses.nll`, Eq. 1 per token).
+
+An *epoch* here is ``windows_per_epoch`` windows (default ``⌈len(train stream) / n_ctx⌉``: one pass over the
+tokens in expectation).  Its windows depend only on ``(seed, epoch)``, so a resumed run sees exactly the
+windows it would have seen.  Validation: token-level perplexity on the held-out split, read as consecutive
+windows of ``n_ctx + 1`` tokens with stride ``n_ctx`` (every token after the first predicted exactly once;
+the first tokens of each window see a shorter context).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..models.gpt import GPT, GPTConfig
+from ..training.losses import nll
+from .corpus import (
+    CorpusConfig,
+    TokenStream,
+    build_token_stream,
+    corpus_key,
+    find_checkpoint_tokenizer,
+    load_corpus,
+    tokenizer_spec,
+)
+
+__all__ = [
+    "PRETRAIN_TRAINER_DEFAULTS",
+    "LMDataConfig",
+    "LMTask",
+    "default_warmup",
+    "evaluate_stream",
+    "window_starts",
+]
+
+#: GPT-1 §4.1 optimisation settings (``TrainerConfig`` keys).  OpenAI's code: Adam b1 0.9, b2 0.999,
+#: e 1e-8, l2 0.01 on matrices only (``vector_l2=False``), gradient-norm clipping at 1.
+PRETRAIN_TRAINER_DEFAULTS: dict[str, Any] = {
+    "schedule": "cosine",
+    "lr": 2.5e-4,
+    "betas": (0.9, 0.999),
+    "eps": 1e-8,
+    "weight_decay": 0.01,
+    "clip_norm": 1.0,
+    "out_dir": "runs/gpt-pretrain",
+}
+
+
+def default_warmup(max_steps: int, paper: int = 2000) -> int:
+    """The paper's 2,000 warm-up updates, capped at 10% of a short run (so a 500-step demo still anneals)."""
+    return max(1, min(paper, max_steps // 10))
+
+
+@dataclass
+class LMDataConfig(CorpusConfig):
+    """Corpus (see :class:`~ronbun.gpt.corpus.CorpusConfig`), tokenizer and batching of pre-training."""
+
+    tokenizer: str = "bpe"  # "bpe": train byte-level BPE on the corpus; "gpt1": GPT-1's 40,000-merge BPE
+    bpe_dir: str | None = None  # folder with encoder_bpe_40000.json + vocab_40000.bpe (tokenizer = "gpt1")
+    pre_tokenizer: str = "auto"  # GPT-1 BPE: "spacy" (original), "basic" (Hugging Face fallback) or "auto"
+    vocab_size: int = 8000  # byte-level BPE vocabulary (GPT-1: 40,000 merges → 40,478 tokens)
+    batch_size: int = (
+        64  # windows per micro-batch (GPT-1: 64; use --accum-steps to reach it on small hardware)
+    )
+    windows_per_epoch: int | None = None  # default ⌈train tokens / n_ctx⌉
+    eval_windows: int | None = 200  # validation windows (None or 0 = the whole valid split)
+    cache_dir: str | None = None  # token-stream cache (default <out>/cache)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LMDataConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown data setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def corpus_config(self) -> CorpusConfig:
+        names = {f.name for f in dataclasses.fields(CorpusConfig)}
+        return CorpusConfig(**{k: v for k, v in dataclasses.asdict(self).items() if k in names})
+
+
+def window_starts(
+    n_tokens: int, n_ctx: int, n_windows: int, batch_size: int, seed: int, epoch: int
+) -> np.ndarray:
+    """Start offsets of one epoch's windows, ``(n_batches, batch_size)`` int64, uniform over
+    ``[0, n_tokens - n_ctx - 1]`` and a function of ``(seed, epoch)`` only."""
+    if n_tokens < n_ctx + 1:
+        raise ValueError(
+            f"the training stream has {n_tokens} tokens, fewer than one window of n_ctx + 1 = {n_ctx + 1}"
+        )
+    n_batches = max(1, n_windows // batch_size)
+    rng = np.random.default_rng([seed, epoch, 0x6770])
+    return rng.integers(0, n_tokens - n_ctx, size=(n_batches, batch_size), dtype=np.int64)
+
+
+@torch.no_grad()
+def evaluate_stream(
+    model: nn.Module, stream: TokenStream, n_ctx: int, *, batch_size: int = 16, max_windows: int | None = None
+) -> dict[str, float]:
+    """Token-level NLL and perplexity of ``stream`` (windows of ``n_ctx + 1``, stride ``n_ctx``)."""
+    length = min(n_ctx, len(stream) - 1)
+    if length < 1:
+        return {}
+    starts = np.arange(0, len(stream) - length, length, dtype=np.int64)
+    if max_windows:
+        starts = starts[:max_windows]
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for i in range(0, len(starts), batch_size):
+        w = torch.from_numpy(stream.windows(starts[i : i + batch_size], length + 1)).to(device)  # (B, T+1)
+        loss, n = nll(model(w[:, :-1]), w[:, 1:])
+        total += float(loss)
+        count += int(n)
+    mean = total / max(count, 1)
+    return {"valid_loss": mean, "valid_ppl": math.exp(min(mean, 50.0)), "valid_tokens": float(count)}
+
+
+class LMTask:
+    """GPT-1 pre-training for :class:`ronbun.training.loop.Trainer` (see the module docstring).
+
+    Args:
+        data: corpus, tokenizer and batching settings.
+        model_config: the model (default: ``GPTConfig.preset(preset, vocab_size=<tokenizer>, **overrides)``).
+        out_dir: run directory; the tokenizer (``tokenizer.json``) and the token cache live there.
+        init: a GPT checkpoint to continue pre-training from (its tokenizer is used).
+    """
+
+    def __init__(
+        self,
+        data: LMDataConfig,
+        model_config: GPTConfig | None = None,
+        *,
+        out_dir: str | Path,
+        seed: int = 0,
+        preset: str = "tiny",
+        model_overrides: dict[str, Any] | None = None,
+        tokenizer: Any = None,
+        init: str | Path | None = None,
+        log=print,
+    ) -> None:
+        self.data, self.seed, self.log = data, seed, log
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        corpus = data.corpus_config()
+        key = corpus_key(corpus)
+        raw: dict[str, list[str]] | None = None
+
+        def lines(split: str) -> list[str]:
+            nonlocal raw
+            if raw is None:
+                raw = load_corpus(corpus)
+            if split not in raw:
+                raise ValueError(f"corpus {corpus.name!r} has no {split!r} split (has {', '.join(raw)})")
+            return raw[split]
+
+        self.bpe_dir: Path | None = None
+        base: GPT | None = None
+        if init is not None:
+            from ..training.checkpoint import load_model
+
+            base = load_model(init, expect="gpt")  # type: ignore[assignment]
+            tokenizer, self.bpe_dir = find_checkpoint_tokenizer(init)
+        self.tokenizer_file: Path | None = None
+        tok_path = self.out_dir / "tokenizer.json"
+        if tokenizer is None and data.tokenizer == "gpt1":
+            from ..text.gpt1_bpe import GPT1Tokenizer
+
+            if not data.bpe_dir:
+                raise ValueError(
+                    "--tokenizer gpt1 needs --bpe-dir (the folder with encoder_bpe_40000.json and vocab_40000.bpe)"
+                )
+            self.bpe_dir = Path(data.bpe_dir)
+            tokenizer = GPT1Tokenizer.from_dir(self.bpe_dir, data.pre_tokenizer)  # type: ignore[arg-type]
+            log(f"GPT-1 BPE tokenizer ({tokenizer.vocab_size:,} tokens, {tokenizer.backend} pre-tokenizer)")
+        elif tokenizer is None and data.tokenizer == "bpe":
+            from ..text.bpe import TextTokenizer
+
+            if tok_path.is_file():
+                tokenizer = TextTokenizer.load(tok_path)
+            else:
+                tokenizer = TextTokenizer.train(lines("train"), data.vocab_size)
+                tokenizer.save(tok_path)
+                log(f"trained a byte-level BPE vocabulary of {tokenizer.vocab_size:,} tokens → {tok_path}")
+            self.tokenizer_file = tok_path
+        elif tokenizer is None:
+            raise ValueError(f"unknown tokenizer {data.tokenizer!r}; choose bpe or gpt1")
+        elif hasattr(tokenizer, "save"):
+            tokenizer.save(tok_path)
+            self.tokenizer_file = tok_path
+        self.tokenizer = tokenizer
+
+        cache = Path(data.cache_dir) if data.cache_dir else self.out_dir / "cache"
+        self.train_stream = build_token_stream(
+            cache, "train", key, tokenizer, lambda: lines("train"), log=log
+        )
+        try:
+            self.valid_stream: TokenStream | None = build_token_stream(
+                cache, "valid", key, tokenizer, lambda: lines("valid"), log=log
+            )
+        except ValueError:
+            self.valid_stream = None
+        if self.train_stream.from_cache:
+            log(
+                f"token stream from cache: {len(self.train_stream):,} training tokens ({self.train_stream.path})"
+            )
+
+        if model_config is None:
+            model_config = (
+                dataclasses.replace(base.config)
+                if base is not None
+                else GPTConfig.preset(preset, vocab_size=tokenizer.vocab_size, **(model_overrides or {}))
+            )
+        if tokenizer.vocab_size > model_config.vocab_size:
+            raise ValueError(
+                f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} tokens but the model only "
+                f"{model_config.vocab_size} (vocab_size)"
+            )
+        self.model_config = model_config
+        self.n_ctx = model_config.n_ctx
+        if len(self.train_stream) < self.n_ctx + 1:
+            raise ValueError(
+                f"the training split has {len(self.train_stream)} tokens, fewer than one window of "
+                f"n_ctx + 1 = {self.n_ctx + 1}; use a bigger corpus or a smaller n_ctx"
+            )
+        self.windows_per_epoch = data.windows_per_epoch or math.ceil(len(self.train_stream) / self.n_ctx)
+        torch.manual_seed(seed)
+        self.model: nn.Module = GPT(model_config)
+        if base is not None:
+            self.model.load_state_dict(base.state_dict())
+        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
+
+    # -- Task protocol -------------------------------------------------------------------------------------
+    def epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        """Window start offsets, one ``(batch_size,)`` array per micro-batch (see :func:`window_starts`)."""
+        if self._epoch_cache is None or self._epoch_cache[0] != epoch:
+            starts = window_starts(
+                len(self.train_stream),
+                self.n_ctx,
+                self.windows_per_epoch,
+                self.data.batch_size,
+                self.seed,
+                epoch,
+            )
+            self._epoch_cache = (epoch, list(starts))
+        return self._epoch_cache[1]
+
+    def collate(self, batch: np.ndarray, rank: int = 0, world: int = 1) -> dict[str, Tensor]:
+        rows = batch[rank::world] if world > 1 else batch
+        w = torch.from_numpy(self.train_stream.windows(rows, self.n_ctx + 1))  # (B, n_ctx + 1)
+        inputs, targets = w[:, :-1], w[:, 1:]  # (B, n_ctx) each
+        return {"inputs": inputs, "targets": targets, "n_tokens": torch.tensor(targets.numel())}
+
+    def loss(self, model: nn.Module, t: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Eq. 1: summed next-token NLL of the window and its token count."""
+        device = next(model.parameters()).device  # a no-op on CPU / when the trainer already moved them
+        logits = model(t["inputs"].to(device))  # (B, T, V)
+        return nll(logits, t["targets"].to(device))
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        if self.valid_stream is None:
+            return {}
+        return evaluate_stream(
+            model,
+            self.valid_stream,
+            self.n_ctx,
+            batch_size=max(1, min(self.data.batch_size, 32)),
+            max_windows=self.data.eval_windows or None,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "task": "gpt_pretrain",
+            "data": dataclasses.asdict(self.data),
+            "tokenizer": tokenizer_spec(self.tokenizer, self.bpe_dir),
+            "seed": self.seed,
+            "train_tokens": len(self.train_stream),
+            "valid_tokens": len(self.valid_stream) if self.valid_stream is not None else 0,
+            "windows_per_epoch": self.windows_per_epoch,
+            "n_ctx": self.n_ctx,
+        }
+
+    def extra_checkpoint_files(self) -> dict[str, Path]:
+        """Files every checkpoint should carry besides ``tokenizer.json`` (GPT-1's BPE files), for the
+        Trainer hook described in :mod:`ronbun.gpt` (until it exists, ``task_config.json`` records their folder)."""
+        if self.bpe_dir is None:
+            return {}
+        from ..text.gpt1_bpe import ENCODER_FILENAME, MERGES_FILENAME
+
+        return {name: self.bpe_dir / name for name in (ENCODER_FILENAME, MERGES_FILENAME)}
