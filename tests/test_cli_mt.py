@@ -104,6 +104,9 @@ def test_average_writes_a_checkpoint(trained, tmp_path, capsys):
         tmp_path / "avg" / "tokenizer.json"
     ).is_file()
     assert "averaged 2 checkpoint(s)" in capsys.readouterr().out
+    assert (tmp_path / "avg" / "task_config.json").is_file(), (
+        "how the model was made travels with the average"
+    )
 
 
 # ---- the bad-input tour: one clear line, non-zero exit, nothing damaged --------------------------------

@@ -27,6 +27,15 @@ from .checkpoint import (
     verify_checkpoint,
 )
 
+# files that describe how the model was made and how to use it travel with the average
+CARRIED_FILES = (
+    "task_config.json",
+    "train_config.json",
+    "conversion.json",
+    "encoder_bpe_40000.json",
+    "vocab_40000.bpe",
+)
+
 
 def select_last(checkpoints: list[Path], k: int) -> list[Path]:
     """The newest ``k`` checkpoints (``checkpoints`` ordered oldest first)."""
@@ -90,10 +99,12 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
 
         model = load_model(staging, verify=False)
     tokenizer = newest / TOKENIZER_FILE
+    carried = {n: newest / n for n in CARRIED_FILES if (newest / n).is_file()}
     save_checkpoint(
         out,
         model,
         tokenizer_file=tokenizer if tokenizer.is_file() else None,
+        extra_files=carried,
         trainer_state={
             "averaged_from": [str(p) for p in paths],
             "step": read_state(newest).get("step"),

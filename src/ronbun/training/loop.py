@@ -305,10 +305,27 @@ class Trainer:
 
     # -- metrics ----------------------------------------------------------------------------------------
     def log_metrics(self, record: dict[str, Any]) -> None:
+        """Append to ``metrics.jsonl`` (and TensorBoard event files when ``tensorboard`` is installed)."""
         if not self.is_main:
             return
         with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+        writer = self._tensorboard()
+        if writer is not None:
+            for key, value in record.items():
+                if key not in ("step", "split", "epoch") and isinstance(value, int | float):
+                    writer.add_scalar(f"{record.get('split', 'train')}/{key}", value, record["step"])
+            writer.flush()
+
+    def _tensorboard(self):
+        if not hasattr(self, "_tb"):
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._tb = SummaryWriter(str(self.out / "tensorboard"))
+            except ImportError:  # tensorboard is optional
+                self._tb = None
+        return self._tb
 
     # -- the loop ---------------------------------------------------------------------------------------
     def _micro_batches(self) -> Iterator[Any]:
