@@ -31,6 +31,13 @@ class Translator:
         directory = Path(directory)
         model = load_model(directory, expect="transformer", device=device)
         tok_path = directory / TOKENIZER_FILE
+        spec = (model.config.extra or {}).get("tokenizer") or {}
+        if not tok_path.is_file() and spec.get("kind") == "marian-sentencepiece":
+            from ..text.marian_spm import MarianTokenizer
+
+            c = model.config
+            marian = MarianTokenizer(directory, eos_id=c.eos_id, unk_id=c.unk_id, pad_id=c.pad_id)
+            return cls(model, marian)  # type: ignore[arg-type]
         if not tok_path.is_file():
             raise CheckpointError(
                 f"{directory} has no {TOKENIZER_FILE}: cannot translate text without a tokenizer"
