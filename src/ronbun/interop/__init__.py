@@ -123,19 +123,15 @@ def _load_torch_bin(path: Path) -> dict[str, Tensor]:
 
 
 def _load_safetensors(path: Path) -> dict[str, Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    """The one safe reader of :mod:`ronbun.training.checkpoint`, with conversion's error type."""
+    from ..training.checkpoint import load_tensors
 
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        with path.open("rb") as f:
-            head = f.read(2)
-        if head[:1] == b"\x80" or head == b"PK":
-            raise ConversionError(
-                f"{path} is a pickle/zip file, not safetensors; ronbun never unpickles (it could run code)"
-            ) from None
-        raise ConversionError(f"{path} is not a readable safetensors file ({one_line(exc)})") from None
+        return load_tensors(path)
+    except ConversionError:
+        raise
+    except CheckpointError as exc:
+        raise ConversionError(str(exc)) from None
 
 
 def _load_index(index: Path, loader: Callable[[Path], dict[str, Tensor]]) -> dict[str, Tensor]:
