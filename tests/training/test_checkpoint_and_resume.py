@@ -143,6 +143,7 @@ def make_trainer(
         eval_every=0,
         save_every=3,
         progress=False,
+        precision="fp32",
         **kw,
     )
     return Trainer(task, cfg, resume=resume, log=lambda m: None)

@@ -34,7 +34,7 @@ def train_args(corpus: Path, out: Path, steps: int, *extra: str) -> list[str]:
         "mt", "train", "--train-src", str(corpus / "train.en"), "--train-tgt", str(corpus / "train.de"),
         "--vocab-size", "300", "--max-tokens", "600", "--valid-bleu-sentences", "0", "--preset", "tiny",
         "--set", "dropout=0.0", "--warmup", "4", "--lr", "2.0", "--max-steps", str(steps), "--eval-every", "0",
-        "--log-every", "1", "--threads", "1", "--no-progress", "--out", str(out), *extra,
+        "--log-every", "1", "--threads", "1", "--precision", "fp32", "--no-progress", "--out", str(out), *extra,
     ]  # fmt: skip
 
 

@@ -19,7 +19,7 @@ TRAINER_FLAGS: dict[str, tuple[type, str]] = {
     "clip_norm": (float, "clip the gradient norm to this value"),
     "accum_steps": (int, "micro-batches accumulated per update (reach the paper's batch on small hardware)"),
     "seed": (int, "random seed"),
-    "precision": (str, "fp32, bf16 (autocast) or fp16"),
+    "precision": (str, "auto (default: bf16 autocast where the hardware has it), fp32, bf16 or fp16"),
     "log_every": (int, "log training metrics every N updates"),
     "eval_every": (int, "validate every N updates"),
     "save_every": (int, "checkpoint every N updates"),

@@ -62,7 +62,7 @@ class TrainerConfig:
     clip_norm: float | None = None
     accum_steps: int = 1
     seed: int = 0
-    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 where the hardware has it
     compile: bool = False
     log_every: int = 20
     eval_every: int = 500
@@ -110,6 +110,29 @@ class Task(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """The task's resolved configuration (saved as ``task_config.json``)."""
+
+
+def cpu_has_bf16() -> bool:
+    """Native bf16 matrix instructions (AVX-512 BF16 or AMX) on this CPU (Linux ``/proc/cpuinfo``)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` = bf16 autocast where the hardware computes bf16 natively, else fp32.
+
+    Measured on the 2-core AVX-512-BF16 CPU this project develops on (small preset, docs/performance.md):
+    bf16 autocast trains 1.2-1.3x faster than fp32 with a matching loss curve, so it is on by default there;
+    on CPUs without native bf16 it would be slower, so ``auto`` stays fp32.  GPUs: bf16 when supported.
+    """
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
 def _dist_info() -> tuple[int, int]:
@@ -179,10 +202,11 @@ class Trainer:
                 self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         else:
             self.device = torch.device(config.device)
-        if config.precision == "fp16" and self.device.type != "cuda":
+        self.precision = resolve_precision(config.precision, self.device)
+        if self.precision == "fp16" and self.device.type != "cuda":
             raise TrainingError("precision fp16 needs a GPU (use bf16 on CPU)")
         self.model = task.model.to(self.device)
-        self.scaler = torch.amp.GradScaler("cuda") if config.precision == "fp16" else None
+        self.scaler = torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
         d_model = getattr(self.model.config, "d_model", 512)
         self.optimizer = make_optimizer(
             self.model, lr=0.0, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
@@ -342,10 +366,10 @@ class Trainer:
             self.batch_index = 0
 
     def _autocast(self):
-        if self.config.precision == "fp32":
+        if self.precision == "fp32":
             return contextlib.nullcontext()
         device = next(self.model.parameters()).device.type
-        dtype = torch.bfloat16 if self.config.precision == "bf16" else torch.float16
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float16
         return torch.autocast(device_type=device, dtype=dtype)
 
     def _install_signal_handlers(self) -> dict:
