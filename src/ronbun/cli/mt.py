@@ -258,6 +258,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if args.split not in splits:
             raise ValueError(f"dataset {name!r} has no split {args.split!r} (has {', '.join(splits)})")
         src, refs = splits[args.split]
+        if dcfg.get("lowercase_tokenized"):  # the cased comparison needs the raw references
+            raw = load_dataset(name, src_lang, tgt_lang, data_dir=args.data_dir or dcfg.get("data_dir"))
+            refs = raw[args.split][1]
         if name == "multi30k":
             tok_refs = tokenized_references(
                 name, src_lang, tgt_lang, args.split, data_dir=args.data_dir or dcfg.get("data_dir")
