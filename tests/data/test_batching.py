@@ -78,7 +78,7 @@ def test_speed_30k_pairs():
     token_budget_batches(src, tgt, 4_096)  # warm-up
     t0 = time.perf_counter()
     batches = token_budget_batches(src, tgt, 4_096, epoch=1, seed=0)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 3.0  # ~15 ms on an idle core; loose for shared CI machines
     assert sum(len(b) for b in batches) == 30_000
 
 

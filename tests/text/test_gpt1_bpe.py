@@ -473,4 +473,4 @@ def test_throughput_of_a_fresh_tokenizer_on_real_text(mode):
     ids = tok.encode_batch(lines)
     rate = megabytes / (time.perf_counter() - start)
     assert sum(map(len, ids)) > 250_000
-    assert rate > 0.3, f"{mode}: {rate:.2f} MB/s"
+    assert rate > 0.1, f"{mode}: {rate:.2f} MB/s"  # 1-2.7 MB/s measured; loose for shared CI machines
