@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench venv clean
+.PHONY: demo test lint format bench figures venv clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests $(wildcard benchmarks)
 	$(BIN)/ruff check --fix src tests $(wildcard benchmarks)
+
+figures: $(STAMP)
+	$(BIN)/ronbun viz figures --out docs/figures
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

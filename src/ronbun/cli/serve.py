@@ -1,0 +1,68 @@
+"""``ronbun serve CHECKPOINT…``: a local web page to translate / generate and browse the attention maps."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .main import CLIError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..serve.app import DEFAULT_MAX_CHARS, DEFAULT_MAX_CONCURRENT
+
+    p = sub.add_parser(
+        "serve",
+        help="local web page: translate or generate, and see every attention map",
+        description="Serve a page (standard library http.server, no internet needed) where you type a sentence "
+        "and get the Transformer's translation (greedy or beam search) with its encoder, decoder and "
+        "encoder-decoder attention by layer and head, or give a GPT checkpoint a prompt and sample a "
+        "continuation (temperature, top-k, top-p) with its self-attention. Binds 127.0.0.1 by default: only "
+        "this machine can reach it.",
+    )
+    p.add_argument(
+        "checkpoints", type=Path, nargs="+", help="checkpoint or run directories (Transformer or GPT)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    p.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        help=f"longest input accepted (default {DEFAULT_MAX_CHARS})",
+    )
+    p.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENT,
+        help=f"model requests run at once; more get HTTP 503 (default {DEFAULT_MAX_CONCURRENT})",
+    )
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--verbose", action="store_true", help="log every request (and tracebacks) to stderr")
+    p.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..serve.app import serve
+
+    if not 0 <= args.port <= 65535:
+        raise CLIError(f"--port must be in 0..65535, got {args.port}")
+    if args.max_chars < 1 or args.max_concurrent < 1:
+        raise CLIError("--max-chars and --max-concurrent must be at least 1")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: binding {args.host} makes the page reachable from other machines", flush=True)
+    serve(
+        args.checkpoints,
+        host=args.host,
+        port=args.port,
+        max_chars=args.max_chars,
+        max_concurrent=args.max_concurrent,
+        verbose=args.verbose,
+    )
+    return 0
