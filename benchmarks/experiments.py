@@ -22,7 +22,8 @@ Experiments:
 * ``memory``: peak training memory of GPT (``--gpt``) with each proposal, in subprocesses.
 * ``compile``: ``torch.compile`` of the training forward (ronbun's ``TrainerConfig.compile``).
 
-Each prints ``baseline ms, patched ms, gain``; docs/performance.md records the results and the diffs.
+Each prints ``baseline ms, patched ms, gain``; docs/performance.md records the results.  The changes proposed
+for ``src/`` (P1-P4 there) are ``benchmarks/proposals.diff``.
 """
 
 from __future__ import annotations
