@@ -14,8 +14,6 @@ import sys
 
 import torch
 
-from ronbun.nn.attention import MultiHeadAttention
-
 
 def main(argv: list[str]) -> None:
     spec = json.loads(argv[0])
@@ -26,12 +24,10 @@ def main(argv: list[str]) -> None:
     if models.HAVE_HF and spec.get("import_references", True):
         import transformers  # noqa: F401  (same imports on every side)
     kind, side, preset = spec["kind"], spec["side"], spec["preset"]
-    # "ours_best" / "hf_bf16": the same model in bf16 autocast (ours_best also with math attention)
+    # "ours_best" / "hf_bf16": the same model in bf16 autocast
     if side in ("ours_best", "hf_bf16"):
         spec["precision"] = "bf16"
-        side, best = side.split("_")[0], side == "ours_best"
-    else:
-        best = False
+        side = side.split("_")[0]
     if kind == "mt":
         data = models.mt_batch(spec["batch"], spec["src_len"], spec["tgt_len"], spec["vocab"])
     else:
@@ -57,28 +53,6 @@ def main(argv: list[str]) -> None:
 
             model = OpenAIGPTLMHeadModel(models.openai_gpt_hf_config(preset, spec["vocab"]))
         step = steps.gpt_train_step(side, model, ids, spec.get("precision", "fp32"))
-    if best:
-        for m in model.modules():
-            if isinstance(m, MultiHeadAttention):
-                m.impl = "math"
-    variants = spec.get("variants", [])
-    if variants:  # proposed speed-ups (benchmarks.experiments), ronbun side only
-        from . import experiments
-
-        fused = "fused-adamw" in variants
-        if kind == "mt":
-            pad = spec["vocab"] - 1
-            loss_fn = (lambda: experiments.mt_fused_loss(model, data, pad)) if "linear-ce" in variants else (
-                lambda: steps.mt_loss(side, model, data, pad))  # fmt: skip
-        else:
-            targets = steps.lm_targets(ids)
-            loss_fn = (lambda: experiments.gpt_fused_loss(model, ids, targets)) if "linear-ce" in variants else (
-                lambda: steps.gpt_loss(side, model, ids, targets))  # fmt: skip
-        model.train()
-        step = experiments.make_step(
-            model, loss_fn, precision=spec.get("precision", "fp32"), fused_adamw=fused,
-            recompute_attention="attn-recompute" in variants,
-        )  # fmt: skip
     params = {id(p): p.numel() for p in model.parameters()}
     for _ in range(int(spec.get("steps", 3))):
         step()

@@ -2,7 +2,9 @@
 
 Sides, all timed interleaved in one process on the same batch:
 
-* ``ours`` fp32 and ``ours`` bf16 autocast (ronbun's best CPU setting),
+* ``ours`` fp32 and ``ours_best`` bf16 autocast (ronbun's best CPU setting and its trainer's default on a CPU
+  with native bf16; attention there takes the spelled-out Eq. 1 path automatically, see
+  ``ronbun.nn.attention``),
 * ``hf`` (``MarianMTModel`` / ``OpenAIGPTLMHeadModel``, identical weights, SDPA attention where the model
   has it) in fp32 and, for context, bf16 autocast,
 * ``torch`` (``torch.nn.Transformer`` + embeddings + tied output; encoder-decoder only) in fp32.
@@ -10,15 +12,11 @@ Sides, all timed interleaved in one process on the same batch:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch import nn
-
-from ronbun.nn.attention import MultiHeadAttention
 
 from .common import FIXED_MMAP_ENV, Row, Timing, device_sync, interleaved, probe_memory, spread
 from .mfu import gpt_train_flops, matmul_peak, mt_train_flops, peak_probe
@@ -43,8 +41,7 @@ class TrainResult:
 
 SIDE_LABEL = {
     "ours": "ronbun fp32",
-    "ours_best": "ronbun bf16 + math attention",
-    "ours_bf16": "ronbun bf16 (default SDPA)",
+    "ours_best": "ronbun bf16",
     "hf": "HF fp32",
     "hf_bf16": "HF bf16",
     "torch": "torch.nn fp32",
@@ -52,22 +49,10 @@ SIDE_LABEL = {
 SIDE_DTYPE = {
     "ours": "fp32",
     "ours_best": "bf16",
-    "ours_bf16": "bf16",
     "hf": "fp32",
     "hf_bf16": "bf16",
     "torch": "fp32",
 }
-
-
-def best_setting(model: nn.Module) -> nn.Module:
-    """ronbun's fastest CPU training setting, applied to a copy with the same weights: bf16 autocast (done by
-    the step) with ``attention_impl="math"`` — PyTorch's CPU SDPA kernel is 3-4× slower than two GEMMs and a
-    softmax in bf16 (see docs/performance.md), so the spelled-out Eq. 1 path wins there."""
-    best = copy.deepcopy(model)
-    for m in best.modules():
-        if isinstance(m, MultiHeadAttention):
-            m.impl = "math"
-    return best
 
 
 def _add_peak_probes(fns: dict[str, Callable[[], Any]], device: str) -> dict[str, float]:
@@ -83,7 +68,7 @@ def _mfu_rows(
 ) -> list[Row]:
     peaks = {p: f / timing.median[f"peak_{p}"] for p, f in peak_flops.items()}
     rows = []
-    for side in ("ours", "ours_best", "ours_bf16", "hf", "hf_bf16", "torch"):
+    for side in ("ours", "ours_best", "hf", "hf_bf16", "torch"):
         if side not in timing.median:
             continue
         dtype = SIDE_DTYPE[side]
@@ -155,8 +140,7 @@ def mt_train(
             "torch", TorchTransformerMT(preset, vocab, pad_id=pad).to(device), data, pad_id=pad
         )
     if bf16:
-        fns["ours_best"] = mt_train_step("ours", best_setting(pair.ours), data, "bf16", pad_id=pad)
-        fns["ours_bf16"] = mt_train_step("ours", pair.ours, data, "bf16", pad_id=pad)
+        fns["ours_best"] = mt_train_step("ours", pair.ours, data, "bf16", pad_id=pad)
         if "hf" in fns:
             fns["hf_bf16"] = mt_train_step("hf", pair.hf, data, "bf16", pad_id=pad)
     peak_flops = _add_peak_probes(fns, device) if mfu else {}
@@ -169,8 +153,6 @@ def mt_train(
         ("ours_best", "hf", hf, BF16_TARGET),
         ("ours_best", "torch", tn, BF16_TARGET),
         ("ours_best", "hf_bf16", hf16, None),
-        ("ours_bf16", "hf", hf, None),
-        ("ours_bf16", "hf_bf16", hf16, None),
     ])  # fmt: skip
     if mfu:
         rows += _mfu_rows("MT train", preset, timing, flops, peak_flops)
@@ -201,8 +183,7 @@ def gpt_train(
     if pair.hf is not None:
         fns["hf"] = gpt_train_step("hf", pair.hf, ids)
     if bf16:
-        fns["ours_best"] = gpt_train_step("ours", best_setting(pair.ours), ids, "bf16")
-        fns["ours_bf16"] = gpt_train_step("ours", pair.ours, ids, "bf16")
+        fns["ours_best"] = gpt_train_step("ours", pair.ours, ids, "bf16")
         if pair.hf is not None:
             fns["hf_bf16"] = gpt_train_step("hf", pair.hf, ids, "bf16")
     peak_flops = _add_peak_probes(fns, device) if mfu else {}
@@ -213,7 +194,6 @@ def gpt_train(
         ("ours", "hf", hf, GPT_TARGET if preset == "gpt1" else None),
         ("ours_best", "hf", hf, None),
         ("ours_best", "hf_bf16", hf16, None),
-        ("ours_bf16", "hf", hf, None),
     ])  # fmt: skip
     if pair.hf is None:
         rows.append(Row("GPT train step", f"{preset}, {batch}×{length}, fp32", timing.median["ours"] * 1e3, "–",
@@ -237,7 +217,7 @@ def memory_rows(
 ) -> list[Row]:
     """Peak training memory of each side, each in a fresh subprocess (see ``benchmarks.memprobe``).
 
-    ``sides`` from ``ours``, ``ours_best`` (bf16 + math attention), ``hf``, ``hf_bf16``, ``torch``; ronbun's
+    ``sides`` from ``ours``, ``ours_best`` (bf16), ``hf``, ``hf_bf16``, ``torch``; ronbun's
     sides are compared with every reference side of the same precision and with fp32 ``hf``.  ``fixed_mmap``
     runs the probes with :data:`~benchmarks.common.FIXED_MMAP_ENV` (allocator-neutral second opinion)."""
     peaks: dict[str, dict[str, float]] = {}

@@ -80,7 +80,9 @@ def test_bf16_vs_fp32_curves() -> None:
     )
     assert len(result["curves"]["fp32"]["loss"]) == len(result["curves"]["bf16"]["loss"]) == 3
     assert math.isfinite(result["comparison"]["max_rel_diff"])
-    assert "max relative difference" in bf16_vs_fp32.summary_line(result)
+    assert len(result["curves"]["fp32_next_seed"]["loss"]) == 3  # the seed-to-seed yardstick
+    assert isinstance(result["comparison"]["within_seed_noise"], bool)
+    assert "seed-to-seed spread" in bf16_vs_fp32.summary_line(result)
 
 
 def test_run_cli_quick_subset(capsys: pytest.CaptureFixture[str]) -> None:

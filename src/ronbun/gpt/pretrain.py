@@ -29,7 +29,8 @@ import torch
 from torch import Tensor, nn
 
 from ..models.gpt import GPT, GPTConfig
-from ..training.losses import nll
+from ..training.distributed import unwrap
+from ..training.losses import nll, projected_label_smoothed_nll
 from .corpus import (
     CorpusConfig,
     TokenStream,
@@ -269,8 +270,10 @@ class LMTask:
     def loss(self, model: nn.Module, t: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """Eq. 1: summed next-token NLL of the window and its token count."""
         device = next(model.parameters()).device  # a no-op on CPU / when the trainer already moved them
-        logits = model(t["inputs"].to(device))  # (B, T, V)
-        return nll(logits, t["targets"].to(device))
+        hidden = model(t["inputs"].to(device), return_hidden=True)  # (B, T, d_model)
+        weight, _ = unwrap(model).output_layer()  # (V, d_model), the tied embedding
+        target = t["targets"].to(device)  # (B, T)
+        return projected_label_smoothed_nll(hidden, weight, None, target, epsilon=0.0, mass="all")
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from ..nn.embeddings import TokenEmbedding
 from ..nn.state import DecoderState
 from .config import BlockConfig, ConfigError
-from .stack import InputEmbedding, LayerStack, check_ids, init_weights, make_positions
+from .stack import CachedOutputTranspose, InputEmbedding, LayerStack, check_ids, init_weights, make_positions
 
 
 @dataclass
@@ -75,7 +75,7 @@ class GPTConfig(BlockConfig):
             raise ConfigError(f"positional must be 'learned' or 'sinusoidal', got {self.positional!r}")
 
 
-class GPT(nn.Module):
+class GPT(CachedOutputTranspose):
     """GPT-1's decoder-only language model (§3.1, Eq. 2)."""
 
     def __init__(self, config: GPTConfig) -> None:
@@ -97,14 +97,23 @@ class GPT(nn.Module):
         x = self.embed(ids, offset)  # h_0 = U W_e + W_p, (B, T, d_model)
         return self.blocks(x, state=state, need_weights=need_weights)
 
+    def output_layer(self) -> tuple[Tensor, Tensor | None]:
+        """``(W_e (V, d_model), None)``: the output projection of Eq. 2 (tied to the token embedding)."""
+        weight = self.output_proj.weight if self.output_proj is not None else self.embed.tokens.weight
+        return weight, None
+
     def project(self, hidden: Tensor) -> Tensor:
         """``h_n W_e^T`` (Eq. 2): ``(B, T, d_model)`` → logits ``(B, T, vocab_size + n_special)``."""
-        weight = self.output_proj.weight if self.output_proj is not None else self.embed.tokens.weight
-        return F.linear(hidden, weight)
+        weight, _ = self.output_layer()
+        if torch.is_grad_enabled():
+            return F.linear(hidden, weight)
+        return hidden @ self.output_transposed(weight)  # decoding/scoring: the (d, V) layout is the fast one
 
-    def forward(self, ids: Tensor) -> Tensor:
-        """``ids (B, T)`` → next-token logits ``(B, T, V)``."""
-        return self.project(self.hidden_states(ids)[0])
+    def forward(self, ids: Tensor, *, return_hidden: bool = False) -> Tensor:
+        """``ids (B, T)`` → next-token logits ``(B, T, V)`` (or, with ``return_hidden``, ``h_n (B, T, d_model)``
+        for a loss that fuses the projection)."""
+        hidden = self.hidden_states(ids)[0]
+        return hidden if return_hidden else self.project(hidden)
 
     def start_state(self) -> DecoderState:
         return DecoderState.empty(len(self.blocks.layers))

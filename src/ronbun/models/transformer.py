@@ -23,6 +23,7 @@ from ..nn.masks import padding_mask
 from ..nn.state import DecoderState
 from .config import TransformerConfig, embedding_init_std
 from .stack import (
+    CachedOutputTranspose,
     InputEmbedding,
     InputError,
     LayerStack,
@@ -43,7 +44,7 @@ class AttentionMaps:
     cross: list[Tensor]
 
 
-class Transformer(nn.Module):
+class Transformer(CachedOutputTranspose):
     """§3.1 encoder-decoder stacks with §3.4 shared embeddings and the tied pre-softmax projection."""
 
     def __init__(self, config: TransformerConfig) -> None:
@@ -105,16 +106,28 @@ class Transformer(nn.Module):
         x = self.tgt_embed(tgt_in, offset)  # (B, T, d_model)
         return self.decoder(x, memory=memory, memory_mask=memory_mask, state=state, need_weights=need_weights)
 
+    def output_layer(self) -> tuple[Tensor, Tensor | None]:
+        """The pre-softmax linear transformation (§3.4) as ``(weight (V, d_model), bias (V,) or None)``:
+        the target embedding matrix when tied, and Marian's ``final_logits_bias`` buffer when present."""
+        weight = self.output_proj.weight if self.output_proj is not None else self.tgt_embed.tokens.weight
+        return weight, self.final_logits_bias
+
     def project(self, hidden: Tensor) -> Tensor:
         """Pre-softmax linear transformation (§3.4): ``(B, T, d_model)`` → logits ``(B, T, V)``."""
-        weight = self.output_proj.weight if self.output_proj is not None else self.tgt_embed.tokens.weight
-        return F.linear(hidden, weight, self.final_logits_bias)
+        weight, _ = self.output_layer()
+        if torch.is_grad_enabled():
+            return F.linear(hidden, weight, self.final_logits_bias)
+        out = hidden @ self.output_transposed(weight)  # decoding: few rows, the (d, V) layout is the fast one
+        return out if self.final_logits_bias is None else out.add_(self.final_logits_bias)
 
-    def forward(self, src: Tensor, tgt_in: Tensor) -> Tensor:
-        """Teacher-forced training forward: ``src (B, S)``, ``tgt_in (B, T)`` → logits ``(B, T, V)``."""
+    def forward(self, src: Tensor, tgt_in: Tensor, *, return_hidden: bool = False) -> Tensor:
+        """Teacher-forced training forward: ``src (B, S)``, ``tgt_in (B, T)`` → logits ``(B, T, V)``.
+
+        ``return_hidden=True`` stops before the projection and returns the decoder output ``(B, T, d_model)``,
+        for a loss that fuses the projection (:func:`ronbun.training.losses.projected_label_smoothed_nll`)."""
         memory, src_keep, _ = self.encode(src)
         hidden, _ = self.decode(tgt_in, memory, src_keep)
-        return self.project(hidden)
+        return hidden if return_hidden else self.project(hidden)
 
     # -- incremental decoding ------------------------------------------------------------------------------
     def start_state(self, memory: Tensor, memory_mask: Tensor) -> DecoderState:

@@ -6,12 +6,14 @@ self-attention and encoder-decoder attention) and GPT-1 (masked self-attention).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 AttentionImpl = Literal["sdpa", "math"]
 
@@ -38,7 +40,10 @@ def scaled_dot_product_attention(
     (fused kernels, FlashAttention on GPUs); ``impl="math"`` spells Eq. 1 out and is used whenever the
     attention weights are wanted (visualisation).
     """
-    if need_weights or impl == "math":
+    # PyTorch's CPU SDPA kernels are 3-4x slower than the two GEMMs and a softmax below in bf16/fp16
+    # (torch 2.13, docs/performance.md), so low-precision CPU attention takes the spelled-out path.
+    low_precision_cpu = q.device.type == "cpu" and q.dtype in (torch.bfloat16, torch.float16)
+    if need_weights or impl == "math" or low_precision_cpu:
         scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, h, T_q, T_k)
         if is_causal:
             t_q, t_k = scores.shape[-2:]
@@ -167,17 +172,19 @@ class MultiHeadAttention(nn.Module):
             v = self._heads(qkv[..., 2 * hk :], self.d_v)
             if cache is not None:
                 k, v = cache.append(k, v)  # (B, h, T_past + T, d)
-        out, weights = scaled_dot_product_attention(
-            q,
-            k,
-            v,
-            mask=mask,
-            is_causal=is_causal,
-            dropout_p=self.dropout if self.training else 0.0,
-            need_weights=need_weights,
-            mask_fill=self.mask_fill,
-            impl=self.impl,
-        )  # (B, h, T, d_v)
+        dropout_p = self.dropout if self.training else 0.0
+        attend = functools.partial(
+            scaled_dot_product_attention, mask=mask, is_causal=is_causal, dropout_p=dropout_p,
+            need_weights=need_weights, mask_fill=self.mask_fill, impl=self.impl,
+        )  # fmt: skip
+        if dropout_p > 0 and q.device.type == "cpu" and torch.is_grad_enabled() and not need_weights:
+            # No fused CPU kernel supports attention dropout: the math path would keep four (B, h, T, T)
+            # tensors per layer for backward.  Recompute them there instead (same dropout mask: the RNG state
+            # is restored); costs the attention products once more, ~5 % of a GPT-1 layer.
+            out = checkpoint(lambda q, k, v: attend(q, k, v)[0], q, k, v, use_reentrant=False)
+            weights = None
+        else:
+            out, weights = attend(q, k, v)  # (B, h, T, d_v)
         b, _, t, _ = out.shape
         out = out.transpose(1, 2).reshape(b, t, self.n_heads * self.d_v)  # Concat(head_1..head_h)
         return self.out_proj(out), weights  # (B, T, d_model)

@@ -54,3 +54,12 @@ def rank_zero_first():
     yield
     if rank == 0:
         barrier()
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The model inside ``DistributedDataParallel`` and/or ``torch.compile`` wrappers (for its methods)."""
+    while True:
+        inner = getattr(model, "_orig_mod", None) or getattr(model, "module", None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner

@@ -33,6 +33,11 @@ def make_optimizer(
 ) -> torch.optim.Optimizer:
     """Adam (``weight_decay = 0``) or decoupled-decay AdamW over :func:`parameter_groups`.
 
-    ``fused=False, foreach=True``: deterministic on CPU and the fastest portable choice."""
+    ``fused=True`` where every parameter lives on a device with a fused kernel (CPU, CUDA): one kernel per
+    tensor, no temporaries (deterministic on CPU; 6x faster than ``foreach`` on CPU with torch 2.13, see
+    docs/performance.md); otherwise ``foreach=True``."""
     groups = parameter_groups(model, weight_decay)
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, foreach=True)
+    fused = all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"])
+    return torch.optim.AdamW(
+        groups, lr=lr, betas=betas, eps=eps, **({"fused": True} if fused else {"foreach": True})
+    )
