@@ -135,3 +135,30 @@ def test_errors_are_one_line_messages(pretrained, tmp_path, capsys):
     assert "not a ronbun checkpoint" in capsys.readouterr().err
     assert main(["gpt", "zeroshot", str(pretrained), "--task", "sst2"]) == 2
     assert "needs --data-dir" in capsys.readouterr().err
+
+
+def test_lowercase_is_recorded_in_the_tokenizer_and_switchable_for_zero_shot(tmp_path, capsys):
+    """``pretrain --lowercase`` saves a lower-casing tokenizer (so every later use lower-cases, as GPT-1's
+    BPE does); ``zeroshot --lowercase`` lower-cases for a model whose text was lower-cased beforehand."""
+    from ronbun.gpt.api import load_gpt
+
+    out = tmp_path / "pre"
+    args = ["gpt", "pretrain", *TINY, "--builtin-sentences", "300", "--batch-size", "4", "--max-steps", "1"]
+    assert main([*args, "--eval-windows", "1", "--no-progress", "--lowercase", "--out", str(out)]) == 0
+    lm = load_gpt(out)
+    assert lm.tokenizer.lowercase
+    assert lm.tokenizer.encode("The DOG") == lm.tokenizer.encode("the dog")
+    capsys.readouterr()
+    assert main(["gpt", "zeroshot", str(out), "--task", "winograd", "--lowercase", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lowercase"] is True
+
+
+def test_the_lowercase_switch_of_a_byte_level_tokenizer():
+    from ronbun.text.bpe import TextTokenizer
+
+    tok = TextTokenizer.train(["the cat sat on the mat"] * 20, vocab_size=300)
+    assert not tok.lowercase and tok.encode("The") != tok.encode("the")
+    tok.lowercase = True
+    assert tok.encode("The Cat") == tok.encode("the cat")
+    tok.lowercase = False
+    assert tok.encode("The") != tok.encode("the")

@@ -33,6 +33,7 @@ PRETRAIN_DATA_FLAGS: dict[str, type] = {
     "bpe_dir": str,
     "pre_tokenizer": str,
     "vocab_size": int,
+    "lowercase": bool,
     "batch_size": int,
     "windows_per_epoch": int,
     "eval_windows": int,
@@ -101,6 +102,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--pre-tokenizer", choices=("auto", "spacy", "basic"), help="GPT-1 BPE pre-tokenizer (default auto)"
     )
     g.add_argument("--vocab-size", type=int, help="byte-level BPE vocabulary size (default 8000)")
+    g.add_argument(
+        "--lowercase", action="store_true", default=None,
+        help="byte-level BPE: lower-case all text (saved in the tokenizer, applied by every later use)",
+    )  # fmt: skip
     g.add_argument("--batch-size", type=int, help="windows per micro-batch (paper: 64 per update)")
     g.add_argument(
         "--windows-per-epoch", type=int, help="windows that make one 'epoch' (default: tokens / n_ctx)"
@@ -228,6 +233,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     zs.add_argument("--threshold", type=float, help="cola: fixed threshold on the average log-probability")
     zs.add_argument("--threshold-examples", type=int, default=2000, help="cola: train examples to fit it on")
     zs.add_argument("--winograd-file", type=Path, help="winograd: JSONL file (see ronbun.gpt.zeroshot)")
+    zs.add_argument(
+        "--lowercase", action="store_true",
+        help="lower-case the task text: for a model pre-trained on text lower-cased before its tokenizer was "
+        "trained (the tokenizer cannot know; pre-train with --lowercase to record it)",
+    )  # fmt: skip
     zs.add_argument("--seed", type=int, default=0)
     zs.add_argument("--batch-size", type=int, default=16)
     zs.add_argument("--json", action="store_true")
@@ -502,6 +512,8 @@ def run_zeroshot(args: argparse.Namespace) -> int:
     from ..gpt.zeroshot import run_zeroshot as zeroshot
 
     lm = load_gpt(args.checkpoint)
+    if args.lowercase and hasattr(lm.tokenizer, "lowercase"):  # GPT-1's own BPE lower-cases already
+        lm.tokenizer.lowercase = True
     try:
         report = zeroshot(
             lm.model,
@@ -518,5 +530,5 @@ def run_zeroshot(args: argparse.Namespace) -> int:
         )
     except KeyError as exc:
         raise CLIError(str(exc.args[0]) if exc.args else str(exc)) from None
-    _print_lines({"checkpoint": str(lm.directory), **report}, args.json)
+    _print_lines({"checkpoint": str(lm.directory), **report, "lowercase": bool(args.lowercase)}, args.json)
     return 0

@@ -76,6 +76,9 @@ class LMDataConfig(CorpusConfig):
     bpe_dir: str | None = None  # folder with encoder_bpe_40000.json + vocab_40000.bpe (tokenizer = "gpt1")
     pre_tokenizer: str = "auto"  # GPT-1 BPE: "spacy" (original), "basic" (Hugging Face fallback) or "auto"
     vocab_size: int = 8000  # byte-level BPE vocabulary (GPT-1: 40,000 merges → 40,478 tokens)
+    lowercase: bool = (
+        False  # byte-level BPE: lower-case all text (saved in the tokenizer; GPT-1's BPE always does)
+    )
     batch_size: int = (
         64  # windows per micro-batch (GPT-1: 64; use --accum-steps to reach it on small hardware)
     )
@@ -195,7 +198,7 @@ class LMTask:
             if tok_path.is_file():
                 tokenizer = TextTokenizer.load(tok_path)
             else:
-                tokenizer = TextTokenizer.train(lines("train"), data.vocab_size)
+                tokenizer = TextTokenizer.train(lines("train"), data.vocab_size, lowercase=data.lowercase)
                 tokenizer.save(tok_path)
                 log(f"trained a byte-level BPE vocabulary of {tokenizer.vocab_size:,} tokens → {tok_path}")
             self.tokenizer_file = tok_path

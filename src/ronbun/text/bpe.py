@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
 PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
@@ -29,8 +29,14 @@ class TextTokenizer:
                 raise ValueError(f"tokenizer must map {tok!r} to id {i} (found {tokenizer.token_to_id(tok)})")
 
     @classmethod
-    def train(cls, texts: Iterable[str], vocab_size: int, min_frequency: int = 2) -> TextTokenizer:
+    def train(
+        cls, texts: Iterable[str], vocab_size: int, min_frequency: int = 2, lowercase: bool = False
+    ) -> TextTokenizer:
+        """Learn the BPE merges from ``texts``.  ``lowercase=True`` lower-cases all text before anything else
+        (as GPT-1's own BPE does); it is saved with the tokenizer, so every later use applies it too."""
         tok = Tokenizer(models.BPE(unk_token="<unk>"))
+        if lowercase:
+            tok.normalizer = normalizers.Lowercase()
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
         tok.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(
@@ -55,6 +61,20 @@ class TextTokenizer:
 
     def save(self, path: str | Path) -> None:
         self.tokenizer.save(str(path))
+
+    @property
+    def lowercase(self) -> bool:
+        """Whether text is lower-cased before tokenisation (the tokenizer's normaliser)."""
+        return isinstance(self.tokenizer.normalizer, normalizers.Lowercase)
+
+    @lowercase.setter
+    def lowercase(self, value: bool) -> None:
+        """Turn lower-casing on or off, e.g. for a model pre-trained on text lower-cased *before* its tokenizer
+        was trained (the tokenizer then cannot know; ``ronbun gpt zeroshot --lowercase``)."""
+        if value != self.lowercase:
+            if self.tokenizer.normalizer is not None and value:
+                raise ValueError("this tokenizer already has a normaliser; lower-casing would replace it")
+            self.tokenizer.normalizer = normalizers.Lowercase() if value else None
 
     @property
     def vocab_size(self) -> int:
