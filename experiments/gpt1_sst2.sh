@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 SHARED=${SHARED:-../shared/data}
 OUT=${OUT:-runs}
+STEPS=${STEPS:-700}   # fine-tuning updates per run; docs/results.md also reports STEPS=1400
 if [ ! -d "$OUT/gpt_pretrain/checkpoints" ]; then
   .venv/bin/python - "$SHARED" "$OUT" <<'PY'
 import sys
@@ -30,7 +31,7 @@ PY
 fi
 finetune() {  # name, extra flags...
   local name=$1; shift
-  $RONBUN gpt finetune --init "$OUT/gpt_pretrain" --task sst2 --data-dir "$SHARED/glue" --max-steps 700 --lr 1e-4 \
+  $RONBUN gpt finetune --init "$OUT/gpt_pretrain" --task sst2 --data-dir "$SHARED/glue" --max-steps "$STEPS" --lr 1e-4 \
     --threads 1 --precision bf16 --no-progress --log-every 100 --eval-every 0 --out "$OUT/sst2_$name" "$@" \
     > "$OUT/sst2_$name.log" 2>&1
   $RONBUN gpt evaluate "$OUT/sst2_$name" > "$OUT/sst2_$name.eval.txt" 2>&1
