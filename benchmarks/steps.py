@@ -3,7 +3,7 @@
 All sides compute the same loss (label-smoothed cross-entropy, ε = 0.1 for translation; plain NLL for the
 language model): the references through ronbun's unfused :func:`label_smoothed_nll` of their logits (outside
 Hugging Face's ``labels=`` path, which would add a copy), ronbun as its trainer does, with the output projection
-fused into the loss (:func:`projected_label_smoothed_nll`, same value and gradients).  Every side uses ronbun's
+fused into the loss (:func:`output_layer_nll`, same value and gradients).  Every side uses ronbun's
 optimiser (Adam, β = (0.9, 0.98), ε = 1e-9, fused where the device has the kernel), ``zero_grad(set_to_none=True)``, dropout on
 (train mode).  ``precision="bf16"`` wraps forward and loss in CPU autocast to bfloat16 (weights, gradients
 and optimiser state stay fp32: mixed precision, as ronbun's trainer does it).
@@ -17,7 +17,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from ronbun.training.losses import label_smoothed_nll, nll, projected_label_smoothed_nll
+from ronbun.training.losses import label_smoothed_nll, nll, output_layer_nll
 from ronbun.training.optim import make_optimizer
 
 from .models import PAD_MT
@@ -63,9 +63,8 @@ def mt_loss(kind: str, model: nn.Module, batch: dict[str, Tensor], pad_id: int =
     """Label-smoothed (ε = 0.1) cross-entropy per target token."""
     if kind == "ours":
         hidden = model(batch["src"], batch["tgt_in"], return_hidden=True)  # (B, T, d_model)
-        weight, bias = model.output_layer()
-        loss_sum, n = projected_label_smoothed_nll(
-            hidden, weight, bias, batch["tgt_out"], epsilon=0.1, ignore_index=pad_id
+        loss_sum, n = output_layer_nll(
+            model, hidden, batch["tgt_out"], epsilon=0.1, ignore_index=pad_id, mass="others"
         )
         return loss_sum / n
     loss_sum, n = label_smoothed_nll(
@@ -89,16 +88,7 @@ def lm_targets(ids: Tensor) -> Tensor:
 def gpt_loss(kind: str, model: nn.Module, ids: Tensor, targets: Tensor) -> Tensor:
     """GPT-1 Eq. 1: next-token NLL per token (targets shifted instead of logits sliced: no logits copy)."""
     if kind == "ours":
-        weight, _ = model.output_layer()
-        loss_sum, n = projected_label_smoothed_nll(
-            model(ids, return_hidden=True),
-            weight,
-            None,
-            targets,
-            epsilon=0.0,
-            ignore_index=IGNORE,
-            mass="all",
-        )
+        loss_sum, n = output_layer_nll(model, model(ids, return_hidden=True), targets, ignore_index=IGNORE)
         return loss_sum / n
     logits = model(ids).logits if kind == "hf" else model(ids)
     loss_sum, n = nll(logits, targets, ignore_index=IGNORE)

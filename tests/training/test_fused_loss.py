@@ -120,3 +120,21 @@ def test_inference_logits_follow_the_weights_after_an_optimiser_step(fused):
         model.eval()
         expected = F.linear(model(ids, return_hidden=True), unwrap(model).output_layer()[0])
         torch.testing.assert_close(model(ids), expected)
+
+
+def test_the_models_training_loss_through_their_own_output_layer():
+    """``output_layer_nll`` = the unfused loss of ``model(...)``'s logits, for both papers' models."""
+    from ronbun.training.losses import output_layer_nll
+
+    mt = Transformer(TransformerConfig.preset("tiny", vocab_size=50, final_logits_bias=True)).eval()
+    src, tgt = torch.randint(4, 50, (2, 5)), torch.randint(4, 50, (2, 4))
+    want, _ = label_smoothed_nll(mt(src, tgt), tgt, epsilon=0.1, ignore_index=0)
+    got, _ = output_layer_nll(
+        mt, mt(src, tgt, return_hidden=True), tgt, epsilon=0.1, ignore_index=0, mass="others"
+    )
+    torch.testing.assert_close(got, want)
+    gpt = GPT(GPTConfig.preset("tiny", vocab_size=50)).eval()
+    ids = torch.randint(0, 50, (2, 6))
+    want, _ = label_smoothed_nll(gpt(ids[:, :-1]), ids[:, 1:], epsilon=0.0, mass="all")
+    got, _ = output_layer_nll(gpt, gpt(ids[:, :-1], return_hidden=True), ids[:, 1:])
+    torch.testing.assert_close(got, want)

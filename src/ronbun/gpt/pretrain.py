@@ -29,8 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models.gpt import GPT, GPTConfig
-from ..training.distributed import unwrap
-from ..training.losses import nll, projected_label_smoothed_nll
+from ..training.losses import nll, output_layer_nll
 from .corpus import (
     CorpusConfig,
     TokenStream,
@@ -274,9 +273,7 @@ class LMTask:
         """Eq. 1: summed next-token NLL of the window and its token count."""
         device = next(model.parameters()).device  # a no-op on CPU / when the trainer already moved them
         hidden = model(t["inputs"].to(device), return_hidden=True)  # (B, T, d_model)
-        weight, _ = unwrap(model).output_layer()  # (V, d_model), the tied embedding
-        target = t["targets"].to(device)  # (B, T)
-        return projected_label_smoothed_nll(hidden, weight, None, target, epsilon=0.0, mass="all")
+        return output_layer_nll(model, hidden, t["targets"].to(device))  # (B, T) targets
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:

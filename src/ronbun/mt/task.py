@@ -21,8 +21,8 @@ from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
 from ..training.checkpoint import ensure_output_dir
-from ..training.distributed import rank_zero_first, unwrap
-from ..training.losses import nll, projected_label_smoothed_nll
+from ..training.distributed import rank_zero_first
+from ..training.losses import nll, output_layer_nll
 
 
 @dataclass
@@ -181,12 +181,15 @@ class TranslationTask:
     def loss(self, model: nn.Module, t: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """§5.4: label-smoothed cross-entropy summed over target tokens, with the §3.4 projection fused in."""
         hidden = model(t["src"], t["tgt_in"], return_hidden=True)  # (B, T, d_model)
-        weight, bias = unwrap(model).output_layer()  # (V, d_model), (V,) | None
         c = self.model_config
-        return projected_label_smoothed_nll(
-            hidden, weight, bias, t["tgt_out"], epsilon=c.label_smoothing, ignore_index=PAD_ID,
+        return output_layer_nll(
+            model,
+            hidden,
+            t["tgt_out"],
+            epsilon=c.label_smoothing,
+            ignore_index=PAD_ID,
             mass=c.label_smoothing_mass,
-        )  # fmt: skip
+        )
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module) -> dict[str, float]:

@@ -157,3 +157,24 @@ def projected_label_smoothed_nll(
     flat_t = target.reshape(-1)  # (N,)
     loss = _ProjectedCrossEntropy.apply(flat_h, weight, bias, flat_t, eps, ignore_index, chunk)
     return loss, (flat_t != ignore_index).sum()
+
+
+def output_layer_nll(
+    model: torch.nn.Module,
+    hidden: Tensor,
+    target: Tensor,
+    *,
+    epsilon: float = 0.0,
+    ignore_index: int = -100,
+    mass: str = "all",
+) -> tuple[Tensor, Tensor]:
+    """The training loss of a ronbun model from its final hidden states ``(B, T, d_model)``: the model's own
+    output layer (``output_layer()``: the tied embedding, Marian's logits bias) fused into the
+    label-smoothed NLL by :func:`projected_label_smoothed_nll`.  ``model`` may be wrapped in DDP or
+    ``torch.compile``.  ``epsilon = 0`` is GPT-1's Eq. 1; the Transformer passes §5.4's ε and mass."""
+    from .distributed import unwrap
+
+    weight, bias = unwrap(model).output_layer()  # type: ignore[operator]  # (V, d_model), (V,) | None
+    return projected_label_smoothed_nll(
+        hidden, weight, bias, target, epsilon=epsilon, ignore_index=ignore_index, mass=mass
+    )
