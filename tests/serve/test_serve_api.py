@@ -4,7 +4,6 @@ GPT-1 sampling, the input-length and concurrency limits, and errors that are JSO
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,36 +12,17 @@ from typing import Any
 
 import pytest
 import torch
+from serving import running_server
 
 from ronbun.cli.main import build_parser
-from ronbun.data.synthetic import generate_corpus
-from ronbun.models import GPT, GPTConfig, Transformer, TransformerConfig
 from ronbun.serve.app import RonbunHTTPServer, ServeApp, create_server
-from ronbun.text.bpe import TextTokenizer
-from ronbun.training.checkpoint import save_checkpoint
 
 MAX_CHARS = 60
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RonbunHTTPServer]:
-    torch.manual_seed(0)
-    root = tmp_path_factory.mktemp("serve")
-    en, de = generate_corpus(n_train=300, n_valid=5, n_test=5)["train"]
-    tok = TextTokenizer.train(en + de, 300)
-    tok.save(root / "tokenizer.json")
-    mt = Transformer(TransformerConfig.preset("tiny", vocab_size=tok.vocab_size, max_positions=32))
-    gpt = GPT(GPTConfig.preset("tiny", vocab_size=tok.vocab_size))
-    paths = [
-        save_checkpoint(root / "mt", mt, tokenizer_file=root / "tokenizer.json"),
-        save_checkpoint(root / "gpt", gpt, tokenizer_file=root / "tokenizer.json"),
-    ]
-    srv = create_server(paths, port=0, max_chars=MAX_CHARS, max_concurrent=1)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from running_server(tmp_path_factory.mktemp("serve"), max_chars=MAX_CHARS, max_concurrent=1)
 
 
 def call(

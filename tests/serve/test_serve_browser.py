@@ -5,12 +5,10 @@ what a token attends to, see a readable error for an over-long input; then the s
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).is_file():
@@ -22,11 +20,9 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)"
 )
 
-from ronbun.data.synthetic import generate_corpus  # noqa: E402
-from ronbun.models import GPT, GPTConfig, Transformer, TransformerConfig  # noqa: E402
-from ronbun.serve.app import RonbunHTTPServer, create_server  # noqa: E402
-from ronbun.text.bpe import TextTokenizer  # noqa: E402
-from ronbun.training.checkpoint import save_checkpoint  # noqa: E402
+from serving import running_server  # noqa: E402
+
+from ronbun.serve.app import RonbunHTTPServer  # noqa: E402
 
 MAX_CHARS = 120
 CHROMIUM_ARGS = [
@@ -52,23 +48,7 @@ PAINTED = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RonbunHTTPServer]:
-    torch.manual_seed(0)
-    root = tmp_path_factory.mktemp("browser")
-    en, de = generate_corpus(n_train=300, n_valid=5, n_test=5)["train"]
-    tok = TextTokenizer.train(en + de, 300)
-    tok.save(root / "tokenizer.json")
-    mt = Transformer(TransformerConfig.preset("tiny", vocab_size=tok.vocab_size, max_positions=32))
-    gpt = GPT(GPTConfig.preset("tiny", vocab_size=tok.vocab_size))
-    paths = [
-        save_checkpoint(root / "mt", mt, tokenizer_file=root / "tokenizer.json"),
-        save_checkpoint(root / "gpt", gpt, tokenizer_file=root / "tokenizer.json"),
-    ]
-    srv = create_server(paths, port=0, max_chars=MAX_CHARS)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from running_server(tmp_path_factory.mktemp("browser"), max_chars=MAX_CHARS)
 
 
 @pytest.fixture
