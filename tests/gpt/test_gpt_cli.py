@@ -162,3 +162,23 @@ def test_the_lowercase_switch_of_a_byte_level_tokenizer():
     assert tok.encode("The Cat") == tok.encode("the cat")
     tok.lowercase = False
     assert tok.encode("The") != tok.encode("the")
+
+
+def test_finetune_lowercase_is_kept_by_the_fine_tuned_checkpoint(pretrained, tmp_path):
+    """``finetune --lowercase`` (for a model whose pre-training text was lower-cased beforehand) lower-cases
+    the task text, and the fine-tuned checkpoint's tokenizer keeps doing so for evaluation and serving."""
+    from ronbun.gpt.finetune import load_classifier
+
+    folder = tmp_path / "SST-2"
+    folder.mkdir()
+    rows = "".join(f"{'A GOOD film' if i % 2 else 'a Bad film'}\t{i % 2}\n" for i in range(8))
+    for split in ("train", "dev"):
+        (folder / f"{split}.tsv").write_text("sentence\tlabel\n" + rows)
+    common = ["gpt", "finetune", "--init", str(pretrained), "--task", "sst2", "--data-dir", str(tmp_path)]
+    common += ["--batch-size", "4", "--max-steps", "1", "--no-progress"]
+    assert main([*common, "--lowercase", "--out", str(tmp_path / "lc")]) == 0
+    assert main([*common, "--out", str(tmp_path / "cased")]) == 0
+    _, lowered = load_classifier(tmp_path / "lc")
+    _, cased = load_classifier(tmp_path / "cased")
+    assert lowered.encode("A GOOD Film") == lowered.encode("a good film")
+    assert cased.encode("A GOOD Film") != cased.encode("a good film")

@@ -53,6 +53,7 @@ FINETUNE_DATA_FLAGS: dict[str, type] = {
     "n_transfer": int,
     "init": str,
     "vocab_size": int,
+    "lowercase": bool,
 }
 
 
@@ -184,6 +185,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument(
         "--n-transfer", type=int, help="transfer only the first N pre-trained layers (Figure 2 left)"
     )
+    g.add_argument(
+        "--lowercase", action="store_true", default=None,
+        help="lower-case the task text, for a model pre-trained on text lower-cased before its tokenizer was "
+        "trained (recorded in the fine-tuned checkpoint's tokenizer)",
+    )  # fmt: skip
     g.add_argument("--vocab-size", type=int, help="--from-scratch without --init: BPE vocabulary size")
     g.add_argument("--preset", help="--from-scratch without --init: model preset (default tiny)")
     g.add_argument(

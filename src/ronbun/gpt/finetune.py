@@ -351,6 +351,7 @@ class FineTuneConfig:
     init: str | None = None  # the pre-trained checkpoint (or run directory)
     vocab_size: int = 8000  # BPE vocabulary when training from scratch without --init
     strict: bool = True  # malformed task rows are errors (False: skipped and counted)
+    lowercase: bool = False  # lower-case task text (model pre-trained on text lower-cased beforehand)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FineTuneConfig:
@@ -447,6 +448,8 @@ class FineTuneTask:
             self.init_dir = None
         else:
             raise ValueError("give --init CHECKPOINT (a pre-trained GPT) or --from-scratch")
+        if cfg.lowercase and hasattr(self.tokenizer, "lowercase"):  # GPT-1's own BPE lower-cases already
+            self.tokenizer.lowercase = True  # saved below, so evaluation and serving lower-case too
         if hasattr(self.tokenizer, "save"):
             self.tokenizer_file = self.out_dir / "tokenizer.json"
             self.tokenizer.save(self.tokenizer_file)
