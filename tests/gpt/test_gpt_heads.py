@@ -14,6 +14,7 @@ from ronbun.gpt.finetune import (
     FineTuneTask,
     GPTClassifier,
     lm_loss_per_example,
+    lm_loss_sum,
     task_loss,
     transfer_layers,
 )
@@ -133,6 +134,26 @@ def test_lm_loss_is_the_mean_nll_of_the_real_tokens_after_the_start_token():
         ids = b.input_ids[i, 0, :n]
         manual = F.cross_entropy(model(ids[None, :-1])[0], ids[1:])  # plain LM on the unpadded sequence
         torch.testing.assert_close(per_ex[i], manual, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["classification", "multiple_choice"])
+def test_the_fused_aux_lm_loss_equals_the_sum_of_per_example_losses(kind):
+    """Training computes L1 from the hidden states with the tied output layer fused into the loss; it is
+    the same value and gradient as summing :func:`lm_loss_per_example` over the full LM logits."""
+    model, _ = classifier(kind, 3 if kind == "multiple_choice" else 2)
+    _, b = batch(model, kind, n=3)
+    model.train()  # as in training (same dropout masks in both passes)
+    emb = model.output_layer()[0]  # (V, d): the tied token embedding
+    torch.manual_seed(0)
+    _, lm_logits = model(b.input_ids, b.extract_positions, lm=True)
+    ref = lm_loss_per_example(lm_logits, b.input_ids, b.attention_mask).sum()
+    ref_grad = torch.autograd.grad(ref, emb)[0]
+    torch.manual_seed(0)
+    _, hidden = model(b.input_ids, b.extract_positions, hidden=True)
+    fused = lm_loss_sum(model, hidden, b.input_ids, b.attention_mask)
+    grad = torch.autograd.grad(fused, emb)[0]
+    torch.testing.assert_close(fused, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-4, atol=1e-6)
 
 
 def test_aux_lm_changes_the_loss_by_exactly_lambda_times_l1(tmp_path):

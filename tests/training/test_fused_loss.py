@@ -22,6 +22,24 @@ def _inputs(n: int = 37, d: int = 8, v: int = 23, bias: bool = True, dtype=torch
     return hidden, weight, b, target
 
 
+@pytest.mark.parametrize("chunk", [1, 8, 4096])
+def test_row_weights_weigh_each_position_in_the_sum_and_its_gradient(chunk):
+    """``row_weight`` gives Σ_i w_i·CE_i (e.g. a sum of per-sequence means, GPT-1's aux LM loss)."""
+    hidden, weight, bias, target = _inputs()
+    w = torch.rand(target.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    per_row = F.cross_entropy(F.linear(hidden, weight, bias), target, reduction="none", label_smoothing=0.1)
+    ref = (per_row * w).sum()
+    ref_grads = torch.autograd.grad(ref * 0.37, (hidden, weight, bias))
+    out, n = projected_label_smoothed_nll(
+        hidden, weight, bias, target, epsilon=0.1, mass="all", chunk=chunk, row_weight=w
+    )
+    grads = torch.autograd.grad(out * 0.37, (hidden, weight, bias))
+    assert n == 29  # the count of real positions is not weighted
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip(grads, ref_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("mass", ["others", "all"])
 @pytest.mark.parametrize("epsilon", [0.0, 0.1])
 @pytest.mark.parametrize("chunk", [1, 8, 4096])

@@ -75,6 +75,7 @@ __all__ = [
     "HeadSpec",
     "encode_examples",
     "lm_loss_per_example",
+    "lm_loss_sum",
     "load_classifier",
     "predict",
     "read_head",
@@ -166,7 +167,8 @@ class GPTClassifier(GPT):
     ``forward(ids)`` is the language model (as :class:`GPT`); ``forward(ids (B, C, T), extract_positions
     (B, C))`` returns ``(task_logits, lm_logits)``: task logits ``(B, num_labels)`` (classification,
     entailment, similarity), ``(B,)`` (regression) or ``(B, C)`` (multiple choice, one scalar per candidate),
-    and the LM logits ``(B·C, T, V)`` when ``lm=True`` (else ``None``).
+    and the LM logits ``(B·C, T, V)`` when ``lm=True`` (else ``None``), or the final hidden states ``(B·C, T,
+    d_model)`` when ``hidden=True`` (training feeds them to the fused loss: :func:`lm_loss_sum`).
     """
 
     def __init__(self, config: GPTConfig, head: HeadSpec) -> None:
@@ -178,7 +180,7 @@ class GPTClassifier(GPT):
         nn.init.zeros_(self.head.bias)
 
     def forward(  # type: ignore[override]
-        self, ids: Tensor, extract_positions: Tensor | None = None, *, lm: bool = False
+        self, ids: Tensor, extract_positions: Tensor | None = None, *, lm: bool = False, hidden: bool = False
     ) -> Tensor | tuple[Tensor, Tensor | None]:
         if extract_positions is None:
             return super().forward(ids)  # (B, T, V)
@@ -200,6 +202,8 @@ class GPTClassifier(GPT):
             logits = self.head(self.clf_dropout(pooled))  # (B, n_out)
             if self.spec.regression:
                 logits = logits.squeeze(-1)  # (B,)
+        if hidden:
+            return logits, h  # (B·C, T, d)
         lm_logits = self.project(h) if lm else None  # (B·C, T, V)
         return logits, lm_logits
 
@@ -284,6 +288,21 @@ def lm_loss_per_example(lm_logits: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
     ).view(b * c, t - 1)
     per_seq = (tok * keep).sum(1) / keep.sum(1).clamp(min=1.0)  # (B·C,)
     return per_seq.view(b, c).mean(1)  # (B,)
+
+
+def lm_loss_sum(model: nn.Module, hidden: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
+    """``Σ_examples`` of :func:`lm_loss_per_example` from the final hidden states ``(B·C, T, d)``, with the
+    model's tied output layer fused into the loss (no ``(B·C, T, V)`` logits: 40,478 wide for GPT-1)."""
+    from ..training.losses import output_layer_nll
+
+    b, c, t = ids.shape
+    keep = mask.reshape(b * c, t)[:, 1:].bool()  # (B·C, T-1): target position is a real token
+    target = ids.reshape(b * c, t)[:, 1:].masked_fill(~keep, -100)  # (B·C, T-1)
+    per_token = 1.0 / (keep.sum(1, keepdim=True).clamp(min=1) * c)  # (B·C, 1): mean over tokens and C
+    loss, _ = output_layer_nll(
+        model, hidden[:, :-1], target, row_weight=per_token.expand(-1, t - 1).to(hidden.dtype)
+    )
+    return loss
 
 
 # -- data --------------------------------------------------------------------------------------------------
@@ -518,11 +537,11 @@ class FineTuneTask:
         want_lm = self.cfg.aux_lm > 0
         device = next(model.parameters()).device  # a no-op on CPU / when the trainer already moved them
         t = {k: v.to(device) if isinstance(v, Tensor) else v for k, v in t.items()}
-        logits, lm_logits = model(t["input_ids"], t["extract_positions"], lm=want_lm)
+        logits, hidden = model(t["input_ids"], t["extract_positions"], hidden=want_lm)
         l2 = task_loss(logits, t["labels"], self.spec)
         l1 = (
-            lm_loss_per_example(lm_logits, t["input_ids"], t["attention_mask"]).sum()
-            if lm_logits is not None
+            lm_loss_sum(model, hidden, t["input_ids"], t["attention_mask"])
+            if want_lm
             else torch.zeros((), device=l2.device)
         )
         return {"task": l2, "lm": l1, "n": t["n_tokens"]}

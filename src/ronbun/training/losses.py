@@ -72,6 +72,7 @@ class _ProjectedCrossEntropy(torch.autograd.Function):
         weight: Tensor,  # (V, d)
         bias: Tensor | None,  # (V,)
         target: Tensor,  # (N,)
+        row_weight: Tensor | None,  # (N,) or None (all 1)
         epsilon: float,
         ignore_index: int,
         chunk: int,
@@ -97,18 +98,21 @@ class _ProjectedCrossEntropy(torch.autograd.Function):
                 if bias is not None:
                     z += bias
                 valid = t != ignore_index  # (c,)
+                keep = valid.to(acc)  # (c,) each row's weight in the sum
+                if row_weight is not None:
+                    keep = keep * row_weight[s : s + chunk].to(acc)
                 tt = torch.where(valid, t, 0)
                 lse = torch.logsumexp(z, dim=1)  # (c,)
                 z_t = z.gather(1, tt[:, None]).squeeze(1)  # (c,)
                 loss = (1 - epsilon) * (lse - z_t) + epsilon * (lse - z.mean(dim=1))
-                total += loss.masked_fill(~valid, 0.0).sum()
+                total += (loss.masked_fill(~valid, 0.0) * keep).sum()
                 if not (want_h or want_w or want_b):
                     continue
                 g = z.sub_(lse[:, None]).exp_()  # softmax, in place of the logits, (c, V)
                 if epsilon:
                     g.sub_(epsilon / v)
                 g[rows[: h.shape[0]], tt] -= 1 - epsilon
-                g.mul_(valid[:, None])
+                g.mul_(keep[:, None])
                 if grad_b is not None:
                     grad_b += g.sum(dim=0)
                 g = g.to(dtype)
@@ -126,7 +130,7 @@ class _ProjectedCrossEntropy(torch.autograd.Function):
         dh = grad_h * grad_out.to(grad_h.dtype) if grad_h is not None else None
         dw = (grad_w * grad_out).to(ctx.dtypes[0]) if grad_w is not None else None
         db = (grad_b * grad_out).to(ctx.dtypes[1]) if grad_b is not None else None
-        return dh, dw, db, None, None, None, None
+        return dh, dw, db, None, None, None, None, None
 
 
 def projected_label_smoothed_nll(
@@ -139,6 +143,7 @@ def projected_label_smoothed_nll(
     ignore_index: int = -100,
     mass: str = "others",
     chunk: int = 2048,
+    row_weight: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """:func:`label_smoothed_nll` of the logits ``hidden Wᵀ + b`` (§3.4's pre-softmax projection), fused.
 
@@ -148,14 +153,25 @@ def projected_label_smoothed_nll(
     pass, so neither the ``(N, V)`` logits, their log-probabilities nor their gradient are ever stored: 5-9 %
     faster training on CPU and less memory (docs/performance.md, P5).  Under ``torch.compile`` tracing it
     falls back to the unfused expression, which the compiler fuses itself.
+
+    ``row_weight`` (shaped like ``target``) weighs each position's loss in the sum, e.g. ``1/length`` for a
+    sum of per-sequence means (GPT-1's auxiliary LM loss, Eq. 5); the count returned is unweighted.
     """
     if torch.compiler.is_compiling():
         logits = F.linear(hidden, weight, bias)
-        return label_smoothed_nll(logits, target, epsilon=epsilon, ignore_index=ignore_index, mass=mass)
+        if row_weight is None:
+            return label_smoothed_nll(logits, target, epsilon=epsilon, ignore_index=ignore_index, mass=mass)
+        v = logits.shape[-1]
+        per_row = F.cross_entropy(
+            logits.float().reshape(-1, v), target.reshape(-1), ignore_index=ignore_index, reduction="none",
+            label_smoothing=_smoothing(epsilon, v, mass),
+        )  # fmt: skip
+        return (per_row * row_weight.reshape(-1)).sum(), (target != ignore_index).sum()
     eps = _smoothing(epsilon, weight.shape[0], mass)
     flat_h = hidden.reshape(-1, hidden.shape[-1])  # (N, d)
     flat_t = target.reshape(-1)  # (N,)
-    loss = _ProjectedCrossEntropy.apply(flat_h, weight, bias, flat_t, eps, ignore_index, chunk)
+    flat_w = row_weight.reshape(-1) if row_weight is not None else None  # (N,)
+    loss = _ProjectedCrossEntropy.apply(flat_h, weight, bias, flat_t, flat_w, eps, ignore_index, chunk)
     return loss, (flat_t != ignore_index).sum()
 
 
@@ -167,6 +183,7 @@ def output_layer_nll(
     epsilon: float = 0.0,
     ignore_index: int = -100,
     mass: str = "all",
+    row_weight: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The training loss of a ronbun model from its final hidden states ``(B, T, d_model)``: the model's own
     output layer (``output_layer()``: the tied embedding, Marian's logits bias) fused into the
@@ -176,5 +193,6 @@ def output_layer_nll(
 
     weight, bias = unwrap(model).output_layer()  # type: ignore[operator]  # (V, d_model), (V,) | None
     return projected_label_smoothed_nll(
-        hidden, weight, bias, target, epsilon=epsilon, ignore_index=ignore_index, mass=mass
-    )
+        hidden, weight, bias, target, epsilon=epsilon, ignore_index=ignore_index, mass=mass,
+        row_weight=row_weight,
+    )  # fmt: skip
