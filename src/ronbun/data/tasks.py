@@ -64,7 +64,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ronbun.data.errors import DataError
 
@@ -530,6 +530,18 @@ _GLUE_SPLITS = ("train", "dev", "test")
 _GLUE_ALIASES = {"validation": "dev", "val": "dev"}
 
 
+def _glue_tsv(**fields: Any) -> TaskSpec:
+    """A GLUE task in ``glue_data/``'s layout: ``{train,dev,test}.tsv`` with a header row, ids in ``index``."""
+    defaults: dict[str, Any] = {
+        "splits": _GLUE_SPLITS,
+        "split_aliases": _GLUE_ALIASES,
+        "reader": _read_header_tsv,
+        "files": _glue_files(*_GLUE_SPLITS),
+        "uid_columns": (("index",),),
+    }
+    return TaskSpec(**{**defaults, **fields})
+
+
 def _specs() -> list[TaskSpec]:
     return [
         TaskSpec(
@@ -558,65 +570,47 @@ def _specs() -> list[TaskSpec]:
             uid_columns=(("index",),),
             paper="GPT-1 Table 4: CoLA mc (Matthews correlation) 45.4",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="sst2",
             kind="classification",
             num_labels=2,
             label_names=("negative", "positive"),
             label_map=_BINARY,
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("SST-2", "SST2"),
             text_columns=("sentence",),
             label_column="label",
-            uid_columns=(("index",),),
             paper="GPT-1 Table 4: SST-2 accuracy 91.3",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="mrpc",
             kind="similarity",
             num_labels=2,
             label_names=("not_paraphrase", "paraphrase"),
             label_map=_BINARY,
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("MRPC",),
             text_columns=("#1 String", "#2 String"),
             label_column="Quality",
             uid_columns=(("index",), ("#1 ID", "#2 ID")),
             paper="GPT-1 Table 4: MRPC F1 82.3",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="stsb",
             kind="similarity",
             num_labels=1,
             label_names=(),
             label_map={},
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("STS-B", "STSB"),
             text_columns=("sentence1", "sentence2"),
             label_column="score",
-            uid_columns=(("index",),),
             label_range=(0.0, 5.0),
             paper="GPT-1 Table 4: STS-B Pearson correlation 82.0",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="qqp",
             kind="similarity",
             num_labels=2,
             label_names=("not_duplicate", "duplicate"),
             label_map=_BINARY,
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("QQP",),
             text_columns=("question1", "question2"),
             label_column="is_duplicate",
@@ -650,36 +644,26 @@ def _specs() -> list[TaskSpec]:
             drop_labels=("-",),
             paper="GPT-1 Table 2: MNLI-m 82.1 / MNLI-mm 81.4 accuracy",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="qnli",
             kind="entailment",
             num_labels=2,
             label_names=("entailment", "not_entailment"),
             label_map=_ENTAIL2,
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("QNLI", "QNLIv2"),
             text_columns=("question", "sentence"),
             label_column="label",
-            uid_columns=(("index",),),
             paper="GPT-1 Table 2: QNLI accuracy 88.1",
         ),
-        TaskSpec(
+        _glue_tsv(
             name="rte",
             kind="entailment",
             num_labels=2,
             label_names=("entailment", "not_entailment"),
             label_map=_ENTAIL2,
-            splits=_GLUE_SPLITS,
-            split_aliases=_GLUE_ALIASES,
-            reader=_read_header_tsv,
-            files=_glue_files(*_GLUE_SPLITS),
             dir_names=("RTE",),
             text_columns=("sentence1", "sentence2"),
             label_column="label",
-            uid_columns=(("index",),),
             paper="GPT-1 Table 2: RTE accuracy 56.0",
         ),
         TaskSpec(
