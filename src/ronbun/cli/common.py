@@ -30,6 +30,55 @@ TRAINER_FLAGS: dict[str, tuple[type, str]] = {
 }
 
 
+CONFIG_SECTIONS = ("data", "model", "trainer", "preset")
+
+
+def add_config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections")
+
+
+def add_model_args(
+    g: argparse.ArgumentParser | argparse._ArgumentGroup, presets: str, *, note: str = ""
+) -> None:
+    """``--preset`` and repeatable ``--set KEY=VALUE`` (model settings over the preset)."""
+    g.add_argument("--preset", help=f"{note}model preset: {presets}")
+    g.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help=f"{note}override a model setting"
+    )
+
+
+def read_sections(path: Path | None) -> dict[str, Any]:
+    """The ``--config`` file's sections (``{}`` without one); an unknown section is an error."""
+    cfg = load_config_file(path) if path else {}
+    unknown = sorted(set(cfg) - set(CONFIG_SECTIONS))
+    if unknown:
+        raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}; use {', '.join(CONFIG_SECTIONS)}")
+    return cfg
+
+
+def data_section(
+    args: argparse.Namespace, file_cfg: dict[str, Any], flags: dict[str, type]
+) -> dict[str, Any]:
+    """The config file's ``[data]`` section overridden by the data flags given on the command line."""
+    data = dict(file_cfg.get("data", {}))
+    for key in flags:
+        value = getattr(args, key, None)
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def model_section(
+    args: argparse.Namespace, file_cfg: dict[str, Any], default_preset: str
+) -> tuple[str, dict[str, Any]]:
+    """``(preset, model overrides)``: ``--preset`` ← ``[model] preset`` ← top-level ``preset`` ← the default;
+    overrides are ``[model]`` then ``--set``."""
+    model = dict(file_cfg.get("model", {}))
+    preset = args.preset or model.pop("preset", None) or file_cfg.get("preset") or default_preset
+    model.update(parse_overrides(args.set))
+    return preset, model
+
+
 def add_trainer_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("training")
     for key, (typ, help_text) in TRAINER_FLAGS.items():

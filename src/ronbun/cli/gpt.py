@@ -19,7 +19,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import add_trainer_args, load_config_file, parse_overrides, trainer_config_from
+from .common import (
+    add_config_arg,
+    add_model_args,
+    add_trainer_args,
+    data_section,
+    model_section,
+    read_sections,
+    trainer_config_from,
+)
 from .main import CLIError
 
 PRETRAIN_DATA_FLAGS: dict[str, type] = {
@@ -78,9 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "trains on built-in generated English text. Settings come from --config ([data], [model], [trainer]) "
         "and are overridden by flags; the resolved configuration is saved in the run directory.",
     )
-    pt.add_argument(
-        "--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections"
-    )
+    add_config_arg(pt)
     g = pt.add_argument_group("data")
     g.add_argument("--corpus", help="builtin (default), tiny_shakespeare, brown, wikitext2, ptb")
     g.add_argument("--data-dir", help="folder holding the named corpus (e.g. the shared data folder)")
@@ -113,8 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument("--eval-windows", type=int, help="validation windows (default 200; 0 = the whole split)")
     m = pt.add_argument_group("model")
-    m.add_argument("--preset", help="model preset: tiny (default), small, mini, gpt1")
-    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a model setting")
+    add_model_args(m, "tiny (default), small, mini, gpt1")
     m.add_argument("--init", help="continue pre-training from this GPT checkpoint (uses its tokenizer)")
     add_trainer_args(pt)
     pt.set_defaults(func=run_pretrain)
@@ -153,9 +158,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(Eq. 5). Defaults are §4.1: lr 6.25e-5, batch 32, 3 epochs, linear warm-up over 0.2% of training then "
         "linear decay, classifier dropout 0.1, λ = 0.5, Adam (0.9, 0.999, 1e-8), weight decay 0.01.",
     )
-    ft.add_argument(
-        "--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections"
-    )
+    add_config_arg(ft)
     g = ft.add_argument_group("task")
     g.add_argument(
         "--task", help="cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, snli, scitail, story_cloze, race"
@@ -191,10 +194,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "trained (recorded in the fine-tuned checkpoint's tokenizer)",
     )  # fmt: skip
     g.add_argument("--vocab-size", type=int, help="--from-scratch without --init: BPE vocabulary size")
-    g.add_argument("--preset", help="--from-scratch without --init: model preset (default tiny)")
-    g.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="(with --preset) model setting"
-    )
+    add_model_args(g, "tiny (default), small, mini, gpt1", note="--from-scratch without --init: ")
     add_trainer_args(ft)
     ft.set_defaults(func=run_finetune)
 
@@ -251,25 +251,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
-def _file_sections(path: Path | None) -> dict[str, Any]:
-    cfg = load_config_file(path) if path else {}
-    unknown = sorted(set(cfg) - {"data", "model", "trainer", "preset"})
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}; use data, model, trainer, preset")
-    return cfg
-
-
-def _data_section(
-    args: argparse.Namespace, file_cfg: dict[str, Any], flags: dict[str, type]
-) -> dict[str, Any]:
-    data = dict(file_cfg.get("data", {}))
-    for key in flags:
-        value = getattr(args, key, None)
-        if value is not None:
-            data[key] = value
-    return data
-
-
 def _write_run_config(out: Path, resolved: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "run_config.json").write_text(json.dumps(resolved, indent=2, default=str) + "\n", encoding="utf-8")
@@ -295,13 +276,11 @@ def run_pretrain(args: argparse.Namespace) -> int:
     from ..gpt.pretrain import PRETRAIN_TRAINER_DEFAULTS, LMDataConfig, LMTask, default_warmup
     from ..training.loop import Trainer, TrainerConfig
 
-    file_cfg = _file_sections(args.config)
-    data = _data_section(args, file_cfg, PRETRAIN_DATA_FLAGS)
+    file_cfg = read_sections(args.config)
+    data = data_section(args, file_cfg, PRETRAIN_DATA_FLAGS)
     if data.get("train_file") and "corpus" not in data:
         data["corpus"] = "file"
-    model = dict(file_cfg.get("model", {}))
-    preset = args.preset or model.pop("preset", None) or file_cfg.get("preset") or "tiny"
-    model.update(parse_overrides(args.set))
+    preset, model = model_section(args, file_cfg, "tiny")
     trainer = _trainer_settings(PRETRAIN_TRAINER_DEFAULTS, args, file_cfg)
     trainer.setdefault("max_steps", 1000)
     if "warmup" not in trainer:
@@ -372,17 +351,15 @@ def run_finetune(args: argparse.Namespace) -> int:
     from ..gpt.finetune import FINETUNE_TRAINER_DEFAULTS, FineTuneConfig, FineTuneTask
     from ..training.loop import Trainer, TrainerConfig
 
-    file_cfg = _file_sections(args.config)
-    data = _data_section(args, file_cfg, FINETUNE_DATA_FLAGS)
+    file_cfg = read_sections(args.config)
+    data = data_section(args, file_cfg, FINETUNE_DATA_FLAGS)
     if args.from_scratch:
         data["from_scratch"] = True
     if args.non_strict:
         data["strict"] = False
     if "task" not in data:
         raise CLIError("give --task (e.g. sst2, cola, mrpc, rte, story_cloze)")
-    model = dict(file_cfg.get("model", {}))
-    preset = args.preset or model.pop("preset", None) or file_cfg.get("preset") or "tiny"
-    model.update(parse_overrides(args.set))
+    preset, model = model_section(args, file_cfg, "tiny")
     trainer = _trainer_settings(FINETUNE_TRAINER_DEFAULTS, args, file_cfg)
     fcfg = FineTuneConfig.from_dict(data)
     out = Path(trainer["out_dir"])

@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import add_trainer_args, load_config_file, parse_overrides, trainer_config_from
+from .common import (
+    add_config_arg,
+    add_model_args,
+    add_trainer_args,
+    data_section,
+    model_section,
+    read_sections,
+    trainer_config_from,
+)
 
 DATA_FLAGS = {
     "dataset": str,
@@ -41,9 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or JSON with [data], [model] and [trainer] sections) and are overridden by flags; the resolved "
         "configuration is saved with every checkpoint.",
     )
-    train.add_argument(
-        "--config", type=Path, help="TOML/YAML/JSON file with [data], [model], [trainer] sections"
-    )
+    add_config_arg(train)
     g = train.add_argument_group("data")
     g.add_argument("--dataset", help="named dataset: builtin (default, generated) or multi30k")
     g.add_argument("--data-dir", help="local copy of the named dataset (else the cache / a download)")
@@ -59,9 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--max-len", type=int, help="drop (and count) training pairs longer than this many tokens")
     g.add_argument("--max-tokens", type=int, help="tokens per batch and side incl. padding (paper: ~25000)")
     g.add_argument("--valid-bleu-sentences", type=int, help="validation BLEU on the first N pairs (0 = off)")
-    m = train.add_argument_group("model")
-    m.add_argument("--preset", help="model preset: small (default), base, big, tiny, table3-*")
-    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a model setting")
+    add_model_args(train.add_argument_group("model"), "small (default), base, big, tiny, table3-*")
     add_trainer_args(train)
     train.set_defaults(func=run_train)
 
@@ -127,24 +131,13 @@ def resolve_train_settings(
     args: argparse.Namespace,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
     """Merge defaults ← config file ← flags into (data, model overrides, trainer, preset)."""
-    file_cfg = load_config_file(args.config) if args.config else {}
-    unknown = sorted(set(file_cfg) - {"data", "model", "trainer", "preset"})
-    if unknown:
-        raise ValueError(
-            f"{args.config}: unknown section(s) {', '.join(unknown)}; use data, model, trainer, preset"
-        )
-    data = dict(file_cfg.get("data", {}))
-    for key in DATA_FLAGS:
-        value = getattr(args, key, None)
-        if value is not None:
-            data[key] = value
+    file_cfg = read_sections(args.config)
+    data = data_section(args, file_cfg, DATA_FLAGS)
     if args.lowercase_tokenized:
         data["lowercase_tokenized"] = True
     if any(k in data for k in ("train_src", "train_tgt")) and "dataset" not in data:
         data["dataset"] = None
-    model = dict(file_cfg.get("model", {}))
-    preset = args.preset or model.pop("preset", None) or file_cfg.get("preset") or "small"
-    model.update(parse_overrides(args.set))
+    preset, model = model_section(args, file_cfg, "small")
     trainer = trainer_config_from(args, file_cfg.get("trainer", {}))
     trainer.setdefault("out_dir", "runs/mt")
     return data, model, trainer, preset
