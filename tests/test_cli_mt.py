@@ -192,3 +192,16 @@ def test_bad_input_gets_one_clear_line_and_a_nonzero_exit(trained, tmp_path, cap
     assert not failures, failures
     after = {p: p.read_bytes() for p in (run / "checkpoints").rglob("*") if p.is_file()}
     assert before == after, "no existing checkpoint was touched"
+
+
+@pytest.mark.parametrize(
+    "command", [["mt", "train"], ["gpt", "pretrain"], ["gpt", "finetune", "--task", "sst2"]]
+)
+def test_a_config_file_with_an_unknown_section_is_refused_by_every_training_command(
+    command, tmp_path, capsys
+):
+    config = tmp_path / "run.toml"
+    config.write_text("[modle]\nd_model = 64\n\n[trainer]\nmax_steps = 1\n")
+    assert main([*command, "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    assert "unknown section(s) modle; use data, model, trainer, preset" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
