@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.embeddings import TokenEmbedding
 from ..nn.state import DecoderState
 from .config import BlockConfig, ConfigError
-from .stack import CachedOutputTranspose, InputEmbedding, LayerStack, check_ids, init_weights, make_positions
+from .stack import InputEmbedding, LayerStack, OutputProjection, check_ids, init_weights, make_positions
 
 
 @dataclass
@@ -75,7 +74,7 @@ class GPTConfig(BlockConfig):
             raise ConfigError(f"positional must be 'learned' or 'sinusoidal', got {self.positional!r}")
 
 
-class GPT(CachedOutputTranspose):
+class GPT(OutputProjection):
     """GPT-1's decoder-only language model (§3.1, Eq. 2)."""
 
     def __init__(self, config: GPTConfig) -> None:
@@ -101,13 +100,6 @@ class GPT(CachedOutputTranspose):
         """``(W_e (V, d_model), None)``: the output projection of Eq. 2 (tied to the token embedding)."""
         weight = self.output_proj.weight if self.output_proj is not None else self.embed.tokens.weight
         return weight, None
-
-    def project(self, hidden: Tensor) -> Tensor:
-        """``h_n W_e^T`` (Eq. 2): ``(B, T, d_model)`` → logits ``(B, T, vocab_size + n_special)``."""
-        weight, _ = self.output_layer()
-        if torch.is_grad_enabled():
-            return F.linear(hidden, weight)
-        return hidden @ self.output_transposed(weight)  # decoding/scoring: the (d, V) layout is the fast one
 
     def forward(self, ids: Tensor, *, return_hidden: bool = False) -> Tensor:
         """``ids (B, T)`` → next-token logits ``(B, T, V)`` (or, with ``return_hidden``, ``h_n (B, T, d_model)``

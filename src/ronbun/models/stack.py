@@ -4,6 +4,7 @@ stack of :class:`~ronbun.nn.TransformerLayer` (§3.1), input checks and weight i
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.attention import MultiHeadAttention
@@ -128,8 +129,9 @@ class LayerStack(nn.Module):
         return x, weights
 
 
-class CachedOutputTranspose(nn.Module):
-    """Mixin for models whose inference projects few rows at a time onto a large vocabulary.
+class OutputProjection(nn.Module):
+    """The pre-softmax projection shared by both papers' models: ``h W^T (+ b)`` (§3.4 of Vaswani et al.;
+    Eq. 2 of GPT-1).  A subclass says which weight that is in :meth:`output_layer`.
 
     ``x @ W^T`` with few rows of ``x`` runs up to 2x faster on CPU BLAS against a contiguous ``W^T`` than
     against ``W`` read transposed, so in eval mode :meth:`output_transposed` keeps one such copy.  It is
@@ -137,7 +139,21 @@ class CachedOutputTranspose(nn.Module):
     update weights in place without bumping their version counter), and rebuilt whenever the weight is
     replaced, moved or changed in place (``data_ptr``, ``_version``)."""
 
-    def train(self, mode: bool = True) -> CachedOutputTranspose:
+    def output_layer(self) -> tuple[Tensor, Tensor | None]:
+        """``(weight (V, d_model), bias (V,) or None)`` of the projection."""
+        raise NotImplementedError
+
+    def project(self, hidden: Tensor) -> Tensor:
+        """``(B, T, d_model)`` → logits ``(B, T, V)``."""
+        weight, bias = self.output_layer()
+        if torch.is_grad_enabled():
+            return F.linear(hidden, weight, bias)
+        out = hidden @ self.output_transposed(
+            weight
+        )  # decoding/scoring: few rows, the (d, V) layout is faster
+        return out if bias is None else out.add_(bias)
+
+    def train(self, mode: bool = True) -> OutputProjection:
         self.__dict__.pop("_transposed_output", None)
         return super().train(mode)
 

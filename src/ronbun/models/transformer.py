@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.embeddings import TokenEmbedding
@@ -23,11 +22,11 @@ from ..nn.masks import padding_mask
 from ..nn.state import DecoderState
 from .config import TransformerConfig, embedding_init_std
 from .stack import (
-    CachedOutputTranspose,
     InputEmbedding,
     InputError,
     LayerStack,
     LayerWeights,
+    OutputProjection,
     check_ids,
     init_weights,
     make_positions,
@@ -44,7 +43,7 @@ class AttentionMaps:
     cross: list[Tensor]
 
 
-class Transformer(CachedOutputTranspose):
+class Transformer(OutputProjection):
     """§3.1 encoder-decoder stacks with §3.4 shared embeddings and the tied pre-softmax projection."""
 
     def __init__(self, config: TransformerConfig) -> None:
@@ -111,14 +110,6 @@ class Transformer(CachedOutputTranspose):
         the target embedding matrix when tied, and Marian's ``final_logits_bias`` buffer when present."""
         weight = self.output_proj.weight if self.output_proj is not None else self.tgt_embed.tokens.weight
         return weight, self.final_logits_bias
-
-    def project(self, hidden: Tensor) -> Tensor:
-        """Pre-softmax linear transformation (§3.4): ``(B, T, d_model)`` → logits ``(B, T, V)``."""
-        weight, _ = self.output_layer()
-        if torch.is_grad_enabled():
-            return F.linear(hidden, weight, self.final_logits_bias)
-        out = hidden @ self.output_transposed(weight)  # decoding: few rows, the (d, V) layout is the fast one
-        return out if self.final_logits_bias is None else out.add_(self.final_logits_bias)
 
     def forward(self, src: Tensor, tgt_in: Tensor, *, return_hidden: bool = False) -> Tensor:
         """Teacher-forced training forward: ``src (B, S)``, ``tgt_in (B, T)`` → logits ``(B, T, V)``.
