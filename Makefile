@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench figures venv clean
+.PHONY: demo test lint format bench figures results-docs venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,9 @@ format: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/ronbun viz figures --out docs/figures
+
+results-docs: $(STAMP)
+	$(BIN)/python experiments/results_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -146,7 +146,7 @@ class Row:
     ref_name: str
     ref_ms: float | None
     speedup: float | None  # t_ref / t_ours
-    target: float | None = None  # required speed-up, when the issue sets one
+    target: float | None = None  # required speed-up, when the suite sets one
     extra: dict[str, Any] = field(default_factory=dict)
     kind: str = "speed"  # "speed" (times and a speed-up), "mfu" or "memory" (the numbers are in ``extra``)
 

@@ -23,7 +23,7 @@ from .mfu import gpt_train_flops, matmul_peak, mt_train_flops, peak_probe
 from .models import HAVE_HF, VOCAB_GPT, VOCAB_MT, TorchTransformerMT, gpt_batch, gpt_pair, mt_batch, mt_pair
 from .steps import gpt_train_step, mt_train_step
 
-#: Required speed-ups (issue #5), by (benchmark, preset, comparison).
+#: Required speed-ups, by (benchmark, preset, comparison): the targets docs/performance.md reports on.
 MT_TARGETS = {"small": 1.3, "base": 1.1}
 BF16_TARGET = 2.5
 GPT_TARGET = 1.3

@@ -3,11 +3,12 @@
 # (Brown + tiny-shakespeare + WikiText-2 valid, lower-cased like GPT-1's own BPE), then fine-tune on the full
 # SST-2 training set with and without pre-training (Table 5 "w/o pre-training") and with the auxiliary LM
 # loss off (Table 5 "w/o aux LM"), 3 seeds each.
-#   Pre-training: run A's schedule (warm-up 100, cosine to 0 at update 1,000, stopped at 759: in session 1 the
-#   40-minute budget ended there on a shared box; here the stop is explicit so any machine reproduces it).
+#   Pre-training: the 759-update schedule (warm-up 100, cosine to 0 at update 1,000, stopped at 759: that is where
+#   the 40-minute budget ended on a shared 2-vCPU box; here the stop is explicit so any machine reproduces it).
 #   Fine-tuning: STEPS updates of 32 examples; the default 1,052 is half an epoch (the headline budget);
 #   docs/results.md also reports 700 (1/3 epoch) and 1,400 (2/3).  Two runs at a time, one thread each.
-# Runs B and C of docs/results.md differ only in the pre-training flags listed there.
+# The 2,400-update pre-trainings of docs/results.md (warm-up 150, cosine to 0 at 2,400; one of them on a wider
+# corpus) differ only in the pre-training flags listed there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}

@@ -1,13 +1,21 @@
 """``make demo``: train a Transformer translator on the built-in generated English→German corpus (no
-download), average its last checkpoints (§6.1), score the held-out test split with beam search, translate a
-few sentences and draw the encoder-decoder attention of a verb-final sentence.  About 6-9 minutes on a
-2-core CPU.  Everything lands in ``runs/demo/``."""
+download), average checkpoints written after the warm-up (§6.1), score the held-out test split with beam
+search, translate four sentences whose correct German is known and draw the encoder-decoder attention of a
+verb-final sentence.  Everything lands in ``runs/demo/``.
+
+The budget is a fixed number of updates with a fixed seed, so every machine trains the same model and gets
+the same score; only the wall time differs (about 5 minutes on a 2-core CPU).  ``--max-minutes`` is a
+safety cap: if it stops training early the demo says so, because the result then depends on the machine.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import platform
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -15,88 +23,191 @@ import torch
 from .evaluation.bleu import score_translations
 from .mt.task import MTDataConfig, TranslationTask
 from .mt.translator import Translator
-from .training.averaging import average_checkpoints, select_last
+from .training.averaging import average_checkpoints, select_by_steps
 from .training.loop import Trainer, TrainerConfig, list_checkpoints
 from .viz.attention import plot_attention, plot_heads
 
-EXAMPLES = [
-    "The old man sees the small dog.",
-    "I know that the woman reads the book.",
-    "Yesterday the children played in the garden.",
-    "The teacher says that the students have found the keys.",
-]
+# Four sentences of the built-in language pair that are in none of its splits, with their German.
+EXAMPLES = {
+    "The old man sees the small dog.": "Der alte Mann sieht den kleinen Hund.",
+    "I know that the woman reads the book.": "Ich weiß, dass die Frau das Buch liest.",
+    "Yesterday the children played in the garden.": "Gestern haben die Kinder im Garten gespielt.",
+    "The teacher says that the students found the keys.": (
+        "Der Lehrer sagt, dass die Studenten die Schlüssel gefunden haben."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoRecipe:
+    """The demo's whole recipe.  Chosen on the corpus's validation split (docs/training.md)."""
+
+    updates: int = 1200  # the budget (machine-independent); about 4.5 min of training on 2 CPU threads
+    warmup: int = 400  # Eq. 3 warm-up
+    lr: float = 1.0  # Eq. 3 scale: peak d_model^-0.5 · warmup^-0.5
+    save_every: int = 100  # checkpoints by update count …
+    average: int = 5  # … the last 5 are averaged (§6.1): updates 800-1200, all after the warm-up
+    preset: str = "small"
+    d_model: int = 256
+    d_ff: int = 1024
+    layers: int = 3
+    dropout: float = 0.1
+    vocab_size: int = 4000
+    max_tokens: int = 3000
+    seed: int = 0
+    precision: str = "auto"  # bf16 autocast where the CPU has it natively, else fp32 (both measured)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
-    p.add_argument("--minutes", type=float, default=5.0, help="training time budget (default 5)")
+    p.add_argument("--updates", type=int, default=DemoRecipe.updates, help="training budget in updates")
+    p.add_argument("--max-minutes", type=float, default=30.0, help="safety cap on training time (default 30)")
     p.add_argument("--test-sentences", type=int, default=500)
+    p.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto (bf16 where native)")
+    p.add_argument(
+        "--recipe", action="append", default=[], metavar="KEY=VALUE", help="change a DemoRecipe field"
+    )
     args = p.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    changes = {"updates": args.updates}
+    for item in args.recipe:
+        key, _, value = item.partition("=")
+        if key not in DemoRecipe.__dataclass_fields__:
+            p.error(f"unknown recipe field {key!r}; fields: {', '.join(DemoRecipe.__dataclass_fields__)}")
+        changes[key] = type(getattr(DemoRecipe, key))(value)
+    recipe = DemoRecipe(**changes)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
     say = lambda msg: print(msg, flush=True)  # noqa: E731
     say("ronbun demo: Transformer (Vaswani et al. 2017) on the built-in English→German corpus\n")
-    data = MTDataConfig(dataset="builtin", vocab_size=4000, max_tokens=3000, valid_bleu_sentences=200)
-    task = TranslationTask(data, out_dir=args.out, preset="small", model_overrides={"dropout": 0.1}, log=say)
+    data = MTDataConfig(
+        dataset="builtin",
+        vocab_size=recipe.vocab_size,
+        max_tokens=recipe.max_tokens,
+        valid_bleu_sentences=200,
+    )
+    overrides = {
+        "d_model": recipe.d_model,
+        "d_ff": recipe.d_ff,
+        "n_encoder_layers": recipe.layers,
+        "n_decoder_layers": recipe.layers,
+        "dropout": recipe.dropout,
+    }
+    task = TranslationTask(
+        data, out_dir=args.out, preset=recipe.preset, model_overrides=overrides, seed=recipe.seed, log=say
+    )
     n_params = sum(p.numel() for p in task.model.parameters())
-    say(f"model: small preset (3+3 layers, d_model 256, 4 heads, d_ff 1024), {n_params:,} parameters")
+    say(
+        f"model: {recipe.layers}+{recipe.layers} layers, d_model {recipe.d_model}, d_ff {recipe.d_ff}, "
+        f"{n_params:,} parameters; budget {recipe.updates:,} updates"
+    )
     cfg = TrainerConfig(
         out_dir=str(args.out),
-        max_steps=100_000,
-        max_minutes=args.minutes,
-        lr=0.7,  # Eq. 3 scale: peak 2.2e-3 at step 400, as in the Multi30k run (docs/results.md)
-        warmup=400,
-        eval_every=300,
-        save_every=100_000,
-        save_every_minutes=args.minutes / 6,
-        keep_last=5,
+        max_steps=recipe.updates,
+        max_minutes=args.max_minutes,
+        lr=recipe.lr,
+        warmup=recipe.warmup,
+        seed=recipe.seed,
+        precision=args.precision or recipe.precision,  # type: ignore[arg-type]
+        eval_every=recipe.updates // 4,
+        save_every=recipe.save_every,
+        keep_last=recipe.average,
         log_every=20,
     )
-    result = Trainer(task, cfg, resume=False).fit()
-    say(f"trained {result['step']} updates in {result['train_seconds'] / 60:.1f} min")
-    checkpoints = list_checkpoints(args.out)
-    averaged = average_checkpoints(select_last(checkpoints, 5), args.out / "averaged")
-    say(f"averaged the last {min(5, len(checkpoints))} checkpoints → {averaged}")
+    result = Trainer(task, cfg, resume=False, log=say).fit()
+    chosen = select_by_steps(
+        list_checkpoints(args.out), recipe.average, every=recipe.save_every, after=recipe.warmup
+    )
+    averaged = average_checkpoints(chosen, args.out / "averaged")
+    say(f"averaged checkpoints {', '.join(c.name for c in chosen)} (after the warm-up) → {averaged}")
     translator = Translator.from_checkpoint(averaged)
     src, refs = task.raw["test"]
     n = min(args.test_sentences, len(src))
     hyps = translator.translate(src[:n], beam=4, alpha=0.6)
     report = score_translations(hyps, refs[:n], target_lang="de")
     say(f"\nheld-out test ({n} sentences, beam 4, α 0.6):\n{report.format()}\n")
-    for sentence, translation in zip(EXAMPLES, translator.translate(EXAMPLES), strict=True):
-        say(f"  {sentence}\n  → {translation}")
-    sentence = EXAMPLES[1]
-    src_tok, tgt_tok, maps = translator.attention(sentence)
-    pictures = args.out / "pictures"
-    last = len(maps.cross) - 1
-    cross = plot_attention(
-        maps.cross[last][0].mean(0),
-        tgt_tok,
-        src_tok,
-        pictures / "cross_attention.png",
-        title=f"encoder-decoder attention, layer {last}, mean over heads",
-    )
-    heads = plot_heads(
-        maps.cross[last][0],
-        tgt_tok,
-        src_tok,
-        pictures / "cross_attention_heads.png",
-        title=f"encoder-decoder attention, layer {last}, every head",
-    )
-    enc = plot_heads(
-        maps.encoder[0][0],
-        src_tok,
-        src_tok,
-        pictures / "encoder_self_attention_layer0.png",
-        title="encoder self-attention, layer 0",
-    )
-    say(f"\ncheckpoint: {averaged}\npictures:   {cross}\n            {heads}\n            {enc}")
-    say(
-        f"metrics log: {args.out / 'metrics.jsonl'}\ntotal time: {(time.perf_counter() - t_start) / 60:.1f} min"
-    )
+    examples = translator.translate(list(EXAMPLES), beam=4, alpha=0.6)
+    right = 0
+    for (sentence, expected), translation in zip(EXAMPLES.items(), examples, strict=True):
+        ok = translation == expected
+        right += ok
+        say(f"  {sentence}\n  → {translation}  {'✓' if ok else '✗ expected: ' + expected}")
+    say(f"  {right} of {len(EXAMPLES)} example translations exactly right")
+    pictures = draw(translator, list(EXAMPLES)[1], args.out / "pictures")
+    total = time.perf_counter() - t_start
+    summary = {
+        "command": "make demo",
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "recipe": asdict(recipe),
+        "updates": result["step"],
+        "stop_reason": result["stop_reason"],
+        "averaged": [c.name for c in chosen],
+        "train_seconds": round(result["train_seconds"], 1),
+        "total_seconds": round(total, 1),
+        "test_sentences": n,
+        "scores": report.as_dict(),
+        "examples": dict(zip(EXAMPLES, examples, strict=True)),
+        "examples_right": right,
+        "machine": machine_description(),
+    }
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    say(f"\ncheckpoint: {averaged}\npictures:   " + "\n            ".join(str(p) for p in pictures))
+    say(f"metrics log: {args.out / 'metrics.jsonl'}\nsummary:     {args.out / 'summary.json'}")
+    say(f"total time: {total / 60:.1f} min ({result['summary']})")
     say(f"\ntry: .venv/bin/ronbun mt translate {averaged} <<< 'The dog sees the cat.'")
     return 0
+
+
+def draw(translator: Translator, sentence: str, out: Path) -> list[Path]:
+    """Encoder-decoder attention (last layer: mean and every head) and encoder self-attention (layer 0)."""
+    src_tok, tgt_tok, maps = translator.attention(sentence)
+    last = len(maps.cross) - 1
+    return [
+        plot_attention(
+            maps.cross[last][0].mean(0),
+            tgt_tok,
+            src_tok,
+            out / "cross_attention.png",
+            title=f"encoder-decoder attention, layer {last}, mean over heads",
+        ),
+        plot_heads(
+            maps.cross[last][0],
+            tgt_tok,
+            src_tok,
+            out / "cross_attention_heads.png",
+            title=f"encoder-decoder attention, layer {last}, every head",
+        ),
+        plot_heads(
+            maps.encoder[0][0],
+            src_tok,
+            src_tok,
+            out / "encoder_self_attention_layer0.png",
+            title="encoder self-attention, layer 0",
+        ),
+    ]
+
+
+def machine_description() -> dict[str, str | int]:
+    """CPU model, cores, threads and versions: what identifies a measured result besides its command."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count() or 0,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
 
 
 if __name__ == "__main__":

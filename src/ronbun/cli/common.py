@@ -74,7 +74,8 @@ def model_section(
     """``(preset, model overrides)``: ``--preset`` ← ``[model] preset`` ← top-level ``preset`` ← the default;
     overrides are ``[model]`` then ``--set``."""
     model = dict(file_cfg.get("model", {}))
-    preset = args.preset or model.pop("preset", None) or file_cfg.get("preset") or default_preset
+    file_preset = model.pop("preset", None)  # always taken out: it is not a model setting
+    preset = args.preset or file_preset or file_cfg.get("preset") or default_preset
     model.update(parse_overrides(args.set))
     return preset, model
 

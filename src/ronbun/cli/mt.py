@@ -79,6 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)"
     )
     tr.add_argument("--input", "-i", type=Path, help="file to translate (default: stdin)")
+    tr.add_argument("--output", "-o", type=Path, help="write the translations here (default: stdout)")
     add_decoding_args(tr)
     tr.set_defaults(func=run_translate)
 
@@ -113,7 +114,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "run", type=Path, help="run directory (holding checkpoints/) or a list of checkpoint dirs", nargs="+"
     )
     av.add_argument("--last", type=int, default=5, help="how many checkpoints (default 5)")
-    av.add_argument("--every-minutes", type=float, help="select checkpoints written this many minutes apart")
+    av.add_argument(
+        "--every-updates", type=int, help="select checkpoints at least this many updates apart (default: any)"
+    )
+    av.add_argument(
+        "--after", type=int, default=0, help="only checkpoints later than this update (e.g. the warm-up)"
+    )
+    av.add_argument(
+        "--every-minutes", type=float, help="select checkpoints written this many minutes of training apart"
+    )
     av.add_argument("--out", type=Path, required=True, help="output checkpoint directory")
     av.set_defaults(func=run_average)
 
@@ -125,6 +134,7 @@ def add_decoding_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-len-b", type=int, default=50, help="max output length = input length + this (paper: 50)"
     )
+    p.add_argument("--threads", type=int, help="CPU threads for decoding (default: PyTorch's choice)")
 
 
 def resolve_train_settings(
@@ -186,9 +196,17 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _translator(path: Path):
+def _translator(path: Path, threads: int | None = None):
+    import torch
+
     from ..mt.translator import Translator
 
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
     return Translator.from_checkpoint(path)
 
 
@@ -208,12 +226,27 @@ def _read_input(path: Path | None):
 
 
 def run_translate(args: argparse.Namespace) -> int:
-    translator = _translator(args.checkpoint)
-    lines = _read_input(args.input)
-    for out in translator.stream(
+    lines = _read_input(args.input)  # read (and validate) the input before loading the model
+    if not lines:
+        raise ValueError(f"no input: {args.input or 'stdin'} is empty (one sentence per line)")
+    translator = _translator(args.checkpoint, args.threads)
+    outputs = translator.stream(
         lines, beam=args.beam, alpha=args.alpha, batch_size=args.batch_size, max_len_b=args.max_len_b
-    ):
-        print(out, flush=True)
+    )
+    if args.output is None:
+        for out in outputs:
+            print(out, flush=True)
+        return 0
+    # written next to the target and renamed at the end: a failure never leaves half a file behind
+    tmp = args.output.with_name(f".{args.output.name}.partial")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            for out in outputs:
+                f.write(out + "\n")
+        tmp.replace(args.output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"{len(lines)} translation(s) → {args.output}", file=sys.stderr)
     return 0
 
 
@@ -221,7 +254,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from ..data.parallel import read_lines
     from ..evaluation.bleu import score_translations
 
-    translator = _translator(args.checkpoint)
+    translator = _translator(args.checkpoint, args.threads)
     tok_refs = None
     if args.src is not None:
         if args.ref is None:
@@ -241,19 +274,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         dcfg = cfg.get("data", {})
         name = args.dataset or dcfg.get("dataset") or "builtin"
         src_lang, tgt_lang = dcfg.get("src_lang", "en"), dcfg.get("tgt_lang", "de")
-        splits = load_dataset(
-            name,
-            src_lang,
-            tgt_lang,
-            data_dir=args.data_dir or dcfg.get("data_dir"),
-            tokenized=bool(dcfg.get("lowercase_tokenized", False)),
-        )
+        # always the raw text: a model trained on lower-cased tokenised text normalises its own input
+        splits = load_dataset(name, src_lang, tgt_lang, data_dir=args.data_dir or dcfg.get("data_dir"))
         if args.split not in splits:
             raise ValueError(f"dataset {name!r} has no split {args.split!r} (has {', '.join(splits)})")
         src, refs = splits[args.split]
-        if dcfg.get("lowercase_tokenized"):  # the cased comparison needs the raw references
-            raw = load_dataset(name, src_lang, tgt_lang, data_dir=args.data_dir or dcfg.get("data_dir"))
-            refs = raw[args.split][1]
         if name == "multi30k":
             tok_refs = tokenized_references(
                 name, src_lang, tgt_lang, args.split, data_dir=args.data_dir or dcfg.get("data_dir")
@@ -284,7 +309,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_average(args: argparse.Namespace) -> int:
-    from ..training.averaging import average_checkpoints, select_by_interval, select_last
+    from ..training.averaging import (
+        average_checkpoints,
+        select_by_interval,
+        select_by_steps,
+        select_last,
+    )
     from ..training.loop import list_checkpoints
 
     missing = [p for p in args.run if not p.exists()]
@@ -296,11 +326,14 @@ def run_average(args: argparse.Namespace) -> int:
         candidates = list(args.run)
     if not candidates:
         raise ValueError(f"no checkpoints found in {args.run[0]}")
-    chosen = (
-        select_by_interval(candidates, args.last, args.every_minutes)
-        if args.every_minutes
-        else select_last(candidates, args.last)
-    )
+    if args.every_minutes:
+        chosen = select_by_interval(candidates, args.last, args.every_minutes)
+    elif args.every_updates or args.after:
+        chosen = select_by_steps(candidates, args.last, args.every_updates or 1, args.after)
+    else:
+        chosen = select_last(candidates, args.last)
+    if not chosen:
+        raise ValueError(f"no checkpoint after update {args.after} to average")
     out = average_checkpoints(chosen, args.out)
     print(f"averaged {len(chosen)} checkpoint(s): {', '.join(p.name for p in chosen)} → {out}")
     return 0

@@ -20,6 +20,7 @@ from ..data.parallel import read_parallel
 from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
+from ..text.moses import normalization_record
 from ..training.checkpoint import ensure_output_dir
 from ..training.distributed import rank_zero_first
 from ..training.losses import nll, output_layer_nll
@@ -129,6 +130,12 @@ class TranslationTask:
                 max_positions=max(1024, data.max_len + 64),
                 **(model_overrides or {}),
             )
+        if data.lowercase_tokenized:  # the translator must lower-case/tokenise input and detokenise output
+            spec = {
+                **model_config.extra.get("tokenizer", {}),
+                **normalization_record(data.src_lang, data.tgt_lang),
+            }
+            model_config.extra = {**model_config.extra, "tokenizer": spec}
         self.model_config = model_config
         torch.manual_seed(seed)
         self.model: nn.Module = Transformer(model_config)

@@ -12,6 +12,7 @@ import torch
 
 from ..models import Transformer
 from ..text.bpe import TextTokenizer
+from ..text.moses import MOSES_LOWERCASE, MosesNormalizedTokenizer
 from ..training.checkpoint import TOKENIZER_FILE, CheckpointError, load_model
 
 
@@ -42,7 +43,10 @@ class Translator:
             raise CheckpointError(
                 f"{directory} has no {TOKENIZER_FILE}: cannot translate text without a tokenizer"
             )
-        return cls(model, TextTokenizer.load(tok_path))  # type: ignore[arg-type]
+        tokenizer = TextTokenizer.load(tok_path)
+        if spec.get("normalization") == MOSES_LOWERCASE:  # trained on lower-cased Moses-tokenised text
+            tokenizer = MosesNormalizedTokenizer(tokenizer, spec["src_lang"], spec["tgt_lang"])
+        return cls(model, tokenizer)  # type: ignore[arg-type]
 
     def translate_ids(
         self,

@@ -59,6 +59,39 @@ def select_by_interval(checkpoints: list[Path], k: int, minutes: float) -> list[
     return list(reversed(chosen))
 
 
+def checkpoint_step(path: Path) -> int:
+    """The update count of a checkpoint directory named ``step_00001234``."""
+    try:
+        return int(path.name.rsplit("_", 1)[-1])
+    except ValueError:
+        raise ValueError(f"{path} is not a step_N checkpoint directory") from None
+
+
+def select_by_steps(checkpoints: list[Path], k: int, every: int = 1, after: int = 0) -> list[Path]:
+    """Up to ``k`` checkpoints, newest first, each at least ``every`` updates after the next selected one and
+    all later than update ``after`` (e.g. the warm-up: weights still moving fast average badly).
+
+    The update-count counterpart of :func:`select_by_interval`: the same run selects the same checkpoints on
+    any machine, however fast it is.
+    """
+    if k < 1:
+        raise ValueError(f"number of checkpoints to average must be >= 1, got {k}")
+    if every < 1:
+        raise ValueError(f"checkpoint spacing must be >= 1 update, got {every}")
+    chosen: list[Path] = []
+    last: int | None = None
+    for path in reversed(checkpoints):
+        step = checkpoint_step(path)
+        if step <= after:
+            break
+        if last is None or last - step >= every:
+            chosen.append(path)
+            last = step
+        if len(chosen) == k:
+            break
+    return list(reversed(chosen))
+
+
 def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
     """Write the element-wise mean of the models in ``paths`` as a new checkpoint directory ``out``."""
     if not paths:

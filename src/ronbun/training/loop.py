@@ -50,8 +50,8 @@ class TrainerConfig:
     """Settings of the loop itself (model and data settings live with the task)."""
 
     out_dir: str = "runs/default"
-    max_steps: int = 1000
-    max_minutes: float | None = None  # stop (and checkpoint) after this much training time
+    max_steps: int = 1000  # the budget: recipes stop after this many updates (machine-independent)
+    max_minutes: float | None = None  # safety cap only: stop (and checkpoint) after this much training time
     schedule: Literal["noam", "cosine", "linear", "constant"] = "noam"
     lr: float = 1.0  # noam: scale factor of Eq. 3; otherwise the peak learning rate
     warmup: int = 4000
@@ -133,6 +133,38 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+
+
+def expected_total_steps(
+    step: int, max_steps: int, max_minutes: float | None, train_seconds: float, seconds_per_update: float
+) -> int:
+    """The update count the run will actually reach: ``max_steps``, or fewer when the ``max_minutes`` cap
+    binds first at the measured pace (``train_seconds`` spent so far, ``seconds_per_update`` lately; 0 =
+    not measured yet).
+
+    This is the progress bar's total, so its ETA is the time to whichever budget ends the run first.
+    """
+    if max_minutes is None or seconds_per_update <= 0:
+        return max_steps
+    remaining = max(0.0, 60 * max_minutes - train_seconds)
+    by_time = step + math.ceil(remaining / seconds_per_update)
+    return max(step, min(max_steps, by_time))
+
+
+def stop_message(result: dict[str, Any], max_steps: int, max_minutes: float | None) -> str:
+    """One line saying why training stopped; the time cap firing is said loudly because the model then
+    depends on the machine's speed, not on the recipe."""
+    step, reason = result["step"], result["stop_reason"]
+    minutes = result["train_seconds"] / 60
+    if reason == "max_minutes":
+        return (
+            f"stopped by the --max-minutes {max_minutes:g} safety cap after {step:,} of {max_steps:,} updates "
+            f"({minutes:.1f} min): this model depends on the machine's speed; raise the cap to train the full "
+            f"budget"
+        )
+    if reason == "max_steps":
+        return f"trained the full budget of {step:,} updates in {minutes:.1f} min"
+    return f"stopped by {reason} after {step:,} of {max_steps:,} updates ({minutes:.1f} min)"
 
 
 def _dist_info() -> tuple[int, int]:
@@ -455,6 +487,7 @@ class Trainer:
             )
         batches = self._micro_batches()
         window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
+        first_step, first_seconds = self.step, self.train_seconds
         stop_reason = "max_steps"
         metrics: dict[str, float] = {}
         try:
@@ -472,6 +505,11 @@ class Trainer:
                 window_loss += loss
                 window_steps += 1
                 if bar is not None:
+                    done = self.step - first_step  # the pace of this process (a resumed run: since resuming)
+                    pace = (self.train_seconds - first_seconds) / done if done else 0.0
+                    bar.total = expected_total_steps(
+                        self.step, cfg.max_steps, cfg.max_minutes, self.train_seconds, pace
+                    )
                     bar.n = self.step
                     bar.set_postfix(
                         loss=f"{loss:.3f}",
@@ -528,11 +566,15 @@ class Trainer:
             )
         elif not (cfg.eval_every and self.step % cfg.eval_every == 0):
             metrics = self.evaluate()  # final validation unless this step was just evaluated
-        return {
+        result = {
             "step": self.step,
+            "max_steps": cfg.max_steps,
             "stop_reason": stop_reason,
             "checkpoint": str(path),
             "metrics": metrics,
             "train_seconds": self.train_seconds,
             "tokens_seen": self.tokens_seen,
         }
+        result["summary"] = stop_message(result, cfg.max_steps, cfg.max_minutes)
+        self._log_main(result["summary"])
+        return result

@@ -1,0 +1,149 @@
+"""Generate the tables of docs/results.md from the committed JSON summaries in results/ (``make
+results-docs``), so the docs cannot drift from the runs that produced them.
+
+Each generated block sits between ``<!-- generated:KEY -->`` and ``<!-- /generated:KEY -->`` in the page;
+everything outside those markers is hand-written and left alone.  ``--check`` fails if the page is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(results: Path, pattern: str) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results.glob(pattern))]
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def machine_line(s: dict[str, Any]) -> str:
+    m = s["machine"]
+    wall = f", {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else ""
+    return (
+        f"`{s['command']}` · {s['date']} · {m['cpu']}, {m['cores']} cores, {m.get('threads') or 'default'} "
+        f"threads · torch {m['torch']}, sacreBLEU {m.get('sacrebleu', '?')} · {s['updates']:,} updates in "
+        f"{s['train_seconds'] / 60:.1f} min of training{wall}"
+    )
+
+
+def _scores(e: dict[str, Any]) -> tuple[float, float | None, float]:
+    lc = e.get("lowercase_tokenised", {})
+    return e["raw"]["sacrebleu"], lc.get("tokenised_bleu"), e["raw"]["chrf"]
+
+
+def mt_table(s: dict[str, Any]) -> str:
+    rows = [
+        "| checkpoint | decoding | split | cased sacreBLEU (raw refs) | lc-tok BLEU (Multi30k convention) | chrF2 |",
+        "|---|---|---|---|---|---|",
+    ]
+    names = {"averaged": "average of the last 5", "last": "last"}
+    for split, split_name in (("test", "test2016"), ("valid", "valid")):
+        for ckpt in ("averaged", "last"):
+            for beam in (4, 1):
+                e = s["evaluations"].get(f"{ckpt}_{split}_beam{beam}")
+                if e is None:
+                    continue
+                bleu, lc, chrf = _scores(e)
+                strong = "**" if (ckpt, beam, split) == ("averaged", 4, "test") else ""
+                decoding = "beam 4, α 0.6" if beam == 4 else "greedy"
+                rows.append(
+                    f"| {names[ckpt]} | {decoding} | {split_name} | {strong}{fmt(bleu)}{strong} | "
+                    f"{strong}{fmt(lc)}{strong} | {fmt(chrf)} |"
+                )
+    sig = s["evaluations"].get("averaged_test_beam4", {}).get("raw", {}).get("sacrebleu_signature", "")
+    return "\n".join(rows) + f"\n\n{machine_line(s)}\n\nsacreBLEU signature: `{sig}`"
+
+
+def seeds_table(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "_not run yet_"
+    rows = [
+        "| seed | updates | cased sacreBLEU | lc-tok BLEU | valid BLEU (greedy, 300) |",
+        "|---|---|---|---|---|",
+    ]
+    cased, lc = [], []
+    for s in runs:
+        bleu, lct, _ = _scores(s["evaluations"]["averaged_test_beam4"])
+        cased.append(bleu)
+        lc.append(lct or 0.0)
+        valid = s["validation_curve"][-1].get("valid_bleu") if s["validation_curve"] else None
+        rows.append(f"| {s['seed']} | {s['updates']:,} | {fmt(bleu)} | {fmt(lct)} | {fmt(valid)} |")
+    if len(runs) > 1:
+        rows.append(
+            f"| **mean ± sd** | | **{statistics.mean(cased):.2f} ± {statistics.stdev(cased):.2f}** | "
+            f"**{statistics.mean(lc):.2f} ± {statistics.stdev(lc):.2f}** | |"
+        )
+    return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
+
+
+def demo_table(s: dict[str, Any]) -> str:
+    sc = s["scores"]
+    lines = [
+        "| updates | training | end to end | sacreBLEU (500 test pairs, beam 4) | chrF2 | examples exactly right |",
+        "|---|---|---|---|---|---|",
+        f"| {s['updates']:,} | {s['train_seconds'] / 60:.1f} min | {s['total_seconds'] / 60:.1f} min | "
+        f"**{fmt(sc['sacrebleu'])}** | {fmt(sc['chrf'])} | {s['examples_right']} of {len(s['examples'])} |",
+        "",
+        f"`{s['command']}` · {s.get('date', '')} · {s['machine']['cpu']}, {s['machine']['cores']} cores, "
+        f"{s['machine']['threads']} threads · torch {s['machine']['torch']}",
+        "",
+    ]
+    lines += [f"- {en} → {de}" for en, de in s["examples"].items()]
+    return "\n".join(lines)
+
+
+def blocks(results: Path) -> dict[str, Callable[[], str]]:
+    def one(pattern: str, render: Callable[[dict[str, Any]], str]) -> Callable[[], str]:
+        def run() -> str:
+            found = load(results, pattern)
+            return render(found[0]) if found else "_not run yet_"
+
+        return run
+
+    return {
+        "multi30k": one("multi30k.json", mt_table),
+        "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
+        "demo": one("demo*.json", demo_table),
+    }
+
+
+def render(page: str, results: Path) -> str:
+    for key, make in blocks(results).items():
+        pattern = re.compile(rf"(<!-- generated:{key} -->\n).*?(\n<!-- /generated:{key} -->)", re.S)
+        if pattern.search(page):
+            text = make()
+            page = pattern.sub(lambda m, text=text: m.group(1) + text + m.group(2), page)
+    return page
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--results", type=Path, default=ROOT / "results")
+    p.add_argument("--page", type=Path, default=ROOT / "docs" / "results.md")
+    p.add_argument("--check", action="store_true", help="exit 1 if the page differs from the JSON files")
+    args = p.parse_args(argv)
+    old = args.page.read_text(encoding="utf-8")
+    new = render(old, args.results)
+    if args.check:
+        if new != old:
+            print(f"{args.page} is stale: run `make results-docs`", file=sys.stderr)
+            return 1
+        return 0
+    args.page.write_text(new, encoding="utf-8")
+    print(f"{args.page}: tables regenerated from {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
