@@ -115,7 +115,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # -- single pictures ---------------------------------------------------------------------------------------
 def _attention_picture(args: argparse.Namespace, obj: Any, view: Any, out: Path) -> Path:
-    from ..viz.attention import KIND_TITLES, check_layer_head, plot_alignment, plot_attention, plot_heads
+    from ..viz.attention import (
+        KIND_TITLES,
+        check_layer_head,
+        layer_label,
+        plot_alignment,
+        plot_attention,
+        plot_heads,
+    )
 
     kind = args.kind or ("self" if obj.model_type == "gpt" else "cross")
     if kind not in view.maps:
@@ -129,11 +136,13 @@ def _attention_picture(args: argparse.Namespace, obj: Any, view: Any, out: Path)
         raise CLIError(str(exc)) from None
     name = KIND_TITLES[kind]
     if args.head is not None:
-        return plot_attention(maps[layer][head], rows, cols, out, title=f"{name}, layer {layer}, head {head}")
+        return plot_attention(
+            maps[layer][head], rows, cols, out, title=f"{name}, {layer_label(layer)}, head {head}"
+        )
     if args.all_heads:
-        return plot_heads(maps[layer], rows, cols, out, title=f"{name}, layer {layer}, every head")
+        return plot_heads(maps[layer], rows, cols, out, title=f"{name}, {layer_label(layer)}, every head")
     layers = None if args.layer is None else [layer]
-    where = f"layer {layer}" if layers else f"all {len(maps)} layers"
+    where = layer_label(layer) if layers else f"all {len(maps)} layers"
     return plot_alignment(maps, rows, cols, out, layers=layers, title=f"{name}, mean over heads of {where}")
 
 
@@ -365,6 +374,7 @@ def run_figures(args: argparse.Namespace) -> int:
 
     from ..viz.attention import (
         attention_view,
+        layer_label,
         load_inspectable,
         plot_alignment,
         plot_attention,
@@ -419,13 +429,16 @@ def run_figures(args: argparse.Namespace) -> int:
                 tgt,
                 src,
                 p,
-                title=f"encoder-decoder attention, layer {last}, head 0",
+                title=f"encoder-decoder attention, {layer_label(last)}, head 0",
             ),
         )
         make(
             "attention_encoder_heads_layer0.png",
             lambda p: plot_heads(
-                view.maps["encoder"][0], *view.axes["encoder"], p, title="encoder self-attention, layer 0"
+                view.maps["encoder"][0],
+                *view.axes["encoder"],
+                p,
+                title=f"encoder self-attention, {layer_label(0)}",
             ),
         )
         make(
@@ -469,7 +482,7 @@ def run_figures(args: argparse.Namespace) -> int:
                     gview.maps["self"][glast],
                     *gview.axes["self"],
                     p,
-                    title=f"{gpt_run}: masked self-attention, layer {glast}",
+                    title=f"{gpt_run}: masked self-attention, {layer_label(glast)}",
                 ),
             )
             try:

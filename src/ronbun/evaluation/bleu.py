@@ -36,8 +36,9 @@ Metrics
          apostrophes (``don't``, ``McDonald's``) and non-ASCII punctuation (``„``) attached and does
          not write HTML escapes (``&quot;``), so numbers can differ from t2t's by a few tenths;
        * ``"moses"``: Moses ``tokenizer.perl`` via ``sacremoses`` (``escape=True``, no aggressive dash
-         splitting) — the exact t2t/fairseq pipeline, available only when ``sacremoses`` is installed
-         (it is not a dependency of ronbun; an :class:`ImportError` says so otherwise);
+         splitting) — the exact t2t/fairseq pipeline (``sacremoses`` is a dependency of ronbun, which
+         also uses it to give models trained on tokenised text natural input and output; without it an
+         :class:`ImportError` says so);
     3. compound splitting (default on for German targets, ``target_lang="de"``): the t2t/fairseq perl
        one-liner, reproduced with the same non-overlapping left-to-right semantics, so
        ``a-b-c`` becomes ``a ##AT##-##AT## b-c`` exactly as in the scripts.
@@ -140,7 +141,7 @@ _MOSES_CACHE: dict[str, tuple[Any, Any]] = {}
 
 
 def _moses(lang: str) -> tuple[Any, Any]:
-    """(MosesTokenizer, MosesPunctNormalizer) for ``lang`` from the optional ``sacremoses`` package."""
+    """(MosesTokenizer, MosesPunctNormalizer) for ``lang`` from the ``sacremoses`` package."""
     if lang not in _MOSES_CACHE:
         try:
             from sacremoses import MosesPunctNormalizer, MosesTokenizer

@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,30 @@ def _save(fig: Any, out: str | Path, dpi: int) -> Path:
     return out
 
 
+#: Colour-bar label of every attention heat-map: each cell is one softmax weight of Eq. 1.
+WEIGHT_LABEL = "attention weight"
+#: Axis labels: rows are queries (the position that attends), columns keys (the positions attended to).
+QUERY_LABEL = "query (attends from)"
+KEY_LABEL = "key (attends to)"
+_LAYER_NUMBER = re.compile(r"\blayer (-?\d+)\b(?! \(counting from 0\))")
+
+
+def layer_label(layer: int) -> str:
+    """``"layer N (counting from 0)"``: how pictures name a layer, so that ``layer 0`` reads as the first."""
+    return f"layer {layer} (counting from 0)"
+
+
+def count_from_zero(title: str) -> str:
+    """``title`` with every ``layer N`` spelled as :func:`layer_label` (idempotent; other words unchanged)."""
+    return _LAYER_NUMBER.sub(lambda m: layer_label(int(m.group(1))), title)
+
+
+def _tick_labels(ax: Any, rows: Sequence[str], cols: Sequence[str], size: float, rotation: int) -> None:
+    ax.set_xticks(range(len(cols)), cols, rotation=rotation, ha="right" if rotation < 90 else "center")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.tick_params(labelsize=size)
+
+
 def plot_attention(
     weights: Tensor,
     rows: Sequence[str],
@@ -54,18 +79,18 @@ def plot_attention(
     *,
     title: str = "",
 ) -> Path:
-    """One heat-map: ``weights (T_q, T_k)``; ``rows`` label queries, ``cols`` label keys."""
+    """One heat-map: ``weights (T_q, T_k)``; ``rows`` label queries, ``cols`` label keys.
+
+    A colour bar gives the scale of the weights; a ``layer N`` in ``title`` gains "(counting from 0)"."""
     w = weights.detach().float().cpu().numpy()
     fig, ax = plt.subplots(figsize=(min(0.45 * len(cols) + 2.5, 16), min(0.45 * len(rows) + 1.8, 16)))
     im = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=max(float(w.max()), 1e-6), aspect="auto")
-    size = 9 if max(len(rows), len(cols)) <= 30 else 6
-    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=size)
-    ax.set_yticks(range(len(rows)), rows, fontsize=size)
-    ax.set_xlabel("attended position (key)")
-    ax.set_ylabel("query position")
+    _tick_labels(ax, rows, cols, 9 if max(len(rows), len(cols)) <= 30 else 6, rotation=60)
+    ax.set_xlabel(KEY_LABEL)
+    ax.set_ylabel(QUERY_LABEL)
     if title:
-        ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.04)
+        ax.set_title(count_from_zero(title), fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.04).set_label(WEIGHT_LABEL)
     fig.tight_layout()
     return _save(fig, out, 130)
 
@@ -74,22 +99,35 @@ def plot_heads(
     weights: Tensor, rows: Sequence[str], cols: Sequence[str], out: str | Path, *, title: str = ""
 ) -> Path:
     """All heads of one layer side by side: ``weights (h, T_q, T_k)`` (§3.2.2: each head attends on its own
-    projection, so different heads can learn different relations)."""
-    h = weights.shape[0]
+    projection, so different heads can learn different relations).
+
+    Every head is drawn on one colour scale (0 to the largest weight of the layer), shown by one colour bar;
+    queries are labelled on the first column, keys on the bottom row; a ``layer N`` in ``title`` gains
+    "(counting from 0)" (heads are numbered from 0 as well)."""
+    w = weights.detach().float().cpu().numpy()
+    h = w.shape[0]
     ncols = min(h, 4)
     nrows = (h + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.0 * nrows + 0.6), squeeze=False)
+    vmax = max(float(w.max()), 1e-6) if w.size else 1.0
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.2 * ncols + 0.8, 3.0 * nrows + 0.9), squeeze=False, layout="constrained"
+    )
+    im = None
     for i, ax in enumerate(axes.flat):
         if i >= h:
             ax.axis("off")
             continue
-        ax.imshow(weights[i].detach().float().cpu().numpy(), cmap="viridis", vmin=0.0, aspect="auto")
+        im = ax.imshow(w[i], cmap="viridis", vmin=0.0, vmax=vmax, aspect="auto")
         ax.set_title(f"head {i}", fontsize=9)
-        ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(rows)), rows, fontsize=6)
+        _tick_labels(ax, rows, cols, 6, rotation=90)
+        if i % ncols == 0:
+            ax.set_ylabel(QUERY_LABEL, fontsize=8)
+        if i + ncols >= h:  # nothing drawn below this one
+            ax.set_xlabel(KEY_LABEL, fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        fig.suptitle(count_from_zero(title), fontsize=10)
+    if im is not None:  # one bar for the whole grid: the heads share its scale
+        fig.colorbar(im, ax=axes, fraction=0.025, pad=0.01).set_label(WEIGHT_LABEL)
     return _save(fig, out, 110)
 
 
@@ -164,8 +202,8 @@ def plot_kinds(view: AttentionView, out: str | Path, *, title: str = "") -> Path
         ax.set_title(f"{KIND_TITLES[kind]}\n(mean of {len(view.maps[kind])} layers × heads)", fontsize=9)
         ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
         ax.set_yticks(range(len(rows)), rows, fontsize=7)
-        ax.set_xlabel("key", fontsize=8)
-        ax.set_ylabel("query", fontsize=8)
+        ax.set_xlabel(KEY_LABEL, fontsize=8)
+        ax.set_ylabel(QUERY_LABEL, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
