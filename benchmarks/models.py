@@ -144,7 +144,8 @@ def mt_pair(
 
 class TorchTransformerMT(nn.Module):
     """``torch.nn.Transformer`` as a translation model: shared scaled embedding + sinusoids + dropout in,
-    tied projection out, post-LN, ReLU (the reference "a torch.nn.Transformer model")."""
+    tied projection out, post-LN, ReLU (the reference "a torch.nn.Transformer model"); dropout only where the
+    paper has it (residual and embedding), like the other two sides."""
 
     def __init__(
         self, preset: str, vocab: int = VOCAB_MT, dropout: float = 0.1, pad_id: int = PAD_MT
@@ -169,6 +170,15 @@ class TorchTransformerMT(nn.Module):
             batch_first=True,
             norm_first=False,
         )
+        # nn.Transformer's one `dropout` also drops attention weights and FFN activations, which the paper,
+        # ronbun and Marian do not: switch those two off so all three sides do the same work (residual and
+        # embedding dropout stay at `dropout`).  With attention dropout 0 its attention may also take the
+        # fused SDPA kernels, as ronbun's does.
+        for layer in [*self.core.encoder.layers, *self.core.decoder.layers]:
+            layer.self_attn.dropout = 0.0
+            if hasattr(layer, "multihead_attn"):
+                layer.multihead_attn.dropout = 0.0
+            layer.dropout.p = 0.0  # inside the FFN, after the activation
 
     def _embed(self, ids: Tensor) -> Tensor:
         return self.drop(self.embed(ids) * self.scale + self.pe[: ids.shape[1]])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -91,3 +92,19 @@ def test_run_cli_quick_subset(capsys: pytest.CaptureFixture[str]) -> None:
     assert run.main(["--quick", "--only", "data", "--threads", "1", "--no-save"]) == 0
     out = capsys.readouterr().out
     assert "data pipeline" in out and "1 thread(s)" in out
+
+
+def test_the_torch_nn_reference_drops_out_only_where_the_paper_does() -> None:
+    """Residual and embedding dropout as in ronbun and Marian; no attention-weight or FFN-activation dropout
+    (nn.Transformer's single `dropout` would add both, i.e. different work)."""
+    from benchmarks.models import TorchTransformerMT
+
+    model = TorchTransformerMT("tiny", vocab=64, pad_id=63)
+    layers = [*model.core.encoder.layers, *model.core.decoder.layers]
+    assert model.drop.p == 0.1
+    assert all(layer.dropout1.p == 0.1 and layer.dropout2.p == 0.1 for layer in layers)
+    assert all(layer.self_attn.dropout == 0.0 and layer.dropout.p == 0.0 for layer in layers)
+    assert all(layer.multihead_attn.dropout == 0.0 for layer in model.core.decoder.layers)
+    model.train()
+    src, tgt = torch.randint(0, 63, (2, 5)), torch.randint(0, 63, (2, 4))
+    assert model(src, tgt).shape == (2, 4, 64)

@@ -205,3 +205,22 @@ def test_a_config_file_with_an_unknown_section_is_refused_by_every_training_comm
     assert main([*command, "--config", str(config), "--out", str(tmp_path / "out")]) == 2
     assert "unknown section(s) modle; use data, model, trainer, preset" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_translate_writes_output_files_whole_and_refuses_empty_input(trained, tmp_path, capsys):
+    root, run = trained
+    ck = str(run / "checkpoints" / "step_00000008")
+    src = root / "data" / "test.en"
+    out = tmp_path / "out.de"
+    assert (
+        main(["mt", "translate", ck, "-i", str(src), "--output", str(out), "--threads", "1", "--beam", "2"])
+        == 0
+    )
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(src.read_text(encoding="utf-8").splitlines())
+    assert not list(tmp_path.glob(".*.partial"))  # written next to the target, then renamed
+    empty = tmp_path / "empty.en"
+    empty.write_text("")
+    assert main(["mt", "translate", ck, "-i", str(empty), "--output", str(out)]) == 2
+    assert "no input" in capsys.readouterr().err
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(lines)  # the earlier output is untouched

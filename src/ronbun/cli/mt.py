@@ -226,10 +226,10 @@ def _read_input(path: Path | None):
 
 
 def run_translate(args: argparse.Namespace) -> int:
-    lines = _read_input(args.input)  # read (and validate) the input before loading the model
+    translator = _translator(args.checkpoint, args.threads)  # a wrong checkpoint is said before reading stdin
+    lines = _read_input(args.input)
     if not lines:
         raise ValueError(f"no input: {args.input or 'stdin'} is empty (one sentence per line)")
-    translator = _translator(args.checkpoint, args.threads)
     outputs = translator.stream(
         lines, beam=args.beam, alpha=args.alpha, batch_size=args.batch_size, max_len_b=args.max_len_b
     )
