@@ -87,19 +87,26 @@ def seeds_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 
-def demo_table(s: dict[str, Any]) -> str:
-    sc = s["scores"]
+def demo_table(runs: list[dict[str, Any]]) -> str:
+    """One row per recorded run of the same recipe (threads and precision differ), then the examples."""
+    if not runs:
+        return "_not run yet_"
     lines = [
-        "| updates | training | end to end | sacreBLEU (500 test pairs, beam 4) | chrF2 | examples exactly right |",
-        "|---|---|---|---|---|---|",
-        f"| {s['updates']:,} | {s['train_seconds'] / 60:.1f} min | {s['total_seconds'] / 60:.1f} min | "
-        f"**{fmt(sc['sacrebleu'])}** | {fmt(sc['chrf'])} | {s['examples_right']} of {len(s['examples'])} |",
-        "",
-        f"`{s['command']}` · {s.get('date', '')} · {s['machine']['cpu']}, {s['machine']['cores']} cores, "
-        f"{s['machine']['threads']} threads · torch {s['machine']['torch']}",
-        "",
+        "| run | threads, precision | updates | training | end to end | sacreBLEU (500 test pairs, beam 4) "
+        "| chrF2 | examples exactly right |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    lines += [f"- {en} → {de}" for en, de in s["examples"].items()]
+    for s in runs:
+        sc = s["scores"]
+        lines.append(
+            f"| `{s['command']}` | {s['machine']['threads']}, {s.get('precision', '?')} | {s['updates']:,} | "
+            f"{s['train_seconds'] / 60:.1f} min | {s['total_seconds'] / 60:.1f} min | **{fmt(sc['sacrebleu'])}** | "
+            f"{fmt(sc['chrf'])} | {s['examples_right']} of {len(s['examples'])} |"
+        )
+    first = runs[0]
+    m = first["machine"]
+    lines += ["", f"{first.get('date', '')} · {m['cpu']}, {m['cores']} cores · torch {m['torch']}", ""]
+    lines += [f"- {en} → {de}" for en, de in first["examples"].items()]
     return "\n".join(lines)
 
 
@@ -114,7 +121,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
     return {
         "multi30k": one("multi30k.json", mt_table),
         "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
-        "demo": one("demo*.json", demo_table),
+        "demo": lambda: demo_table(load(results, "demo*.json")),
     }
 
 

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--recipe", action="append", default=[], metavar="KEY=VALUE", help="change a DemoRecipe field"
     )
-    args = p.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = p.parse_args(given)
     changes = {"updates": args.updates}
     for item in args.recipe:
         key, _, value = item.partition("=")
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         keep_last=recipe.average,
         log_every=20,
     )
-    result = Trainer(task, cfg, resume=False, log=say).fit()
+    trainer = Trainer(task, cfg, resume=False, log=say)
+    result = trainer.fit()
     chosen = select_by_steps(
         list_checkpoints(args.out), recipe.average, every=recipe.save_every, after=recipe.warmup
     )
@@ -138,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     pictures = draw(translator, list(EXAMPLES)[1], args.out / "pictures")
     total = time.perf_counter() - t_start
     summary = {
-        "command": "make demo",
+        "command": " ".join(["python -m ronbun.demo", *given]) if given else "make demo",
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "recipe": asdict(recipe),
         "updates": result["step"],
@@ -150,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "scores": report.as_dict(),
         "examples": dict(zip(EXAMPLES, examples, strict=True)),
         "examples_right": right,
+        "precision": trainer.precision,
         "machine": machine_description(),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")

@@ -10,7 +10,10 @@ Three sources, each converted into a ronbun checkpoint directory (see :mod:`ronb
   ``params_N.npy``, read directly from the shapes (no extra names file) → :class:`~ronbun.GPT`
   (see :mod:`ronbun.interop.openai_gpt`).
 
-Nothing here imports ``transformers`` or unpickles arbitrary objects: Hugging Face configs are read as JSON,
+The way back, ronbun checkpoint → Hugging Face ``MarianMTModel`` → CTranslate2, is
+:mod:`ronbun.interop.export` (``ronbun export``; ``export("hf-marian", "ckpt/en-de", "hf/en-de")``).
+
+Nothing here imports ``transformers`` (only ``--to ctranslate2``, through CTranslate2's converter) or unpickles arbitrary objects: Hugging Face configs are read as JSON,
 weights with ``safetensors`` (or ``torch.load(weights_only=True)`` for legacy ``*.bin``), OpenAI's shards
 with ``numpy.load(allow_pickle=False)``.  Every failure is a :class:`ConversionError` with a one-line message
 that names the offending file or setting, and the output directory is written atomically: after a failure
@@ -275,6 +278,7 @@ def convert(source: SourceFormat | str, path: str | Path, out: str | Path, **opt
 
 
 # The converters import the helpers above, so they are imported last.
+from .export import EXPORT_FORMATS, ExportError, export, export_ctranslate2, export_hf_marian  # noqa: E402
 from .marian import convert_hf_marian, load_hf_marian, marian_config  # noqa: E402
 from .openai_gpt import (  # noqa: E402
     convert_hf_openai_gpt,
@@ -286,12 +290,17 @@ from .openai_gpt import (  # noqa: E402
 
 __all__ = [
     "CONVERSION_FILE",
+    "EXPORT_FORMATS",
     "FORMATS",
     "ConversionError",
+    "ExportError",
     "convert",
     "convert_hf_marian",
     "convert_hf_openai_gpt",
     "convert_openai_original",
+    "export",
+    "export_ctranslate2",
+    "export_hf_marian",
     "load_hf_marian",
     "load_hf_openai_gpt",
     "load_openai_original",
