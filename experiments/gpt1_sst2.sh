@@ -41,11 +41,20 @@ finetune() {  # name, extra flags...
     --threads 1 --precision bf16 --no-progress --log-every 100 --eval-every 0 --out "$OUT/sst2_$name" "$@" \
     > "$OUT/sst2_$name.log" 2>&1
   $RONBUN gpt evaluate "$OUT/sst2_$name" > "$OUT/sst2_$name.eval.txt" 2>&1
+  $RONBUN gpt evaluate "$OUT/sst2_$name" --json > "$OUT/sst2_$name.eval.json"
+}
+failed=0
+wait_all() {  # wait for every background run; a failed one fails the script (a bare `wait` would not)
+  local pid
+  for pid in "$@"; do wait "$pid" || { echo "a fine-tuning run failed (pid $pid)" >&2; failed=1; }; done
 }
 for seed in 0 1 2; do
-  finetune "pretrained_s$seed" --seed "$seed" &
-  finetune "scratch_s$seed" --seed "$seed" --from-scratch &
-  wait
+  finetune "pretrained_s$seed" --seed "$seed" & a=$!
+  finetune "scratch_s$seed" --seed "$seed" --from-scratch & b=$!
+  wait_all "$a" "$b"
 done
-for seed in 0 1 2; do finetune "noaux_s$seed" --seed "$seed" --aux-lm 0 & done; wait
+pids=()
+for seed in 0 1 2; do finetune "noaux_s$seed" --seed "$seed" --aux-lm 0 & pids+=($!); done
+wait_all "${pids[@]}"
 grep -H accuracy "$OUT"/sst2_*.eval.txt
+exit "$failed"
