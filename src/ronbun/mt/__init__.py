@@ -1,0 +1,2 @@
+"""Paper 1's workflow: translation training (:mod:`.task`) and translating with a trained model
+(:mod:`.translator`)."""
