@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from ronbun.generation import EncoderDecoderAdapter, beam_search, generate, greedy_search
+from ronbun.generation import beam_search, generate, greedy_search
+from ronbun.models.decoding import EncoderDecoderAdapter
 
 from .common import Row, device_sync, interleaved, spread
 from .models import EOS_MT, VOCAB_GPT, VOCAB_MT, gpt_batch, gpt_pair, mt_pair

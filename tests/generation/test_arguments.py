@@ -51,7 +51,7 @@ def test_bad_search_arguments(model, kwargs, name):
 
 
 def test_bad_max_len_for_the_search_functions(model):
-    from ronbun.generation import EncoderDecoderAdapter
+    from ronbun.models.decoding import EncoderDecoderAdapter
 
     with pytest.raises(ValueError, match="max_len"):
         beam_search(EncoderDecoderAdapter(model, SRC), -1, eos_id=2)

@@ -18,7 +18,6 @@ from torch import Tensor
 
 from ronbun import Transformer, TransformerConfig
 from ronbun.generation import (
-    EncoderDecoderAdapter,
     StepFn,
     beam_search,
     format_trace,
@@ -26,6 +25,7 @@ from ronbun.generation import (
     length_penalty,
     translate,
 )
+from ronbun.models.decoding import EncoderDecoderAdapter
 
 PAD, BOS, EOS, A, B, C = range(6)
 V = 6

@@ -10,7 +10,8 @@ import torch
 from torch import Tensor
 
 from ronbun import GPT, GPTConfig, Transformer, TransformerConfig
-from ronbun.generation import LMAdapter, StepFn, filter_log_probs, generate, greedy_search, translate
+from ronbun.generation import StepFn, filter_log_probs, generate, greedy_search, translate
+from ronbun.models.decoding import LMAdapter
 
 NEG_INF = float("-inf")
 

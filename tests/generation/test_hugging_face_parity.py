@@ -20,7 +20,8 @@ pytest.importorskip("transformers")
 marian = pytest.importorskip("ronbun.interop.marian")
 from transformers import MarianConfig, MarianMTModel  # noqa: E402
 
-from ronbun.generation import EncoderDecoderAdapter, beam_search  # noqa: E402
+from ronbun.generation import beam_search  # noqa: E402
+from ronbun.models.decoding import EncoderDecoderAdapter  # noqa: E402
 
 V, PAD, EOS = 60, 59, 0
 

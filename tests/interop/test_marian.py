@@ -201,7 +201,7 @@ def test_greedy_kv_cache_decoding_equals_hugging_face(tmp_path, scale_embedding)
 
 
 def _search():
-    return pytest.importorskip("ronbun.generation.search"), pytest.importorskip("ronbun.generation.adapters")
+    return pytest.importorskip("ronbun.generation.search"), pytest.importorskip("ronbun.models.decoding")
 
 
 @pytest.mark.parametrize("scale_embedding", [True, False])

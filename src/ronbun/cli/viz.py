@@ -115,14 +115,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # -- single pictures ---------------------------------------------------------------------------------------
 def _attention_picture(args: argparse.Namespace, obj: Any, view: Any, out: Path) -> Path:
-    from ..viz.attention import (
-        KIND_TITLES,
-        check_layer_head,
-        layer_label,
-        plot_alignment,
-        plot_attention,
-        plot_heads,
-    )
+    from ..inspection import check_layer_head
+    from ..viz.attention import KIND_TITLES, layer_label, plot_alignment, plot_attention, plot_heads
 
     kind = args.kind or ("self" if obj.model_type == "gpt" else "cross")
     if kind not in view.maps:
@@ -147,7 +141,7 @@ def _attention_picture(args: argparse.Namespace, obj: Any, view: Any, out: Path)
 
 
 def run_attention(args: argparse.Namespace) -> int:
-    from ..viz.attention import attention_view, load_inspectable
+    from ..inspection import attention_view, load_inspectable
 
     out = _out(args.out)
     if not args.sentence.strip():
@@ -372,10 +366,9 @@ def _winograd_figure(obj: Any, out: Path) -> Path:
 def run_figures(args: argparse.Namespace) -> int:
     import torch
 
+    from ..inspection import attention_view, load_inspectable
     from ..viz.attention import (
-        attention_view,
         layer_label,
-        load_inspectable,
         plot_alignment,
         plot_attention,
         plot_heads,

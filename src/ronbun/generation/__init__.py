@@ -9,10 +9,12 @@ Usage::
     ids = generate(gpt.eval(), prompt, 20, top_k=40, seed=0)
 
 The search functions drive any :class:`StepFn` (``start`` / ``step`` / ``reorder``), so they never know which
-model they decode; :class:`EncoderDecoderAdapter` and :class:`LMAdapter` wrap the two papers' models.
+model they decode, and this package imports no model: :func:`translate` and :func:`generate` ask the model for
+its own step function (``model.step_fn(...)``, described by the protocols :class:`EncoderDecoderModel` and
+:class:`LanguageModel`); the two papers' adapters live in :mod:`ronbun.models.decoding`.
 """
 
-from .adapters import EncoderDecoderAdapter, LMAdapter, StepFn, source_lengths
+from .protocols import EncoderDecoderModel, EncoderDecoderStepFn, LanguageModel, StepFn
 from .sampling import filter_log_probs, generate, sample
 from .search import (
     SEARCH_PRESETS,
@@ -32,9 +34,10 @@ from .search import (
 __all__ = [
     "SEARCH_PRESETS",
     "EarlyStopping",
-    "EncoderDecoderAdapter",
+    "EncoderDecoderModel",
+    "EncoderDecoderStepFn",
     "Hypothesis",
-    "LMAdapter",
+    "LanguageModel",
     "LengthPenalty",
     "SearchResult",
     "StepFn",
@@ -47,6 +50,5 @@ __all__ = [
     "greedy_search",
     "length_penalty",
     "sample",
-    "source_lengths",
     "translate",
 ]

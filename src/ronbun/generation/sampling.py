@@ -17,8 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from ..models.gpt import GPT
-from .adapters import LMAdapter, StepFn
+from .protocols import LanguageModel, StepFn
 
 __all__ = ["filter_log_probs", "generate", "sample"]
 
@@ -121,7 +120,7 @@ def _as_prompt(prompt_ids: Tensor | Sequence[int] | Sequence[Sequence[int]], dev
 
 
 def generate(
-    model: GPT,
+    model: LanguageModel,
     prompt_ids: Tensor | Sequence[int] | Sequence[Sequence[int]],
     max_new_tokens: int,
     *,
@@ -134,7 +133,8 @@ def generate(
     eos_id: int | None = None,
     banned_ids: Sequence[int] | None = None,
 ) -> Tensor:
-    """Continue each prompt with the GPT-1 language model (Eq. 2), using the KV cache.
+    """Continue each prompt with the GPT-1 language model (Eq. 2), using the KV cache (``model.step_fn``:
+    any :class:`~.protocols.LanguageModel`).
 
     ``prompt_ids``: ``(B, P)`` tensor, a 1-D tensor / list (one prompt) or a list of equal-length lists;
     prompts of unequal length are a ``ValueError`` (no padding in GPT-1).  Returns ``(B, P + T)``: prompt
@@ -163,7 +163,7 @@ def generate(
     if seed is not None:
         generator = torch.Generator(device=device).manual_seed(seed)
     new = sample(
-        LMAdapter(model, prompt, banned_ids),
+        model.step_fn(prompt, banned_ids),
         max_new_tokens,
         do_sample=do_sample,
         temperature=temperature,

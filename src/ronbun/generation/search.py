@@ -1,4 +1,4 @@
-"""Greedy and beam search, batched over sentences and beams, on any :class:`~.adapters.StepFn`.
+"""Greedy and beam search, batched over sentences and beams, on any :class:`~.protocols.StepFn`.
 
 "Attention Is All You Need" §6.1: "We used beam search with a beam size of 4 and length penalty α = 0.6
 [GNMT]. … We set the maximum output length during inference to input length + 50, but terminate early when
@@ -62,8 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..models.transformer import Transformer
-from .adapters import EncoderDecoderAdapter, StepFn
+from .protocols import EncoderDecoderModel, StepFn
 
 __all__ = [
     "SEARCH_PRESETS",
@@ -466,7 +465,7 @@ def format_trace(result: SearchResult, itos: object = None) -> str:
 
 # -- the Transformer -------------------------------------------------------------------------------------------
 def translate(
-    model: Transformer,
+    model: EncoderDecoderModel,
     src: Tensor,
     *,
     search: Literal["beam", "greedy"] = "beam",
@@ -484,7 +483,8 @@ def translate(
     """Translate a padded batch ``src (B, S)`` with the §6.1 settings by default: beam 4, GNMT length penalty
     α = 0.6, at most ``max_len_a · src_len + max_len_b`` (= input length + 50) output tokens, early
     termination.  ``src_len`` counts the non-padding source tokens of each sentence.  ``banned_ids``
-    defaults to ``[pad_id]``.  Call ``model.eval()`` first."""
+    defaults to ``[pad_id]``.  Call ``model.eval()`` first.  ``model`` is any
+    :class:`~.protocols.EncoderDecoderModel`: the search sees only ``model.step_fn(src, banned_ids)``."""
     if search not in ("beam", "greedy"):
         raise ValueError(f"search must be 'beam' or 'greedy', got {search!r}")
     if not isinstance(max_len_a, (int, float)) or not math.isfinite(max_len_a) or max_len_a < 0:
@@ -492,7 +492,7 @@ def translate(
     _check_int("max_len_b", max_len_b, 0)
     if search == "beam":
         _check_beam_args(beam, alpha, length_penalty, early_stopping, n_best)
-    adapter = EncoderDecoderAdapter(model, src, banned_ids)
+    adapter = model.step_fn(src, banned_ids)
     max_len = adapter.max_lengths(max_len_a, max_len_b)
     if search == "greedy":
         return greedy_search(adapter, max_len, eos_id=adapter.eos_id, force_eos=force_eos)

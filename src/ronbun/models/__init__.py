@@ -1,6 +1,7 @@
 """The two papers' models, composed from :mod:`ronbun.nn` blocks."""
 
 from .config import BlockConfig, ConfigError, TransformerConfig
+from .decoding import EncoderDecoderAdapter, LMAdapter
 from .faithfulness import Deviation, deviations
 from .gpt import GPT, GPTConfig
 from .stack import InputError
@@ -12,8 +13,10 @@ __all__ = [
     "BlockConfig",
     "ConfigError",
     "Deviation",
+    "EncoderDecoderAdapter",
     "GPTConfig",
     "InputError",
+    "LMAdapter",
     "Transformer",
     "TransformerConfig",
     "deviations",

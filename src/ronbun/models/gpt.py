@@ -14,6 +14,7 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +24,7 @@ from torch import Tensor, nn
 from ..nn.embeddings import TokenEmbedding
 from ..nn.state import DecoderState
 from .config import BlockConfig, ConfigError
+from .decoding import LMAdapter
 from .stack import InputEmbedding, LayerStack, OutputProjection, check_ids, init_weights, make_positions
 
 
@@ -113,6 +115,11 @@ class GPT(OutputProjection):
     def decode_step(self, tokens: Tensor, state: DecoderState) -> Tensor:
         """Feed new tokens ``(B, T_new)`` (a prompt, then one token at a time) → logits ``(B, T_new, V)``."""
         return self.project(self.hidden_states(tokens, state)[0])
+
+    def step_fn(self, prompt: Tensor, banned_ids: Iterable[int] | None = None) -> LMAdapter:
+        """This model as the :class:`~ronbun.generation.StepFn` that :func:`ronbun.generation.generate`
+        samples from: the prompt ``(B, P)`` is fed once (:class:`~ronbun.models.decoding.LMAdapter`)."""
+        return LMAdapter(self, prompt, banned_ids)
 
     @torch.no_grad()
     def attention_maps(self, ids: Tensor) -> list[Tensor]:

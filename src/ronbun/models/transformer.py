@@ -12,6 +12,7 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +22,7 @@ from ..nn.embeddings import TokenEmbedding
 from ..nn.masks import padding_mask
 from ..nn.state import DecoderState
 from .config import TransformerConfig, embedding_init_std
+from .decoding import EncoderDecoderAdapter
 from .stack import (
     InputEmbedding,
     InputError,
@@ -135,6 +137,11 @@ class Transformer(OutputProjection):
         updates ``state`` in place."""
         hidden, _ = self.decode(tokens, None, state.memory_mask, state)
         return self.project(hidden)
+
+    def step_fn(self, src: Tensor, banned_ids: Iterable[int] | None = None) -> EncoderDecoderAdapter:
+        """This model as the :class:`~ronbun.generation.StepFn` that :func:`ronbun.generation.translate`
+        searches: ``src (B, S)`` is encoded once (:class:`~ronbun.models.decoding.EncoderDecoderAdapter`)."""
+        return EncoderDecoderAdapter(self, src, banned_ids)
 
     # -- inspection ----------------------------------------------------------------------------------------
     @torch.no_grad()

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import torch
 
-from ..viz.attention import AttentionView, Inspectable, attention_view, load_inspectable
+from ..inspection import AttentionView, Inspectable, attention_view, load_inspectable
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_CHARS = 500

@@ -2,13 +2,14 @@
 heat-maps of encoder self-, decoder self- and encoder-decoder attention with tokens on the axes, the grid of
 all heads of one layer, and the *averaged alignment* (mean over layers and heads) of a sentence.
 
-Also the bridge from a checkpoint to pictures: :func:`load_inspectable` opens a Transformer or GPT checkpoint,
-:func:`attention_view` runs one sentence through it and returns every map with its axis labels (used by
-``ronbun viz attention`` and by the ``ronbun serve`` page).
+This module only draws.  Opening a checkpoint and collecting its maps (:func:`load_inspectable`,
+:func:`attention_view`, :func:`averaged_alignment`) is :mod:`ronbun.inspection`, which the web server uses
+without loading matplotlib; the names are re-exported here for the pictures' callers.
 
 Usage::
 
-    from ronbun.viz.attention import load_inspectable, attention_view, plot_attention, averaged_alignment
+    from ronbun.inspection import attention_view, averaged_alignment, load_inspectable
+    from ronbun.viz.attention import plot_attention
     view = attention_view(load_inspectable("runs/demo/averaged"), "The dog sees the cat.")
     rows, cols = view.axes["cross"]
     plot_attention(averaged_alignment(view.maps["cross"]), rows, cols, "alignment.png")
@@ -19,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,45 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor
 
-KINDS = ("encoder", "decoder", "cross", "self")
+from ..inspection.attention import (
+    KINDS,
+    AttentionView,
+    Inspectable,
+    as_layer,
+    attention_view,
+    averaged_alignment,
+    check_layer_head,
+    load_inspectable,
+    printable,
+    resolve_checkpoint_dir,
+    token_pieces,
+)
+
+__all__ = [  # the pictures, and the inspection names they are drawn from (re-exported)
+    "KEY_LABEL",
+    "KINDS",
+    "KIND_TITLES",
+    "QUERY_LABEL",
+    "WEIGHT_LABEL",
+    "AttentionView",
+    "Inspectable",
+    "attention_view",
+    "averaged_alignment",
+    "check_layer_head",
+    "count_from_zero",
+    "layer_label",
+    "load_inspectable",
+    "plot_alignment",
+    "plot_attention",
+    "plot_heads",
+    "plot_kinds",
+    "plot_scaling",
+    "printable",
+    "resolve_checkpoint_dir",
+    "scaling_data",
+    "token_pieces",
+]
+
 KIND_TITLES = {
     "encoder": "encoder self-attention",
     "decoder": "decoder masked self-attention",
@@ -131,44 +169,6 @@ def plot_heads(
     return _save(fig, out, 110)
 
 
-# -- selecting and averaging maps --------------------------------------------------------------------------
-def _as_layer(w: Tensor) -> Tensor:
-    """``(B, h, T_q, T_k)`` (batch row 0 is used) or ``(h, T_q, T_k)`` → ``(h, T_q, T_k)``."""
-    if w.dim() == 4:
-        return w[0]
-    if w.dim() == 3:
-        return w
-    raise ValueError(f"attention weights must be (B, h, T_q, T_k) or (h, T_q, T_k), got {tuple(w.shape)}")
-
-
-def check_layer_head(maps: Sequence[Tensor], layer: int | None, head: int | None) -> tuple[int, int | None]:
-    """Resolve a (possibly negative) layer index and validate the head index; readable errors."""
-    n_layers = len(maps)
-    if n_layers == 0:
-        raise ValueError("no attention maps of this kind")
-    layer = n_layers - 1 if layer is None else layer
-    if not -n_layers <= layer < n_layers:
-        raise ValueError(f"layer {layer} does not exist: the model has {n_layers} layers (0..{n_layers - 1})")
-    layer %= n_layers
-    n_heads = _as_layer(maps[layer]).shape[0]
-    if head is not None and not 0 <= head < n_heads:
-        raise ValueError(f"head {head} does not exist: each layer has {n_heads} heads (0..{n_heads - 1})")
-    return layer, head
-
-
-def averaged_alignment(maps: Sequence[Tensor], layers: Sequence[int] | None = None) -> Tensor:
-    """The mean attention over the chosen ``layers`` (default: all) and every head → ``(T_q, T_k)``.
-
-    For encoder-decoder attention this is a soft *alignment* between target and source tokens (Bahdanau et
-    al. 2015 read their single attention this way; the Transformer's is spread over N·h maps, §3.2.3).
-    Each row still sums to 1, since it is an average of distributions."""
-    if len(maps) == 0:
-        raise ValueError("no attention maps to average")
-    chosen = range(len(maps)) if layers is None else [check_layer_head(maps, i, None)[0] for i in layers]
-    stacked = torch.stack([_as_layer(maps[i]).float() for i in chosen])  # (L, h, T_q, T_k)
-    return stacked.mean(dim=(0, 1))
-
-
 def plot_alignment(
     maps: Sequence[Tensor],
     rows: Sequence[str],
@@ -180,7 +180,7 @@ def plot_alignment(
 ) -> Path:
     """:func:`averaged_alignment` as one heat-map."""
     n = len(maps) if layers is None else len(layers)
-    heads = _as_layer(maps[0]).shape[0]
+    heads = as_layer(maps[0]).shape[0]
     return plot_attention(
         averaged_alignment(maps, layers),
         rows,
@@ -261,200 +261,3 @@ def plot_scaling(out: str | Path, **kwargs: Any) -> Path:
     fig.suptitle("§3.2.1: without the 1/√d_k factor the softmax saturates as d_k grows", fontsize=10)
     fig.tight_layout()
     return _save(fig, out, 120)
-
-
-# -- from a checkpoint to maps -----------------------------------------------------------------------------
-@dataclass
-class Inspectable:
-    """A loaded checkpoint ready for inspection: ``model_type`` is ``"transformer"`` or ``"gpt"``."""
-
-    model_type: str
-    model: Any
-    tokenizer: Any
-    directory: Path
-    translator: Any = None  # ronbun.mt.translator.Translator for Transformer checkpoints
-    line_break: int | None = None  # GPT: the id that starts every line of the pre-training stream
-    banned_ids: list[int] = field(default_factory=list)  # GPT: ids never to sample
-
-    @property
-    def n_layers(self) -> int:
-        c = self.model.config
-        return c.n_layers if self.model_type == "gpt" else c.n_encoder_layers
-
-    @property
-    def n_heads(self) -> int:
-        return int(self.model.config.n_heads)
-
-    def describe(self) -> dict[str, Any]:
-        c = self.model.config
-        layers = (
-            {"self": c.n_layers}
-            if self.model_type == "gpt"
-            else {"encoder": c.n_encoder_layers, "decoder": c.n_decoder_layers, "cross": c.n_decoder_layers}
-        )
-        return {
-            "name": self.directory.name,
-            "path": str(self.directory),
-            "model_type": self.model_type,
-            "layers": layers,
-            "heads": self.n_heads,
-            "d_model": c.d_model,
-            "parameters": sum(p.numel() for p in self.model.parameters()),
-            "max_positions": c.n_ctx if self.model_type == "gpt" else c.max_positions,
-        }
-
-
-def resolve_checkpoint_dir(path: str | Path) -> Path:
-    """A checkpoint directory, or the newest intact checkpoint of a run directory (``RUN/checkpoints/…``)."""
-    from ..training.checkpoint import CheckpointError
-    from ..training.loop import latest_intact_checkpoint
-
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        found = latest_intact_checkpoint(path, log=lambda _msg: None)
-        if found is not None:
-            return found
-        raise CheckpointError(f"{path} is a run directory without an intact checkpoint")
-    if not path.exists():
-        raise CheckpointError(f"checkpoint directory {path} does not exist")
-    raise CheckpointError(f"{path} is not a ronbun checkpoint (no config.json) nor a run (no checkpoints/)")
-
-
-def _gpt_tokenizer(directory: Path) -> tuple[Any, int | None]:
-    try:  # GPT-1's own BPE or a byte-level tokenizer.json, as the GPT package finds it
-        from ..gpt.corpus import find_checkpoint_tokenizer, line_break_id
-
-        tok = find_checkpoint_tokenizer(directory)[0]
-        return tok, line_break_id(tok)
-    except ImportError:  # pragma: no cover - the GPT package is optional for this module
-        from ..text.bpe import TextTokenizer
-        from ..training.checkpoint import TOKENIZER_FILE
-
-        tok = TextTokenizer.load(directory / TOKENIZER_FILE)
-        found = tok.tokenizer.token_to_id("Ċ")
-        return tok, None if found is None else int(found)
-
-
-def load_inspectable(path: str | Path, device: str = "cpu") -> Inspectable:
-    """Open a Transformer or GPT checkpoint (or the newest checkpoint of a run) with its tokenizer."""
-    from ..training.checkpoint import CheckpointError, load_config, load_model
-
-    directory = resolve_checkpoint_dir(path)
-    kind = load_config(directory).model_type()
-    if kind == "transformer":
-        from ..mt.translator import Translator
-
-        tr = Translator.from_checkpoint(directory, device=device)
-        return Inspectable("transformer", tr.model, tr.tokenizer, directory, translator=tr)
-    if kind == "gpt":
-        model = load_model(directory, expect="gpt", device=device)
-        tok, line_break = _gpt_tokenizer(directory)
-        c = model.config
-        if tok.vocab_size > c.total_vocab:
-            raise CheckpointError(
-                f"vocabulary mismatch: tokenizer has {tok.vocab_size} tokens, the model {c.total_vocab}"
-            )
-        banned = set(range(tok.vocab_size, c.total_vocab))
-        if type(tok).__name__ == "TextTokenizer":
-            banned |= {0, 1, 2, 3}  # <pad> <s> </s> <unk> never occur in the pre-training stream
-        return Inspectable("gpt", model, tok, directory, line_break=line_break, banned_ids=sorted(banned))
-    raise CheckpointError(f"{directory}: cannot inspect model_type {kind!r}")  # pragma: no cover
-
-
-def token_pieces(tokenizer: Any, ids: Sequence[int], line_break: int | None = None) -> list[str]:
-    """Readable labels for ``ids``: sub-word pieces, the line-break token shown as ``⏎``."""
-    pieces = getattr(tokenizer, "pieces", None)
-    out = (
-        list(pieces(ids))
-        if pieces is not None
-        else [tokenizer.decode([int(i)]) or tokenizer.id_to_token(int(i)) for i in ids]
-    )
-    return [
-        "⏎" if line_break is not None and int(i) == line_break else printable(p)
-        for p, i in zip(out, ids, strict=True)
-    ]
-
-
-def printable(piece: str) -> str:
-    """A label every font can draw: control characters become ``\\xNN``, line breaks ``⏎``."""
-    return "".join(
-        "⏎" if ch == "\n" else ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in piece
-    )
-
-
-@dataclass
-class AttentionView:
-    """Every attention map of one input: ``maps[kind]`` is a list over layers of ``(h, T_q, T_k)``;
-    ``axes[kind] = (query labels, key labels)``; ``output`` is the translation / continuation."""
-
-    model_type: str
-    text: str
-    output: str
-    maps: dict[str, list[Tensor]]
-    axes: dict[str, tuple[list[str], list[str]]]
-    ids: dict[str, list[int]] = field(default_factory=dict)
-
-
-def attention_view(
-    obj: Inspectable, text: str, *, beam: int = 4, alpha: float = 0.6, continuation: Sequence[int] = ()
-) -> AttentionView:
-    """Run ``text`` through the checkpoint and collect its attention maps.
-
-    Transformer: translate (beam search, §6.1; ``beam=1`` is greedy) and teacher-force the model's own
-    translation → ``encoder``, ``decoder`` (both axes: the decoder's input ``<s> y_1 …``) and ``cross`` (rows:
-    the token each decoder position *produces*, the usual alignment reading; columns: source pieces).  GPT: the prompt (after the line-break token the model saw at the start of every
-    line) plus ``continuation`` ids → ``self``."""
-    if obj.model_type == "transformer":
-        c = obj.model.config
-        src_ids = obj.tokenizer.encode(text) or [c.eos_id]
-        if len(src_ids) > c.max_positions:
-            raise ValueError(
-                f"the sentence has {len(src_ids)} tokens; this model reads at most {c.max_positions}"
-            )
-        out_ids = obj.translator.translate_ids([src_ids], beam=beam, alpha=alpha)[0]
-        device = next(obj.model.parameters()).device
-        tgt_in_ids = [c.bos_id, *out_ids][: c.max_positions]
-        maps = obj.model.attention_maps(
-            torch.tensor([src_ids], device=device), torch.tensor([tgt_in_ids], device=device)
-        )
-        src_pieces = token_pieces(obj.tokenizer, src_ids)
-        tgt_in = ["<s>", *token_pieces(obj.tokenizer, out_ids)][: len(tgt_in_ids)]
-        produced = [*token_pieces(obj.tokenizer, out_ids), "</s>"][: len(tgt_in_ids)]
-        return AttentionView(
-            model_type="transformer",
-            text=text,
-            output=obj.tokenizer.decode(out_ids),
-            maps={
-                "encoder": [_as_layer(w) for w in maps.encoder],
-                "decoder": [_as_layer(w) for w in maps.decoder],
-                "cross": [_as_layer(w) for w in maps.cross],
-            },
-            axes={
-                "encoder": (src_pieces, src_pieces),
-                "decoder": (tgt_in, tgt_in),
-                "cross": (produced, src_pieces),
-            },
-            ids={"source": list(src_ids), "target": list(out_ids)},
-        )
-    ids = list(obj.tokenizer.encode(text)) if text else []
-    if obj.line_break is not None:
-        ids = [obj.line_break, *ids]
-    if not ids:
-        raise ValueError("the prompt is empty: type some text")
-    ids += [int(i) for i in continuation]
-    n_ctx = obj.model.config.n_ctx
-    if len(ids) > n_ctx:
-        ids = ids[-n_ctx:]
-    device = next(obj.model.parameters()).device
-    maps_gpt = obj.model.attention_maps(torch.tensor([ids], device=device))
-    labels = token_pieces(obj.tokenizer, ids, obj.line_break)
-    return AttentionView(
-        model_type="gpt",
-        text=text,
-        output=obj.tokenizer.decode([int(i) for i in continuation]) if continuation else "",
-        maps={"self": [_as_layer(w) for w in maps_gpt]},
-        axes={"self": (labels, labels)},
-        ids={"tokens": ids},
-    )

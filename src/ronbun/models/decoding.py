@@ -1,47 +1,37 @@
-"""What the search algorithms drive: a :class:`StepFn`, one decoding step at a time.
+"""The two papers' models seen one decoding step at a time: each becomes a
+:class:`ronbun.generation.StepFn` (``start`` / ``step`` / ``reorder``), the only thing the search algorithms
+drive.
 
 Greedy search, beam search and sampling never look inside a model.  They see rows (``N`` hypotheses, e.g.
 ``batch × beam``), ask for the next-token log-probabilities of every row and tell the model which rows to keep
-when beams are re-ranked.  The two papers' models are wrapped by :class:`EncoderDecoderAdapter` (the
+when beams are re-ranked.  The model-specific half lives here: :class:`EncoderDecoderAdapter` (the
 Transformer: encode once, then decode incrementally with the KV cache) and :class:`LMAdapter` (GPT-1: feed the
-prompt once, then one token per step).  Hand-built toy decoders in the tests implement the same three methods.
+prompt once, then one token per step).  ``Transformer.step_fn(src)`` and ``GPT.step_fn(prompt)`` build them,
+which is how :func:`ronbun.generation.translate` and :func:`ronbun.generation.generate` reach them without
+importing a model.
+
+Usage::
+
+    from ronbun.generation import beam_search
+    from ronbun.models.decoding import EncoderDecoderAdapter
+    adapter = EncoderDecoderAdapter(model.eval(), src)   # = model.step_fn(src)
+    results = beam_search(adapter, adapter.max_lengths(), eos_id=adapter.eos_id, beam=4)
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from ..models.gpt import GPT
-from ..models.transformer import Transformer
+if TYPE_CHECKING:  # annotations only: gpt.py and transformer.py import this module
+    from .gpt import GPT
+    from .transformer import Transformer
 
-__all__ = ["EncoderDecoderAdapter", "LMAdapter", "StepFn", "source_lengths"]
-
-
-@runtime_checkable
-class StepFn(Protocol):
-    """One decoder seen row by row.
-
-    * :meth:`start` returns the log-probabilities of the **first** generated token for the ``N`` rows the
-      object was built with, ``(N, V)`` float32 (the Transformer feeds ``<bos>``; GPT feeds the prompt).
-    * :meth:`step` feeds the token each row chose, ``tokens (N', 1)`` int64, and returns the next
-      log-probabilities ``(N', V)``.
-    * :meth:`reorder` keeps rows ``index`` (``(N'',)`` int64) of the internal state, in that order; an index may
-      repeat (this is how beam search turns ``B`` rows into ``B × beam`` rows) or drop rows (finished sentences).
-
-    Log-probabilities must be normalised (``<= 0``): the ``"bound"`` early-stopping rule of beam search relies
-    on a hypothesis' log-probability never increasing as it grows.
-    """
-
-    def start(self) -> Tensor: ...
-
-    def step(self, tokens: Tensor) -> Tensor: ...
-
-    def reorder(self, index: Tensor) -> None: ...
+__all__ = ["EncoderDecoderAdapter", "LMAdapter", "source_lengths"]
 
 
 def _warn_if_training(model: nn.Module) -> None:
@@ -68,9 +58,9 @@ def source_lengths(src: Tensor, pad_id: int) -> Tensor:
 
 
 class EncoderDecoderAdapter:
-    """The Transformer (Figure 1) as a :class:`StepFn`: the encoder runs once per source sentence; the
-    decoder then consumes ``<bos>`` and one target token per step, reusing its self-attention keys/values
-    and the cross-attention keys/values of the memory (computed once, in ``model.start_state``).
+    """The Transformer (Figure 1) as a :class:`~ronbun.generation.StepFn`: the encoder runs once per source
+    sentence; the decoder then consumes ``<bos>`` and one target token per step, reusing its self-attention
+    keys/values and the cross-attention keys/values of the memory (computed once, in ``model.start_state``).
 
     ``banned_ids`` are never generated (their log-probability is set to ``-inf``); the default bans the
     padding id, which is not a word (fairseq and Hugging Face Marian do the same).  With Marian-imported
@@ -114,9 +104,10 @@ class EncoderDecoderAdapter:
 
 
 class LMAdapter:
-    """GPT-1 (Eq. 2) as a :class:`StepFn`: the prompt ``(B, P)`` is fed once (one forward pass that fills
-    the KV cache), then one token per step.  Prompts share one length: GPT-1 has learned absolute positions
-    and no padding token, so unequal prompts would need left-padding the model was never trained with."""
+    """GPT-1 (Eq. 2) as a :class:`~ronbun.generation.StepFn`: the prompt ``(B, P)`` is fed once (one forward
+    pass that fills the KV cache), then one token per step.  Prompts share one length: GPT-1 has learned
+    absolute positions and no padding token, so unequal prompts would need left-padding the model was never
+    trained with."""
 
     def __init__(self, model: GPT, prompt: Tensor, banned_ids: Iterable[int] | None = None) -> None:
         _warn_if_training(model)
