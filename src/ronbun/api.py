@@ -9,6 +9,13 @@
 
 ``directory`` may also be a run directory (``runs/…`` holding ``checkpoints/step_…``): its newest intact
 checkpoint is loaded.
+
+A checkpoint without a tokenizer (weights only, e.g. ``ronbun convert`` of a folder that held no vocabulary
+files) loads as a *bare* model: a ``LanguageModel`` or ``Translator`` whose ``tokenizer`` is ``None``.  Its
+token-id methods work (``generate_ids``, ``score_ids``, ``token_logprobs_ids``; ``translate_ids``); every
+text method raises :class:`~ronbun.training.checkpoint.MissingTokenizerError` (a ``ValueError``) saying how to
+add one: copy the tokenizer files into the directory, or pass ``tokenizer=`` (a tokenizer object, a
+``tokenizer.json`` file or a folder holding the tokenizer files).
 """
 
 from __future__ import annotations
@@ -21,8 +28,14 @@ import torch
 __all__ = ["load"]
 
 
-def load(directory: str | Path, *, device: str | torch.device = "cpu") -> Any:
-    """Load the checkpoint at ``directory`` as the object that uses it (see the module docstring)."""
+def load(
+    directory: str | Path,
+    *,
+    device: str | torch.device = "cpu",
+    tokenizer: Any | str | Path | None = None,
+) -> Any:
+    """Load the checkpoint at ``directory`` as the object that uses it (see the module docstring);
+    ``tokenizer`` replaces (or, for a weights-only checkpoint, supplies) the checkpoint's tokenizer."""
     from .gpt.finetune import resolve_checkpoint
     from .training.checkpoint import CheckpointError, load_config
 
@@ -31,11 +44,13 @@ def load(directory: str | Path, *, device: str | torch.device = "cpu") -> Any:
     if kind == "transformer":
         from .mt.translator import Translator
 
-        return Translator.from_checkpoint(path, device=str(device))
+        return Translator.from_checkpoint(
+            path, device=str(device), tokenizer=tokenizer, require_tokenizer=False
+        )
     if kind == "gpt":
         from .gpt.api import load_gpt
 
-        return load_gpt(path, device=device)
+        return load_gpt(path, device=device, tokenizer=tokenizer, require_tokenizer=False)
     raise CheckpointError(
         f"{path}: no loader for model_type {kind!r}"
     )  # pragma: no cover - load_config checks

@@ -133,7 +133,7 @@ def test_task_metrics_follow_gpt1_tables() -> None:
 
 
 def test_task_metrics_cover_every_registered_task() -> None:
-    from ronbun.data.tasks import TASKS
+    from ronbun.gpt.tasks import TASKS
 
     assert set(TASKS) <= set(TASK_METRICS)
 

@@ -8,7 +8,6 @@ import torch
 import torch.nn.functional as F
 
 from ronbun import GPT, GPTConfig
-from ronbun.data.transforms import SpecialTokens, collate, transform
 from ronbun.gpt.finetune import (
     FineTuneConfig,
     FineTuneTask,
@@ -18,6 +17,7 @@ from ronbun.gpt.finetune import (
     task_loss,
     transfer_layers,
 )
+from ronbun.gpt.transforms import SpecialTokens, collate, transform
 
 V = 50
 

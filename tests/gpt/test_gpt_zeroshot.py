@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ronbun import GPT, GPTConfig
-from ronbun.data.tasks import TaskDataError
+from ronbun.gpt.tasks import TaskDataError
 from ronbun.gpt.zeroshot import (
     WINOGRAD_EXAMPLES,
     WinogradExample,

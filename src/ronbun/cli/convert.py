@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 DESCRIPTION = """\
@@ -24,6 +25,10 @@ Sources (--from):
 
 Nothing is unpickled or executed: weights are read with safetensors, numpy (allow_pickle=False) or
 torch.load(weights_only=True).  --out is written atomically; on any error it is left untouched.
+
+A folder with weights but no tokenizer files converts too (a note on stderr says so): ronbun.load() opens
+the result as a bare model that works on token ids; text (generate, score, translate, serve) needs the
+tokenizer files copied into DIR afterwards.
 """
 
 EPILOG = """\
@@ -85,4 +90,27 @@ def run_convert(args: argparse.Namespace) -> int:
         for d in devs:
             print(f"  - {d.format()}")
     print(f"provenance and conversion notes: {out / CONVERSION_FILE}")
+    note = _missing_tokenizer_note(args.path, out, config)
+    if note:
+        print(note, file=sys.stderr)
     return 0
+
+
+def _missing_tokenizer_note(source: Path, out: Path, config) -> str | None:
+    """One line saying that ``out`` has no tokenizer and what that means, or ``None`` when it has one."""
+    if config.model_type() == "gpt":
+        from ..gpt.corpus import gpt_tokenizer_hint, has_checkpoint_tokenizer
+
+        if has_checkpoint_tokenizer(out):
+            return None
+        hint, text = gpt_tokenizer_hint(out), "generate, score, zero-shot, serve"
+    else:
+        from ..mt.translator import has_translator_tokenizer, is_marian, translator_tokenizer_hint
+
+        if has_translator_tokenizer(out, config):
+            return None
+        hint, text = translator_tokenizer_hint(out, is_marian(config)), "translate, evaluate, serve"
+    return (
+        f"note: no tokenizer found in {source}: {out} holds the weights only; ronbun.load() opens it as a "
+        f"bare model that works on token ids, but text ({text}) needs a tokenizer: {hint}"
+    )

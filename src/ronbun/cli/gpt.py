@@ -416,9 +416,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_task(args: argparse.Namespace, ckpt: Path, task_cfg: dict[str, Any]) -> int:
-    from ..data.tasks import load_task
     from ..evaluation.metrics import compute_metrics
     from ..gpt.finetune import DEFAULT_SPLITS, encode_examples, load_classifier, predict
+    from ..gpt.tasks import load_task
 
     model, tokenizer = load_classifier(ckpt)
     spec = model.spec

@@ -271,11 +271,11 @@ def _embedding_norms(obj: Any, out: Path) -> Path:
 
 
 def _input_transformations(out: Path) -> Path:
-    """GPT-1 §3.3 / Figure 1: the token sequences :mod:`ronbun.data.transforms` builds for each task."""
+    """GPT-1 §3.3 / Figure 1: the token sequences :mod:`ronbun.gpt.transforms` builds for each task."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch
 
-    from ..data.transforms import SpecialTokens, transform
+    from ..gpt.transforms import SpecialTokens, transform
 
     vocab: dict[str, int] = {}
     words: dict[int, str] = {}
@@ -323,9 +323,7 @@ def _input_transformations(out: Path) -> Path:
     ax.set_xlim(-3.2, right_edge + 0.2)
     ax.set_ylim(-0.8, len(rows) - 0.2)
     ax.axis("off")
-    ax.set_title(
-        "GPT-1 §3.3: input transformations as built by ronbun.data.transforms.transform", fontsize=10
-    )
+    ax.set_title("GPT-1 §3.3: input transformations as built by ronbun.gpt.transforms.transform", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -187,7 +187,7 @@ METRIC_FUNCTIONS: Mapping[str, Callable[[Sequence[Any], Sequence[Any]], float]] 
 }
 
 #: Task name → metric names, the metric GPT-1 reports first (Tables 2–4), GLUE's companion
-#: metric (if any) second. Keys use the task names of :mod:`ronbun.data.tasks`.
+#: metric (if any) second. Keys use the task names of :mod:`ronbun.gpt.tasks`.
 TASK_METRICS: Mapping[str, tuple[str, ...]] = {
     "cola": ("mcc",),
     "sst2": ("accuracy",),

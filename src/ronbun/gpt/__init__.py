@@ -3,6 +3,8 @@ transformations and the auxiliary LM loss (§3.2), the §5 zero-shot heuristics,
 
 * :mod:`ronbun.gpt.corpus` — built-in / named corpora, tokenizers, the memory-mapped token stream;
 * :mod:`ronbun.gpt.pretrain` — :class:`LMTask` (Eq. 1 on random contiguous windows);
+* :mod:`ronbun.gpt.tasks` — the fine-tuning task readers (GLUE, SNLI, SciTail, Story Cloze, RACE; §4.2);
+* :mod:`ronbun.gpt.transforms` — the §3.3 input transformations (Figure 1) and their truncation rule;
 * :mod:`ronbun.gpt.finetune` — :class:`GPTClassifier` (task heads) and :class:`FineTuneTask` (Eq. 5);
 * :mod:`ronbun.gpt.zeroshot` — sentiment, acceptability, multiple choice, Winograd;
 * :mod:`ronbun.gpt.api` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).

@@ -5,7 +5,7 @@ layer with parameters ``W_y``": ``P(y | x^1..x^m) = softmax(h_l^m W_y)`` (Eq. 3)
 ``L2(C) = Σ log P(y | x^1..x^m)`` (Eq. 4) plus the language-modelling objective on the task's own text as an
 auxiliary loss: ``L3(C) = L2(C) + λ · L1(C)`` (Eq. 5, λ = 0.5).
 
-§3.3 input transformations (Figure 1; :mod:`ronbun.data.transforms`), with randomly initialised start ``⟨s⟩``,
+§3.3 input transformations (Figure 1; :mod:`ronbun.gpt.transforms`), with randomly initialised start ``⟨s⟩``,
 delimiter ``$`` and extract ``⟨e⟩`` embeddings (:meth:`GPT.add_special_tokens`); the state at ``⟨e⟩`` is used:
 
 * classification: ``⟨s⟩ text ⟨e⟩`` → linear → ``(B, num_labels)``;
@@ -52,8 +52,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.tasks import TaskData, TaskExample, load_task
-from ..data.transforms import SpecialTokens, TransformedExample, TruncationStats, collate, transform
 from ..evaluation.metrics import compute_metrics
 from ..models.gpt import GPT, GPTConfig
 from ..training.checkpoint import (
@@ -65,6 +63,8 @@ from ..training.checkpoint import (
     verify_checkpoint,
 )
 from .corpus import find_checkpoint_tokenizer, tokenizer_spec
+from .tasks import TaskData, TaskExample, load_task
+from .transforms import SpecialTokens, TransformedExample, TruncationStats, collate, transform
 
 __all__ = [
     "DEFAULT_SPLITS",

@@ -40,10 +40,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data.tasks import TaskDataError, TaskExample, load_task
 from ..evaluation.metrics import compute_metrics, matthews_corrcoef
 from ..models.gpt import GPT
 from .corpus import line_break_id
+from .tasks import TaskDataError, TaskExample, load_task
 
 __all__ = [
     "CHANCE",

@@ -1,52 +1,140 @@
 """Translate with a trained Transformer: tokenise → batched beam search (§6.1) → detokenise.
 
 ``ronbun.load(DIR).translate(["A man rides a horse."], beam=4, alpha=0.6)``
+
+A checkpoint without a tokenizer (weights only: no ``tokenizer.json``, no Marian sentencepiece files) is
+legitimate.  :meth:`Translator.from_checkpoint` refuses it at load by default
+(:class:`~ronbun.training.checkpoint.MissingTokenizerError`), so that ``ronbun mt translate`` /
+``evaluate`` and ``ronbun serve`` fail in one line before reading any input or data; ``ronbun.load`` passes
+``require_tokenizer=False`` and gets a *bare* :class:`Translator` (``tokenizer is None``):
+:meth:`~Translator.translate_ids` works, every text method raises that error, saying how to add a tokenizer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from ..models import Transformer
+from ..models import Transformer, TransformerConfig
 from ..text.bpe import TextTokenizer
 from ..text.moses import MOSES_LOWERCASE, MosesNormalizedTokenizer
-from ..training.checkpoint import TOKENIZER_FILE, CheckpointError, load_model
+from ..training.checkpoint import TOKENIZER_FILE, CheckpointError, MissingTokenizerError, load_model
+
+#: The sentencepiece files a converted Marian model tokenises with (see :mod:`ronbun.text.marian_spm`).
+MARIAN_FILES = ("source.spm", "target.spm", "vocab.json")
+
+
+def is_marian(config: TransformerConfig) -> bool:
+    """Whether the model is a converted Marian model (it tokenises with sentencepiece files)."""
+    extra = config.extra or {}
+    spec = extra.get("tokenizer") or {}
+    origin = extra.get("imported_from") or {}
+    return spec.get("kind") == "marian-sentencepiece" or origin.get("format") == "hf-marian"
+
+
+def translator_tokenizer_hint(directory: str | Path, marian: bool = False) -> str:
+    """How to give the Transformer checkpoint ``directory`` a tokenizer (the end of a one-line message)."""
+    if marian:
+        return f"copy the Hugging Face model's {', '.join(MARIAN_FILES)} into {directory}"
+    return f"copy the {TOKENIZER_FILE} the model was trained with into {directory}"
+
+
+def has_translator_tokenizer(directory: str | Path, config: TransformerConfig) -> bool:
+    """Whether the checkpoint ``directory`` (a model with ``config``) has tokenizer files; loads nothing."""
+    directory = Path(directory)
+    if (directory / TOKENIZER_FILE).is_file():
+        return True
+    return is_marian(config) and all((directory / name).is_file() for name in MARIAN_FILES)
+
+
+def _load_tokenizer(source: Path, model: Transformer) -> Any:
+    """The tokenizer in ``source`` (a checkpoint folder or a ``tokenizer.json``), ``None`` if it has none."""
+    tok_path = source if source.is_file() else source / TOKENIZER_FILE
+    if not tok_path.is_file():
+        if source.is_dir() and is_marian(model.config) and has_translator_tokenizer(source, model.config):
+            from ..text.marian_spm import MarianTokenizer
+
+            c = model.config
+            return MarianTokenizer(source, eos_id=c.eos_id, unk_id=c.unk_id, pad_id=c.pad_id)
+        return None
+    tokenizer: Any = TextTokenizer.load(tok_path)
+    spec = (model.config.extra or {}).get("tokenizer") or {}
+    if spec.get("normalization") == MOSES_LOWERCASE:  # trained on lower-cased Moses-tokenised text
+        tokenizer = MosesNormalizedTokenizer(tokenizer, spec["src_lang"], spec["tgt_lang"])
+    return tokenizer
 
 
 class Translator:
-    """A Transformer plus its tokenizer; sentences in, sentences out."""
+    """A Transformer plus its tokenizer; sentences in, sentences out (``tokenizer=None``: a bare model,
+    :meth:`translate_ids` only)."""
 
-    def __init__(self, model: Transformer, tokenizer: TextTokenizer) -> None:
-        if model.config.vocab_size < tokenizer.vocab_size:
+    def __init__(
+        self, model: Transformer, tokenizer: TextTokenizer | None, *, directory: str | Path | None = None
+    ) -> None:
+        if tokenizer is not None and model.config.vocab_size < tokenizer.vocab_size:
             raise CheckpointError(
                 f"vocabulary mismatch: tokenizer has {tokenizer.vocab_size} tokens, model only "
                 f"{model.config.vocab_size}"
             )
         self.model, self.tokenizer = model, tokenizer
+        self.directory = Path(directory) if directory is not None else None
 
     @classmethod
-    def from_checkpoint(cls, directory: str | Path, device: str = "cpu") -> Translator:
+    def from_checkpoint(
+        cls,
+        directory: str | Path,
+        device: str = "cpu",
+        *,
+        tokenizer: TextTokenizer | str | Path | None = None,
+        require_tokenizer: bool = True,
+    ) -> Translator:
+        """Load a Transformer checkpoint with its tokenizer (``tokenizer.json``, or a converted Marian model's
+        sentencepiece files).
+
+        ``tokenizer`` replaces it: a tokenizer object, a ``tokenizer.json`` file or a folder holding the
+        tokenizer files.  A checkpoint without a tokenizer raises
+        :class:`~ronbun.training.checkpoint.MissingTokenizerError` here when ``require_tokenizer`` (the
+        default, so that the command line, which calls this, fails before it reads any input or data);
+        with ``require_tokenizer=False`` (what ``ronbun.load`` does) it loads as a bare :class:`Translator`
+        whose text methods raise that error and whose :meth:`translate_ids` works.
+        """
         directory = Path(directory)
         model = load_model(directory, expect="transformer", device=device)
-        tok_path = directory / TOKENIZER_FILE
-        spec = (model.config.extra or {}).get("tokenizer") or {}
-        if not tok_path.is_file() and spec.get("kind") == "marian-sentencepiece":
-            from ..text.marian_spm import MarianTokenizer
-
-            c = model.config
-            marian = MarianTokenizer(directory, eos_id=c.eos_id, unk_id=c.unk_id, pad_id=c.pad_id)
-            return cls(model, marian)  # type: ignore[arg-type]
-        if not tok_path.is_file():
-            raise CheckpointError(
-                f"{directory} has no {TOKENIZER_FILE}: cannot translate text without a tokenizer"
+        if tokenizer is not None and not isinstance(tokenizer, (str, Path)):
+            return cls(model, tokenizer, directory=directory)
+        source = Path(tokenizer) if tokenizer is not None else directory
+        if tokenizer is not None and not source.exists():
+            raise FileNotFoundError(
+                f"tokenizer {source} does not exist (give a {TOKENIZER_FILE} or its folder)"
             )
-        tokenizer = TextTokenizer.load(tok_path)
-        if spec.get("normalization") == MOSES_LOWERCASE:  # trained on lower-cased Moses-tokenised text
-            tokenizer = MosesNormalizedTokenizer(tokenizer, spec["src_lang"], spec["tgt_lang"])
-        return cls(model, tokenizer)  # type: ignore[arg-type]
+        tok = _load_tokenizer(source, model)
+        if tok is None and (require_tokenizer or tokenizer is not None):
+            marian = is_marian(model.config)
+            wanted = f"{TOKENIZER_FILE}" + (f" or {', '.join(MARIAN_FILES)}" if marian else "")
+            if tokenizer is not None:
+                raise MissingTokenizerError(f"tokenizer folder {source} has no {wanted}")
+            raise MissingTokenizerError(
+                f"{source} has no tokenizer (expected {wanted}): translating text needs one; "
+                f"{translator_tokenizer_hint(source, marian)} (ronbun.load() still opens it as a bare model "
+                "that translates token ids)"
+            )
+        return cls(model, tok, directory=directory)
+
+    def require_tokenizer(self, what: str = "this") -> TextTokenizer:
+        """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
+        (``what`` names the method that needs it)."""
+        if self.tokenizer is None:
+            where = self.directory if self.directory is not None else "the checkpoint directory"
+            origin = f" ({self.directory} holds weights only)" if self.directory is not None else ""
+            raise MissingTokenizerError(
+                f"{what} needs a tokenizer and this Transformer has none{origin}: "
+                f"{translator_tokenizer_hint(where, is_marian(self.model.config))}, or pass tokenizer= to "
+                "ronbun.load(); without one use translate_ids() on token ids"
+            )
+        return self.tokenizer
 
     def translate_ids(
         self,
@@ -113,13 +201,26 @@ class Translator:
         max_len_a: float = 1.0,
         max_len_b: int = 50,
     ) -> Iterator[str]:
-        """Translations in input order, yielded batch by batch (sorted by length inside a batch)."""
+        """Translations in input order, yielded batch by batch (sorted by length inside a batch).  Bad
+        settings and a missing tokenizer are errors at the call, before any sentence is read."""
+        self.require_tokenizer("translating text")
         if beam < 1:
             raise ValueError(f"beam size must be >= 1, got {beam}")
         if alpha < 0:
             raise ValueError(f"length penalty alpha must be >= 0, got {alpha}")
         if batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {batch_size}")
+        return self._stream(sentences, beam, alpha, batch_size, max_len_a, max_len_b)
+
+    def _stream(
+        self,
+        sentences: Iterable[str],
+        beam: int,
+        alpha: float,
+        batch_size: int,
+        max_len_a: float,
+        max_len_b: int,
+    ) -> Iterator[str]:
         batch: list[str] = []
         for line in sentences:
             batch.append(line)
@@ -133,23 +234,25 @@ class Translator:
     def attention(self, sentence: str, *, beam: int = 4, alpha: float = 0.6):
         """Translate one sentence and return ``(src_pieces, tgt_pieces, AttentionMaps)`` of the
         teacher-forced pass over the model's own translation (tokens label the plot axes)."""
+        tokenizer = self.require_tokenizer("attention()")
         c = self.model.config
-        src_ids = self.tokenizer.encode(sentence) or [c.eos_id]
+        src_ids = tokenizer.encode(sentence) or [c.eos_id]
         out_ids = self.translate_ids([src_ids], beam=beam, alpha=alpha)[0]
         device = next(self.model.parameters()).device
         src = torch.tensor([src_ids], device=device)
         tgt_in = torch.tensor([[c.bos_id, *out_ids]], device=device)
         maps = self.model.attention_maps(src, tgt_in)
-        tgt_pieces = [*self.tokenizer.pieces(out_ids), "</s>"]
-        return self.tokenizer.pieces(src_ids), tgt_pieces, maps
+        tgt_pieces = [*tokenizer.pieces(out_ids), "</s>"]
+        return tokenizer.pieces(src_ids), tgt_pieces, maps
 
     def _translate_batch(self, lines: list[str], beam: int, alpha: float, a: float, b: int) -> list[str]:
-        ids = self.tokenizer.encode_batch(lines)
+        tokenizer = self.require_tokenizer("translating text")
+        ids = tokenizer.encode_batch(lines)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out_ids = self.translate_ids(
             [ids[i] for i in order], beam=beam, alpha=alpha, max_len_a=a, max_len_b=b
         )
-        texts = self.tokenizer.decode_batch(out_ids)
+        texts = tokenizer.decode_batch(out_ids)
         result = [""] * len(lines)
         for pos, i in enumerate(order):
             result[i] = texts[pos] if lines[i].strip() else ""

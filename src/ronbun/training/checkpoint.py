@@ -46,6 +46,14 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used: missing, torn, corrupted, or of the wrong kind (names the path)."""
 
 
+class MissingTokenizerError(CheckpointError):
+    """A checkpoint that holds weights but no tokenizer (e.g. converted from a weights-only folder).
+
+    It is legitimate: ``ronbun.load`` opens it as a bare model that works on token ids.  This error is raised
+    where text has to be turned into ids or back (the message says how to provide a tokenizer).
+    """
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ronbun.data.errors import DataError
-from ronbun.data.tasks import (
+from ronbun.gpt.tasks import (
     KINDS,
     TASKS,
     TaskData,

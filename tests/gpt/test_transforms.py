@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from ronbun.data.tasks import TaskExample
-from ronbun.data.transforms import (
+from ronbun.gpt.tasks import TaskExample
+from ronbun.gpt.transforms import (
     GPTBatch,
     SpecialTokens,
     TransformedExample,

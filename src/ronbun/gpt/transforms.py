@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 if TYPE_CHECKING:
-    from ronbun.data.tasks import TaskData
+    from ronbun.gpt.tasks import TaskData
 
 __all__ = [
     "GPTBatch",
@@ -277,7 +277,7 @@ def transform(
     n_ctx: int,
     choices: Sequence[TokenIds] | None = None,
 ) -> TransformedExample:
-    """Dispatch on the task ``kind`` (as in :mod:`ronbun.data.tasks`): ``texts`` are the encoded
+    """Dispatch on the task ``kind`` (as in :mod:`ronbun.gpt.tasks`): ``texts`` are the encoded
     ``TaskExample.texts`` (1 for classification, 2 for entailment/similarity, context [+ question] for
     multiple choice) and ``choices`` the encoded candidate answers (multiple choice only)."""
     n = len(texts)
@@ -312,7 +312,7 @@ def transform_task(
     special: SpecialTokens,
     n_ctx: int,
 ) -> tuple[list[TransformedExample], TruncationStats]:
-    """Encode and transform every example of a :class:`~ronbun.data.tasks.TaskData` (anything with
+    """Encode and transform every example of a :class:`~ronbun.gpt.tasks.TaskData` (anything with
     ``.kind`` and ``.examples`` of ``TaskExample``) with a tokenizer's ``encode`` (str → ids)."""
     stats = TruncationStats()
     out: list[TransformedExample] = []
