@@ -2,7 +2,7 @@
 the documented score, and the four example sentences come out right.
 
 Slow (about 6 minutes on a 2-core CPU): ``pytest -m slow tests/test_demo_recipe.py``.  The floor is set from
-three measured runs of the final recipe (docs/results.md §0) minus a stated margin.
+the measured runs of the final recipe (docs/results.md §0) minus a stated margin.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 
 from ronbun.demo import EXAMPLES, DemoRecipe, main
 
-# three measured runs (1 thread bf16, 2 threads bf16, 2 threads fp32) gave sacreBLEU 83.79, see docs/results.md;
-# the floor leaves a margin of 3 BLEU below the lowest of them
+# two measured runs of the final recipe (results/demo.json: 2 threads, bf16, 85.55; results/demo_1thread.json:
+# 1 thread, bf16, 83.79); the floor leaves a margin of 3.79 BLEU below the lowest, about twice their spread
 SACREBLEU_FLOOR = 80.0
 
 
