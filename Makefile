@@ -34,6 +34,7 @@ format: $(STAMP)
 
 figures: $(STAMP)
 	$(BIN)/ronbun viz figures --out docs/figures
+	$(BIN)/python experiments/explorer_screenshot.py
 
 results-docs: $(STAMP)
 	$(BIN)/python experiments/results_docs.py
