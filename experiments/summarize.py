@@ -12,35 +12,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 from typing import Any
 
-
-def machine() -> dict[str, Any]:
-    """CPU model, cores, threads and software versions: what identifies a result besides its command."""
-    import sacrebleu
-    import tokenizers
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "tokenizers": tokenizers.__version__,
-        "sacrebleu": sacrebleu.__version__,
-    }
+from ronbun.evaluation.provenance import machine_description
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -66,7 +42,7 @@ def summarize(run: Path, name: str, command: str, wall_seconds: float | None, ev
         "name": name,
         "command": command,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
-        "machine": {**machine(), "threads": config["trainer"].get("threads")},
+        "machine": machine_description(threads=config["trainer"].get("threads")),
         "settings": config,
         "seed": config["trainer"].get("seed", 0),
         "updates": state.get("step"),

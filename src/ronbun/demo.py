@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 
 from .evaluation.bleu import score_translations
+from .evaluation.provenance import machine_description
 from .mt.task import MTDataConfig, TranslationTask
 from .mt.translator import Translator
 from .training.averaging import average_checkpoints, select_by_steps
@@ -190,27 +190,6 @@ def draw(translator: Translator, sentence: str, out: Path) -> list[Path]:
             title="encoder self-attention, layer 0",
         ),
     ]
-
-
-def machine_description() -> dict[str, str | int]:
-    """CPU model, cores, threads and versions: what identifies a measured result besides its command."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count() or 0,
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-    }
 
 
 if __name__ == "__main__":

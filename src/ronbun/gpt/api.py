@@ -89,13 +89,10 @@ class LanguageModel:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
         if self.tokenizer is None:
-            where = self.directory if self.directory is not None else "the checkpoint directory"
-            origin = f" ({self.directory} holds weights only)" if self.directory is not None else ""
-            raise MissingTokenizerError(
-                f"{what} needs a tokenizer and this GPT model has none{origin}: {gpt_tokenizer_hint(where)}, "
-                "or pass tokenizer= to ronbun.load(); without one use the token-id methods "
-                "(generate_ids, score_ids, token_logprobs_ids)"
-            )
+            raise MissingTokenizerError.for_model(
+                what, "GPT model", self.directory, gpt_tokenizer_hint,
+                "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
+            )  # fmt: skip
         return self.tokenizer
 
     @property

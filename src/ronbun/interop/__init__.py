@@ -40,7 +40,13 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from ..training.checkpoint import STATE_FILE, CheckpointError, save_checkpoint, write_json
+from ..training.checkpoint import (
+    STATE_FILE,
+    CheckpointError,
+    replace_directory,
+    save_checkpoint,
+    write_json,
+)
 
 SourceFormat = Literal["hf-marian", "hf-openai-gpt", "openai-original"]
 FORMATS: tuple[str, ...] = ("hf-marian", "hf-openai-gpt", "openai-original")
@@ -243,21 +249,7 @@ def write_converted(
         write_json(state_path, state)
         with state_path.open("rb") as f:
             os.fsync(f.fileno())
-        if out.exists():
-            old = staging / "old"
-            out.rename(old)
-            try:
-                ckpt.rename(out)
-            except BaseException:
-                old.rename(out)  # put the previous checkpoint back
-                raise
-        else:
-            ckpt.rename(out)
-        fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        replace_directory(ckpt, out, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

@@ -68,7 +68,7 @@ from torch import Tensor
 
 from ..models.config import TransformerConfig
 from ..models.transformer import Transformer
-from ..training.checkpoint import TOKENIZER_FILE, load_model
+from ..training.checkpoint import TOKENIZER_FILE, load_model, replace_directory
 from . import ConversionError, one_line
 
 ExportFormat = Literal["hf-marian", "ctranslate2"]
@@ -447,21 +447,7 @@ def _write_atomically(out: Path, protect: Path, overwrite: bool, fill: Callable[
             if path.is_file():
                 with path.open("rb") as f:
                     os.fsync(f.fileno())
-        if out.exists():
-            old = staging / "old"
-            out.rename(old)
-            try:
-                result.rename(out)
-            except BaseException:
-                old.rename(out)
-                raise
-        else:
-            result.rename(out)
-        fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        replace_directory(result, out, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

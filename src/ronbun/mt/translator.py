@@ -127,13 +127,11 @@ class Translator:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
         if self.tokenizer is None:
-            where = self.directory if self.directory is not None else "the checkpoint directory"
-            origin = f" ({self.directory} holds weights only)" if self.directory is not None else ""
-            raise MissingTokenizerError(
-                f"{what} needs a tokenizer and this Transformer has none{origin}: "
-                f"{translator_tokenizer_hint(where, is_marian(self.model.config))}, or pass tokenizer= to "
-                "ronbun.load(); without one use translate_ids() on token ids"
-            )
+            marian = is_marian(self.model.config)
+            raise MissingTokenizerError.for_model(
+                what, "Transformer", self.directory, lambda where: translator_tokenizer_hint(where, marian),
+                "translate_ids() on token ids",
+            )  # fmt: skip
         return self.tokenizer
 
     def translate_ids(

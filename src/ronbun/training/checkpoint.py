@@ -53,6 +53,19 @@ class MissingTokenizerError(CheckpointError):
     where text has to be turned into ids or back (the message says how to provide a tokenizer).
     """
 
+    @classmethod
+    def for_model(
+        cls, what: str, model: str, directory: Path | None, hint: Callable[[Any], str], id_methods: str
+    ) -> MissingTokenizerError:
+        """The one message every bare model gives: what needs text, how to add a tokenizer (``hint`` of the
+        directory), and which id methods work without one."""
+        where = directory if directory is not None else "the checkpoint directory"
+        origin = f" ({directory} holds weights only)" if directory is not None else ""
+        return cls(
+            f"{what} needs a tokenizer and this {model} has none{origin}: {hint(where)}, or pass tokenizer= "
+            f"to ronbun.load(); without one use {id_methods}"
+        )
+
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
@@ -73,6 +86,24 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_directory(built: Path, out: Path, staging: Path) -> Path:
+    """Move the finished directory ``built`` to ``out`` (a sibling of ``staging``, where the old ``out`` is
+    parked and put back if the rename fails), then fsync the parent: readers see the old or the new
+    directory, never half of one."""
+    if out.exists():
+        old = staging / "old"
+        out.rename(old)
+        try:
+            built.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+    else:
+        built.rename(out)
+    _fsync_dir(out.parent)
+    return out
 
 
 def unique_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
