@@ -3,6 +3,8 @@ stack of :class:`~ronbun.nn.TransformerLayer` (§3.1), input checks and weight i
 
 from __future__ import annotations
 
+import abc
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -129,7 +131,7 @@ class LayerStack(nn.Module):
         return x, weights
 
 
-class OutputProjection(nn.Module):
+class OutputProjection(nn.Module, abc.ABC):
     """The pre-softmax projection shared by both papers' models: ``h W^T (+ b)`` (§3.4 of Vaswani et al.;
     Eq. 2 of GPT-1).  A subclass says which weight that is in :meth:`output_layer`.
 
@@ -139,9 +141,9 @@ class OutputProjection(nn.Module):
     update weights in place without bumping their version counter), and rebuilt whenever the weight is
     replaced, moved or changed in place (``data_ptr``, ``_version``)."""
 
+    @abc.abstractmethod
     def output_layer(self) -> tuple[Tensor, Tensor | None]:
-        """``(weight (V, d_model), bias (V,) or None)`` of the projection."""
-        raise NotImplementedError
+        """``(weight (V, d_model), bias (V,) or None)`` of the projection (each model names its own)."""
 
     def project(self, hidden: Tensor) -> Tensor:
         """``(B, T, d_model)`` → logits ``(B, T, V)``."""
