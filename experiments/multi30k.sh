@@ -16,13 +16,14 @@ DATA=${DATA:-../shared/data/multi30k}
 UPDATES=${UPDATES:-6600}
 SEED=${SEED:-0}
 THREADS=${THREADS:-2}
+DROPOUT=${DROPOUT:-0.3}
 NAME=${NAME:-multi30k}
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}
 SAVE_EVERY=$((UPDATES / 20))
 start=$(date +%s)
 $RONBUN mt train --out "$OUT" --dataset multi30k --data-dir "$DATA" --vocab-size 8000 \
-  --preset small --set dropout=0.3 --max-tokens 2500 --lr 1.0 --warmup 800 --seed "$SEED" \
+  --preset small --set dropout="$DROPOUT" --max-tokens 2500 --lr 1.0 --warmup 800 --seed "$SEED" \
   --max-steps "$UPDATES" --max-minutes 120 --save-every "$SAVE_EVERY" --keep-last 5 \
   --eval-every 500 --valid-bleu-sentences 300 --threads "$THREADS" --precision bf16 --no-progress \
   --log-every 50 "$@"
@@ -41,4 +42,4 @@ for ckpt in averaged last; do
 done
 cat "$OUT/eval/averaged_test_beam4.txt"
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/eval" --wall-seconds $(( $(date +%s) - start )) \
-  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"
+  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"
