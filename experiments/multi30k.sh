@@ -2,7 +2,8 @@
 # Multi30k En→De, test2016 (Transformer §5 + §6.1 at CPU scale), on the raw, cased text.
 #   train a fixed number of updates → average the last 5 checkpoints (written every UPDATES/20 updates, so
 #   they span the last 20% of training) → beam 4 and greedy, α 0.6 → cased sacreBLEU on the raw references
-#   and lower-cased tokenised BLEU on the tok/ references (the Multi30k convention) → results/NAME.json.
+#   and lower-cased tokenised BLEU on the tok/ references (the Multi30k convention) → the length penalty α
+#   chosen on valid (experiments/multi30k_alpha.sh), test scored once with it → results/NAME.json.
 #   The recipe was chosen on the validation split (docs/results.md); test2016 is only reported.
 #
 #   full recipe (6,600 updates: about 55 min of training on 2 idle CPU threads):   experiments/multi30k.sh
@@ -40,6 +41,7 @@ for ckpt in averaged last; do
     done
   done
 done
+RONBUN=$RONBUN PYTHON=$PYTHON DATA=$DATA THREADS=$THREADS experiments/multi30k_alpha.sh "$OUT"
 cat "$OUT/eval/averaged_test_beam4.txt"
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/eval" --wall-seconds $(( $(date +%s) - start )) \
   --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"

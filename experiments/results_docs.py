@@ -61,8 +61,47 @@ def mt_table(s: dict[str, Any]) -> str:
                     f"| {names[ckpt]} | {decoding} | {split_name} | {strong}{fmt(bleu)}{strong} | "
                     f"{strong}{fmt(lc)}{strong} | {fmt(chrf)} |"
                 )
+    rows += alpha_rows(s["evaluations"])
     sig = s["evaluations"].get("averaged_test_beam4", {}).get("raw", {}).get("sacrebleu_signature", "")
     return "\n".join(rows) + f"\n\n{machine_line(s)}\n\nsacreBLEU signature: `{sig}`"
+
+
+def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
+    """The rows of the length penalty chosen on valid (experiments/multi30k_alpha.sh), if the run has them."""
+    choice = evaluations.get("alpha_choice")
+    if not choice:
+        return []
+    alpha = choice["alpha"]
+    tried = ", ".join(f"α {a}: {fmt(v)}" for a, v in choice["candidates"].items())
+    rows = []
+    for split, split_name in (("test", "test2016"), ("valid", "valid")):
+        e = evaluations.get(f"averaged_{split}_beam4_alpha{alpha}")
+        if e is not None:
+            bleu, lc, chrf = _scores(e)
+            how = f"beam 4, α {alpha} chosen on valid ({tried})" if split == "test" else f"beam 4, α {alpha}"
+            rows.append(
+                f"| average of the last 5 | {how} | {split_name} | {fmt(bleu)} | {fmt(lc)} | {fmt(chrf)} |"
+            )
+    return rows
+
+
+def levers_table(runs: list[dict[str, Any]]) -> str:
+    """One row per variant of the full recipe (one setting changed, same update budget), chosen on valid."""
+    if not runs:
+        return "_not run yet_"
+    rows = [
+        "| variant (command) | updates | valid BLEU (avg of 5, beam 4, α 0.6) | valid loss at the end "
+        "| test2016 cased sacreBLEU | test2016 lc-tok BLEU |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in sorted(runs, key=lambda r: r["command"]):
+        valid, _, _ = _scores(s["evaluations"]["averaged_valid_beam4"])
+        test, lc, _ = _scores(s["evaluations"]["averaged_test_beam4"])
+        loss = s["validation_curve"][-1].get("valid_loss") if s["validation_curve"] else None
+        rows.append(
+            f"| `{s['command']}` | {s['updates']:,} | {fmt(valid)} | {fmt(loss, 3)} | {fmt(test)} | {fmt(lc)} |"
+        )
+    return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 
 def seeds_table(runs: list[dict[str, Any]]) -> str:
@@ -121,6 +160,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
     return {
         "multi30k": one("multi30k.json", mt_table),
         "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
+        "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
     }
 
