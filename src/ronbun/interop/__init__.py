@@ -28,25 +28,19 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from ..training.checkpoint import (
-    STATE_FILE,
-    CheckpointError,
-    replace_directory,
-    save_checkpoint,
-    write_json,
-)
+from ..training.checkpoint import CheckpointError, replace_directory, save_checkpoint
 
 SourceFormat = Literal["hf-marian", "hf-openai-gpt", "openai-original"]
 FORMATS: tuple[str, ...] = ("hf-marian", "hf-openai-gpt", "openai-original")
@@ -207,12 +201,23 @@ def load_mapped_state(model: nn.Module, state: dict[str, Tensor], sources: Mappi
 
 
 # -- writing ----------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+@contextlib.contextmanager
+def staged_directory(out: Path, tag: str) -> Iterator[Path]:
+    """Build a directory that replaces ``out`` atomically: the caller fills the yielded path (inside a
+    hidden sibling ``.<out>.<tag>-*``); on success its files are fsynced and it is swapped into place with
+    :func:`~ronbun.training.checkpoint.replace_directory`; on any failure ``out`` is left as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{tag}-", dir=out.parent))
+    try:
+        built = staging / "out"
+        yield built
+        for path in built.iterdir():
+            if path.is_file():
+                with path.open("rb") as f:
+                    os.fsync(f.fileno())
+        replace_directory(built, out, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_converted(
@@ -226,32 +231,16 @@ def write_converted(
     """Write ``model`` as a ronbun checkpoint at ``out`` plus ``conversion.json`` and extra ``files``
     (name in the checkpoint → source path, copied byte for byte and recorded in the manifest).
 
-    Atomic: the checkpoint is assembled in a hidden sibling directory and renamed into place, so a failure
-    at any point leaves ``out`` untouched.  An existing ``out`` is refused unless ``overwrite``.
+    Atomic (:func:`staged_directory`): a failure at any point leaves ``out`` untouched.  An existing
+    ``out`` is refused unless ``overwrite``.
     """
     out = Path(out)
     if out.exists() and not overwrite:
         raise ConversionError(f"{out} already exists; choose another --out or pass --force to replace it")
     if out.exists() and not out.is_dir():
         raise ConversionError(f"{out} exists and is not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.convert-", dir=out.parent))
-    try:
-        ckpt = save_checkpoint(staging / "ckpt", model, extra_json={CONVERSION_FILE: provenance})
-        state_path = ckpt / STATE_FILE
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        for name, source in (files or {}).items():
-            target = ckpt / name
-            shutil.copyfile(source, target)
-            state["files"][name] = {"size": target.stat().st_size, "sha256": _sha256(target)}
-            with target.open("rb") as f:
-                os.fsync(f.fileno())
-        write_json(state_path, state)
-        with state_path.open("rb") as f:
-            os.fsync(f.fileno())
-        replace_directory(ckpt, out, staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_directory(out, "convert") as built:
+        save_checkpoint(built, model, extra_json={CONVERSION_FILE: provenance}, extra_files=dict(files or {}))
     return out
 
 
