@@ -34,6 +34,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +56,22 @@ def one_line(exc: BaseException | str) -> str:
     """First line of an exception message (torch/numpy errors can span many lines)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value stored in ``path``; a file that is not valid JSON is a :class:`ConversionError`."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
+
+
+def read_vocab(path: Path, what: str = "tokens") -> dict[str, int]:
+    """A JSON vocabulary file: an object mapping ``what`` to integer ids."""
+    vocab = read_json(path)
+    if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
+        raise ConversionError(f"{path} must map {what} to integer ids")
+    return vocab
 
 
 # -- reading Hugging Face directories ------------------------------------------------------------------
@@ -80,10 +97,7 @@ def read_hf_config(directory: Path, model_types: tuple[str, ...], source: str) -
         raise ConversionError(
             f"{directory} is not a Hugging Face model directory: config.json is missing{hint}"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise ConversionError(f"{path} must hold a JSON object")
     model_type = data.get("model_type")
@@ -172,6 +186,36 @@ def read_hf_weights(directory: Path) -> tuple[dict[str, Tensor], str]:
     raise ConversionError(
         f"{directory} holds no model weights: expected model.safetensors or pytorch_model.bin{extra}"
     )
+
+
+@dataclass(frozen=True)
+class HFDirectory:
+    """A Hugging Face model directory being converted: where it is, its ``config.json`` and the source
+    format it is read as (``"hf-marian"``, ``"hf-openai-gpt"``)."""
+
+    path: Path
+    config: dict[str, Any]
+    format: str
+
+    @classmethod
+    def open(cls, path: str | Path, what: str, model_types: tuple[str, ...], fmt: str) -> HFDirectory:
+        """Check that ``path`` is a directory holding the ``config.json`` of one of ``model_types``."""
+        directory = require_directory(path, what)
+        return cls(directory, read_hf_config(directory, model_types, fmt), fmt)
+
+    def weights(self) -> tuple[dict[str, Tensor], str]:
+        """Every tensor and the file they came from (:func:`read_hf_weights`)."""
+        return read_hf_weights(self.path)
+
+    def imported_from(self, weights_file: str) -> dict[str, Any]:
+        """The provenance a converted model records (``config.extra["imported_from"]``)."""
+        return {
+            "format": self.format,
+            "path": str(self.path.resolve()),
+            "weights_file": weights_file,
+            "architectures": self.config.get("architectures"),
+            "transformers_version": self.config.get("transformers_version"),
+        }
 
 
 # -- building and checking state dicts --------------------------------------------------------------------
