@@ -223,3 +223,12 @@ def test_http_error_is_a_clear_data_error(fake_multi30k, tmp_path):
         load_dataset("multi30k", "en", "de", cache_dir=tmp_path / "c", splits=("train",))
     assert not (tmp_path / "c/datasets/multi30k/raw/train.de.gz").exists()
     assert not list((tmp_path / "c").rglob("*.part"))
+
+
+def test_load_dataset_takes_the_arguments_of_load_corpora() -> None:
+    import inspect
+
+    assert inspect.signature(load_dataset).parameters == inspect.signature(load_corpora).parameters
+    assert load_dataset.__name__ == "load_dataset" and "(src_lines, tgt_lines)" in (
+        load_dataset.__doc__ or ""
+    )

@@ -26,19 +26,24 @@ lower-cased, Moses-tokenised references (``tok/test_2016_flickr.lc.norm.tok.de``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.client
 import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec
 
 from ronbun.data.errors import DataError
 from ronbun.data.parallel import ParallelCorpus, read_lines, read_parallel, validate_pairs
 
 SPLITS = ("train", "valid", "test")
+
+P = ParamSpec("P")
 
 MULTI30K_COMMIT = "a3d2e0d26b56f3846f66a952536ffed4e401d05a"
 MULTI30K_BASE_URL = f"https://raw.githubusercontent.com/multi30k/dataset/{MULTI30K_COMMIT}/data/task1/"
@@ -250,10 +255,20 @@ def load_corpora(
     tokenized: bool = False,
     splits: tuple[str, ...] = SPLITS,
 ) -> dict[str, ParallelCorpus]:
-    """Like :func:`load_dataset`, with each split's :class:`~ronbun.data.parallel.ValidationReport`.
+    """Each split of a named dataset as a :class:`~ronbun.data.parallel.ParallelCorpus` (its sentence
+    pairs with their :class:`~ronbun.data.parallel.ValidationReport`).
 
     Training pairs with an empty side are dropped (and counted); evaluation splits keep every line so
     that they stay aligned with their references.
+
+    Args:
+        name: ``"multi30k"`` or ``"builtin"`` (see :func:`list_datasets`).
+        src_lang, tgt_lang: ``"en"``/``"de"`` in either direction.
+        data_dir: a local copy (see the module docstring); default ``$RONBUN_DATA_DIR``, then the cache.
+        cache_dir: cache root (default ``$RONBUN_CACHE`` or ``~/.cache/ronbun``).
+        tokenized: use the lower-cased, Moses-tokenised files (``tok/*.lc.norm.tok.*``) instead of the
+            original text, as much of the Multi30k literature does.
+        splits: which splits to load.
     """
     spec = _spec(name)
     _check_langs(spec, src_lang, tgt_lang)
@@ -281,29 +296,22 @@ def load_corpora(
     return out
 
 
-def load_dataset(
-    name: str,
-    src_lang: str,
-    tgt_lang: str,
-    data_dir: str | os.PathLike[str] | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    *,
-    tokenized: bool = False,
-    splits: tuple[str, ...] = SPLITS,
-) -> dict[str, tuple[list[str], list[str]]]:
-    """Sentence pairs of a named dataset: ``{"train"|"valid"|"test": (src_lines, tgt_lines)}``.
+Pairs = dict[str, tuple[list[str], list[str]]]
 
-    Args:
-        name: ``"multi30k"`` or ``"builtin"`` (see :func:`list_datasets`).
-        src_lang, tgt_lang: ``"en"``/``"de"`` in either direction.
-        data_dir: a local copy (see the module docstring); default ``$RONBUN_DATA_DIR``, then the cache.
-        cache_dir: cache root (default ``$RONBUN_CACHE`` or ``~/.cache/ronbun``).
-        tokenized: use the lower-cased, Moses-tokenised files (``tok/*.lc.norm.tok.*``) instead of the
-            original text, as much of the Multi30k literature does.
-        splits: which splits to load.
-    """
-    corpora = load_corpora(name, src_lang, tgt_lang, data_dir, cache_dir, tokenized=tokenized, splits=splits)
-    return {split: (c.src, c.tgt) for split, c in corpora.items()}
+
+def _as_pairs(load: Callable[P, dict[str, ParallelCorpus]]) -> Callable[P, Pairs]:
+    """``load`` with the same arguments, returning each split's ``(src_lines, tgt_lines)``."""
+
+    @functools.wraps(load, assigned=(), updated=())  # the signature shown is ``load``'s
+    def load_dataset(*args: P.args, **kwargs: P.kwargs) -> Pairs:
+        """Sentence pairs of a named dataset: ``{"train"|"valid"|"test": (src_lines, tgt_lines)}``; the
+        arguments are :func:`load_corpora`'s."""
+        return {split: (c.src, c.tgt) for split, c in load(*args, **kwargs).items()}
+
+    return load_dataset
+
+
+load_dataset = _as_pairs(load_corpora)
 
 
 def reference_path(

@@ -54,6 +54,7 @@ hypothesis.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -143,9 +144,11 @@ def length_penalty(length: Tensor | float, alpha: float, form: LengthPenalty = "
     """``lp(|Y|)``: ``"gnmt"`` = ``((5 + |Y|) / 6) ** α`` (Wu et al. 2016; §6.1), ``"power"`` = ``|Y| ** α``
     (fairseq, Hugging Face).  ``|Y|`` counts ``<eos>``."""
     _check_penalty(alpha, form)
-    if form == "gnmt":
-        return ((5.0 + length) / 6.0) ** alpha
-    return length**alpha
+    return _penalty(length, alpha, form)
+
+
+def _penalty(length: Tensor | float, alpha: float, form: LengthPenalty) -> Tensor | float:
+    return ((5.0 + length) / 6.0) ** alpha if form == "gnmt" else length**alpha
 
 
 def _check_penalty(alpha: float, form: str) -> None:
@@ -161,9 +164,9 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     return value
 
 
-def _check_beam_args(beam: int, alpha: float, form: str, early_stopping: str, n_best: int) -> None:
+def _check_beam_args(beam: int, alpha: float, length_penalty: str, early_stopping: str, n_best: int) -> None:
     _check_int("beam", beam, 1)
-    _check_penalty(alpha, form)
+    _check_penalty(alpha, length_penalty)
     _check_int("n_best", n_best, 1)
     if n_best > beam:
         raise ValueError(f"n_best must be <= beam ({beam}), got {n_best}")
@@ -192,6 +195,11 @@ def _force_eos(logp: Tensor, is_last: Tensor, eos_id: int) -> Tensor:
     not_eos[eos_id] = False
     shape = (-1,) + (1,) * (logp.dim() - 1)
     return logp.masked_fill(is_last.view(shape) & not_eos, float("-inf"))
+
+
+def _hypothesis(tokens: list[int], score: float, log_prob: float, length: int, eos: bool) -> Hypothesis:
+    """A finished hypothesis from its padded token row (the final ``<eos>`` is not part of ``tokens``)."""
+    return Hypothesis(tokens[: length - 1] if eos else tokens[:length], score, log_prob, length, eos)
 
 
 # -- greedy search ---------------------------------------------------------------------------------------------
@@ -242,12 +250,78 @@ def greedy_search(
     for row, lp_, n, eos in zip(
         out_tokens.tolist(), out_logp.tolist(), out_len.tolist(), out_eos.tolist(), strict=True
     ):
-        hyp = Hypothesis(row[: n - 1] if eos else row[:n], lp_, lp_, n, eos)
+        hyp = _hypothesis(row, lp_, lp_, n, eos)
         results.append(SearchResult([hyp]))
     return results
 
 
 # -- beam search -----------------------------------------------------------------------------------------------
+@dataclass
+class _FinishedPool:
+    """The finished hypotheses of a beam search: the ``beam`` best of every sentence, best first, indexed
+    by original sentence (a step updates the rows of the sentences still decoding, ``alive``)."""
+
+    score: Tensor  # (B, beam) log P / lp(|Y|), -inf for an empty slot
+    log_prob: Tensor  # (B, beam) log P, before the length penalty
+    length: Tensor  # (B, beam) |Y|
+    eos: Tensor  # (B, beam) True: ended with <eos>
+    tokens: Tensor  # (B, beam, L) padded with <eos>
+    eos_id: int
+
+    @classmethod
+    def empty(cls, batch: int, beam: int, n_steps: int, eos_id: int, device: torch.device) -> _FinishedPool:
+        return cls(
+            score=torch.full((batch, beam), float("-inf"), device=device),
+            log_prob=torch.full((batch, beam), float("-inf"), device=device),
+            length=torch.zeros((batch, beam), dtype=torch.long, device=device),
+            eos=torch.zeros((batch, beam), dtype=torch.bool, device=device),
+            tokens=torch.full((batch, beam, n_steps), eos_id, dtype=torch.long, device=device),
+            eos_id=eos_id,
+        )
+
+    def merge(
+        self, alive: Tensor, t: int, score: Tensor, log_prob: Tensor, eos: Tensor, tokens: Tensor
+    ) -> Tensor:
+        """Merge the ``k2`` candidates of step ``t`` of the ``alive`` sentences (``score (Ba, k2)``, -inf
+        for those that did not finish; ``log_prob``, ``eos (Ba, k2)``; ``tokens (Ba, k2, t)``) and keep the
+        ``beam`` best.  Returns the kept scores ``(Ba, beam)``, best first."""
+        beam, n_steps = self.tokens.shape[1:]
+        keep_score, keep_i = torch.cat([self.score[alive], score], dim=1).topk(beam, dim=1)  # (Ba, beam)
+        self.score[alive] = keep_score
+        self.log_prob[alive] = torch.cat([self.log_prob[alive], log_prob], dim=1).gather(1, keep_i)
+        length = torch.full_like(eos, t, dtype=torch.long)  # (Ba, k2)
+        self.length[alive] = torch.cat([self.length[alive], length], dim=1).gather(1, keep_i)
+        self.eos[alive] = torch.cat([self.eos[alive], eos], dim=1).gather(1, keep_i)
+        padded = F.pad(tokens, (0, n_steps - t), value=self.eos_id)  # (Ba, k2, L)
+        merged = torch.cat([self.tokens[alive], padded], dim=1)  # (Ba, beam + k2, L)
+        self.tokens[alive] = merged.gather(1, keep_i.unsqueeze(2).expand(-1, -1, n_steps))
+        return keep_score
+
+    def results(self, n_best: int, traces: list[list[TraceStep]] | None) -> list[SearchResult]:
+        """The ``n_best`` best finished hypotheses of every sentence (empty slots left out)."""
+        columns = (self.score, self.log_prob, self.length, self.eos, self.tokens)
+        results = []
+        for b, rows in enumerate(zip(*(c.tolist() for c in columns), strict=True)):
+            hyps = [
+                _hypothesis(toks, s, lp_, n, eos)
+                for s, lp_, n, eos, toks in zip(*rows, strict=True)
+                if s > float("-inf")
+            ][:n_best]
+            results.append(SearchResult(hyps, traces[b] if traces is not None else None))
+        return results
+
+
+def _early_stop(rule: EarlyStopping, pool_score: Tensor, reachable: Tensor, n_best: int) -> Tensor:
+    """§6.1 "terminate early when possible", per sentence (the rules are in the module docstring):
+    ``pool_score (Ba, beam)`` the finished pool's scores, best first; ``reachable (Ba,)`` the best score an
+    active hypothesis could still reach.  Returns ``(Ba,)`` bool."""
+    if rule == "bound":
+        return pool_score[:, n_best - 1] >= reachable
+    if rule == "finished":
+        return (pool_score > float("-inf")).sum(dim=1) >= pool_score.shape[1]
+    return torch.zeros_like(reachable, dtype=torch.bool)
+
+
 @torch.no_grad()
 def beam_search(
     step_fn: StepFn,
@@ -271,9 +345,7 @@ def beam_search(
     """
     _check_beam_args(beam, alpha, length_penalty, early_stopping, n_best)
 
-    def lp(length: Tensor | float) -> Tensor | float:
-        return ((5.0 + length) / 6.0) ** alpha if length_penalty == "gnmt" else length**alpha
-
+    lp = functools.partial(_penalty, alpha=alpha, form=length_penalty)
     neg_inf = float("-inf")
     logp = step_fn.start()  # (B, V): only one hypothesis (the empty one) per sentence at step 1
     batch, vocab = logp.shape
@@ -284,12 +356,7 @@ def beam_search(
     n_steps = max(final_steps)
     best_reachable_lp = lp(last_step.float())  # (B,) lp(L_max), for the "bound" rule
 
-    # finished pool, indexed by original sentence: the `beam` best finished hypotheses, best first
-    pool_score = torch.full((batch, k), neg_inf, device=device)  # (B, beam) after the length penalty
-    pool_logp = torch.full((batch, k), neg_inf, device=device)  # (B, beam) before it
-    pool_len = torch.zeros((batch, k), dtype=torch.long, device=device)
-    pool_eos = torch.zeros((batch, k), dtype=torch.bool, device=device)
-    pool_tokens = torch.full((batch, k, n_steps), eos_id, dtype=torch.long, device=device)  # (B, beam, L)
+    pool = _FinishedPool.empty(batch, k, n_steps, eos_id, device)
 
     # active hypotheses of the sentences still being decoded (Ba of them); K_cur = 1 at step 1, then beam
     alive = torch.arange(batch, device=device)  # (Ba,) original sentence index
@@ -320,16 +387,7 @@ def beam_search(
 
         # merge the newly finished into the pool and keep its `beam` best (scores after the penalty)
         new_score = torch.where(finalize, top_s / lp(float(t)), neg_inf)  # (Ba, k2)
-        m_score = torch.cat([pool_score[alive], new_score], dim=1)  # (Ba, beam + k2)
-        keep_score, keep_i = m_score.topk(k, dim=1)  # (Ba, beam)
-        pool_score[alive] = keep_score
-        pool_logp[alive] = torch.cat([pool_logp[alive], top_s], dim=1).gather(1, keep_i)
-        new_len = torch.full_like(tok, t)
-        pool_len[alive] = torch.cat([pool_len[alive], new_len], dim=1).gather(1, keep_i)
-        pool_eos[alive] = torch.cat([pool_eos[alive], is_eos], dim=1).gather(1, keep_i)
-        padded = F.pad(cand_tokens, (0, n_steps - t), value=eos_id)  # (Ba, k2, L)
-        m_tokens = torch.cat([pool_tokens[alive], padded], dim=1)  # (Ba, beam + k2, L)
-        pool_tokens[alive] = m_tokens.gather(1, keep_i.unsqueeze(2).expand(-1, -1, n_steps))
+        keep_score = pool.merge(alive, t, new_score, top_s, is_eos, cand_tokens)  # (Ba, beam)
 
         # the next active hypotheses: the best `beam` continuations that did not end
         act_all = torch.where(cont, top_s, neg_inf)  # (Ba, k2)
@@ -344,18 +402,14 @@ def beam_search(
         # early termination, per sentence
         best_active = scores[:, 0]  # (Ba,)
         no_active = best_active == neg_inf
-        if early_stopping == "bound":
-            rule = keep_score[:, n_best - 1] >= best_active / best_reachable_lp[alive]
-        elif early_stopping == "finished":
-            rule = (keep_score > neg_inf).sum(dim=1) >= k
-        else:
-            rule = torch.zeros_like(is_last)
+        reachable = best_active / best_reachable_lp[alive]  # (Ba,) the best score still possible
+        rule = _early_stop(early_stopping, keep_score, reachable, n_best)
         stop = rule | no_active | is_last  # (Ba,)
 
         if traces is not None:
             _record(traces, t, alive, top_s, cand_tokens[:, :k2], finalize, is_eos, is_last, in_top_beam,
                     sel, scores, lp(float(t)), stop, rule, no_active, early_stopping, keep_score[:, n_best - 1],
-                    best_active / best_reachable_lp[alive])  # fmt: skip
+                    reachable)  # fmt: skip
 
         stop_host = stop.tolist()  # the one host sync per step
         if all(stop_host):
@@ -368,23 +422,7 @@ def beam_search(
         step_fn.reorder((rows.unsqueeze(1) * k_cur + act_beam).view(-1))  # state rows of the chosen prefixes
         logp = step_fn.step(act_tok.reshape(-1, 1))  # (Ba·beam, V)
 
-    results = []
-    host = zip(
-        pool_score.tolist(),
-        pool_logp.tolist(),
-        pool_len.tolist(),
-        pool_eos.tolist(),
-        pool_tokens.tolist(),
-        strict=True,
-    )
-    for b, (s_row, l_row, n_row, e_row, t_row) in enumerate(host):
-        hyps = [
-            Hypothesis(toks[: n - 1] if eos else toks[:n], s, lp_, n, eos)
-            for s, lp_, n, eos, toks in zip(s_row, l_row, n_row, e_row, t_row, strict=True)
-            if s > neg_inf
-        ][:n_best]
-        results.append(SearchResult(hyps, traces[b] if traces is not None else None))
-    return results
+    return pool.results(n_best, traces)
 
 
 def _record(
@@ -490,21 +528,17 @@ def translate(
     if not isinstance(max_len_a, (int, float)) or not math.isfinite(max_len_a) or max_len_a < 0:
         raise ValueError(f"max_len_a must be a finite number >= 0, got {max_len_a!r}")
     _check_int("max_len_b", max_len_b, 0)
+    settings = {
+        "beam": beam,
+        "alpha": alpha,
+        "length_penalty": length_penalty,
+        "early_stopping": early_stopping,
+        "n_best": n_best,
+    }
     if search == "beam":
-        _check_beam_args(beam, alpha, length_penalty, early_stopping, n_best)
+        _check_beam_args(**settings)  # before the encoder runs
     adapter = model.step_fn(src, banned_ids)
     max_len = adapter.max_lengths(max_len_a, max_len_b)
     if search == "greedy":
         return greedy_search(adapter, max_len, eos_id=adapter.eos_id, force_eos=force_eos)
-    return beam_search(
-        adapter,
-        max_len,
-        eos_id=adapter.eos_id,
-        beam=beam,
-        alpha=alpha,
-        length_penalty=length_penalty,
-        early_stopping=early_stopping,
-        n_best=n_best,
-        force_eos=force_eos,
-        trace=trace,
-    )
+    return beam_search(adapter, max_len, eos_id=adapter.eos_id, force_eos=force_eos, trace=trace, **settings)

@@ -191,6 +191,18 @@ def acceptability(
     return (scores >= threshold).astype(int), scores
 
 
+def _pick_best(
+    model: GPT, pairs: Sequence[Pair], owners: Sequence[int], n: int, batch_size: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Score every candidate ``pairs[j]`` of example ``owners[j]`` by its average token log-probability;
+    returns ``(the best candidate of each of the n examples (n,), per-example score arrays (K,))``."""
+    scores: list[list[float]] = [[] for _ in range(n)]
+    for i, x in zip(owners, continuation_logprobs(model, pairs, batch_size=batch_size), strict=True):
+        scores[i].append(_mean(x))
+    arrays = [np.array(s) for s in scores]
+    return np.array([int(a.argmax()) for a in arrays], dtype=np.int64), arrays
+
+
 def multiple_choice(
     model: GPT,
     tokenizer: Any,
@@ -211,12 +223,7 @@ def multiple_choice(
         for o in tokenizer.encode_batch(list(opts)):
             pairs.append((_context(tokenizer) + c, o))
             owners.append(i)
-    lp = continuation_logprobs(model, pairs, batch_size=batch_size)
-    scores: list[list[float]] = [[] for _ in contexts]
-    for i, x in zip(owners, lp, strict=True):
-        scores[i].append(_mean(x))
-    arrays = [np.array(s) for s in scores]
-    return np.array([int(a.argmax()) for a in arrays], dtype=np.int64), arrays
+    return _pick_best(model, pairs, owners, len(contexts), batch_size)
 
 
 @dataclass(frozen=True)
@@ -319,12 +326,7 @@ def winograd(
                 )
             pairs.append((_context(tokenizer) + tokenizer.encode(prefix), tokenizer.encode(rest)))
             owners.append(i)
-    lp = continuation_logprobs(model, pairs, batch_size=batch_size)
-    scores: list[list[float]] = [[] for _ in examples]
-    for i, x in zip(owners, lp, strict=True):
-        scores[i].append(_mean(x))
-    arrays = [np.array(s) for s in scores]
-    return np.array([int(a.argmax()) for a in arrays], dtype=np.int64), arrays
+    return _pick_best(model, pairs, owners, len(examples), batch_size)
 
 
 # -- one entry point -----------------------------------------------------------------------------------------

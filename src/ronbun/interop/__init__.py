@@ -28,25 +28,20 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
-from ..training.checkpoint import (
-    STATE_FILE,
-    CheckpointError,
-    replace_directory,
-    save_checkpoint,
-    write_json,
-)
+from ..training.checkpoint import CheckpointError, replace_directory, save_checkpoint
 
 SourceFormat = Literal["hf-marian", "hf-openai-gpt", "openai-original"]
 FORMATS: tuple[str, ...] = ("hf-marian", "hf-openai-gpt", "openai-original")
@@ -61,6 +56,22 @@ def one_line(exc: BaseException | str) -> str:
     """First line of an exception message (torch/numpy errors can span many lines)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_json(path: Path) -> Any:
+    """The JSON value stored in ``path``; a file that is not valid JSON is a :class:`ConversionError`."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
+
+
+def read_vocab(path: Path, what: str = "tokens") -> dict[str, int]:
+    """A JSON vocabulary file: an object mapping ``what`` to integer ids."""
+    vocab = read_json(path)
+    if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
+        raise ConversionError(f"{path} must map {what} to integer ids")
+    return vocab
 
 
 # -- reading Hugging Face directories ------------------------------------------------------------------
@@ -86,10 +97,7 @@ def read_hf_config(directory: Path, model_types: tuple[str, ...], source: str) -
         raise ConversionError(
             f"{directory} is not a Hugging Face model directory: config.json is missing{hint}"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise ConversionError(f"{path} must hold a JSON object")
     model_type = data.get("model_type")
@@ -180,6 +188,36 @@ def read_hf_weights(directory: Path) -> tuple[dict[str, Tensor], str]:
     )
 
 
+@dataclass(frozen=True)
+class HFDirectory:
+    """A Hugging Face model directory being converted: where it is, its ``config.json`` and the source
+    format it is read as (``"hf-marian"``, ``"hf-openai-gpt"``)."""
+
+    path: Path
+    config: dict[str, Any]
+    format: str
+
+    @classmethod
+    def open(cls, path: str | Path, what: str, model_types: tuple[str, ...], fmt: str) -> HFDirectory:
+        """Check that ``path`` is a directory holding the ``config.json`` of one of ``model_types``."""
+        directory = require_directory(path, what)
+        return cls(directory, read_hf_config(directory, model_types, fmt), fmt)
+
+    def weights(self) -> tuple[dict[str, Tensor], str]:
+        """Every tensor and the file they came from (:func:`read_hf_weights`)."""
+        return read_hf_weights(self.path)
+
+    def imported_from(self, weights_file: str) -> dict[str, Any]:
+        """The provenance a converted model records (``config.extra["imported_from"]``)."""
+        return {
+            "format": self.format,
+            "path": str(self.path.resolve()),
+            "weights_file": weights_file,
+            "architectures": self.config.get("architectures"),
+            "transformers_version": self.config.get("transformers_version"),
+        }
+
+
 # -- building and checking state dicts --------------------------------------------------------------------
 def load_mapped_state(model: nn.Module, state: dict[str, Tensor], sources: Mapping[str, str]) -> None:
     """Copy ``state`` (ronbun names) into ``model``; every tensor must be present with the right shape.
@@ -207,12 +245,23 @@ def load_mapped_state(model: nn.Module, state: dict[str, Tensor], sources: Mappi
 
 
 # -- writing ----------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+@contextlib.contextmanager
+def staged_directory(out: Path, tag: str) -> Iterator[Path]:
+    """Build a directory that replaces ``out`` atomically: the caller fills the yielded path (inside a
+    hidden sibling ``.<out>.<tag>-*``); on success its files are fsynced and it is swapped into place with
+    :func:`~ronbun.training.checkpoint.replace_directory`; on any failure ``out`` is left as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{tag}-", dir=out.parent))
+    try:
+        built = staging / "out"
+        yield built
+        for path in built.iterdir():
+            if path.is_file():
+                with path.open("rb") as f:
+                    os.fsync(f.fileno())
+        replace_directory(built, out, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_converted(
@@ -226,32 +275,16 @@ def write_converted(
     """Write ``model`` as a ronbun checkpoint at ``out`` plus ``conversion.json`` and extra ``files``
     (name in the checkpoint → source path, copied byte for byte and recorded in the manifest).
 
-    Atomic: the checkpoint is assembled in a hidden sibling directory and renamed into place, so a failure
-    at any point leaves ``out`` untouched.  An existing ``out`` is refused unless ``overwrite``.
+    Atomic (:func:`staged_directory`): a failure at any point leaves ``out`` untouched.  An existing
+    ``out`` is refused unless ``overwrite``.
     """
     out = Path(out)
     if out.exists() and not overwrite:
         raise ConversionError(f"{out} already exists; choose another --out or pass --force to replace it")
     if out.exists() and not out.is_dir():
         raise ConversionError(f"{out} exists and is not a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.convert-", dir=out.parent))
-    try:
-        ckpt = save_checkpoint(staging / "ckpt", model, extra_json={CONVERSION_FILE: provenance})
-        state_path = ckpt / STATE_FILE
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        for name, source in (files or {}).items():
-            target = ckpt / name
-            shutil.copyfile(source, target)
-            state["files"][name] = {"size": target.stat().st_size, "sha256": _sha256(target)}
-            with target.open("rb") as f:
-                os.fsync(f.fileno())
-        write_json(state_path, state)
-        with state_path.open("rb") as f:
-            os.fsync(f.fileno())
-        replace_directory(ckpt, out, staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_directory(out, "convert") as built:
+        save_checkpoint(built, model, extra_json={CONVERSION_FILE: provenance}, extra_files=dict(files or {}))
     return out
 
 

@@ -55,9 +55,7 @@ CTranslate2 does not ban ``<pad>`` by itself: pass ``suppress_sequences=[["<pad>
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -68,8 +66,8 @@ from torch import Tensor
 
 from ..models.config import TransformerConfig
 from ..models.transformer import Transformer
-from ..training.checkpoint import TOKENIZER_FILE, load_model, replace_directory
-from . import ConversionError, one_line
+from ..training.checkpoint import TOKENIZER_FILE, load_model
+from . import ConversionError, one_line, staged_directory
 
 ExportFormat = Literal["hf-marian", "ctranslate2"]
 EXPORT_FORMATS: tuple[str, ...] = ("hf-marian", "ctranslate2")
@@ -438,18 +436,8 @@ def _write_atomically(out: Path, protect: Path, overwrite: bool, fill: Callable[
         resolved, source = out.resolve(), protect.resolve()
         if resolved == source or resolved in source.parents:
             raise ExportError(f"{out} holds the checkpoint being exported; choose another OUT")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
-    try:
-        result = staging / "out"
-        fill(result)
-        for path in result.iterdir():
-            if path.is_file():
-                with path.open("rb") as f:
-                    os.fsync(f.fileno())
-        replace_directory(result, out, staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with staged_directory(out, "export") as built:
+        fill(built)
     return out
 
 

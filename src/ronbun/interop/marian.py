@@ -41,7 +41,6 @@ checkpoint and listed in ``config.extra["tokenizer"]``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +52,10 @@ from ..models.transformer import Transformer
 from ..nn.embeddings import sinusoid_table
 from . import (
     ConversionError,
+    HFDirectory,
     load_mapped_state,
-    one_line,
-    read_hf_config,
-    read_hf_weights,
-    require_directory,
+    read_json,
+    read_vocab,
     write_converted,
 )
 
@@ -145,16 +143,6 @@ def _int_id(cfg: dict[str, Any], key: str, source: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConversionError(f"{source} {key}={value!r} is not a single token id, which ronbun needs")
     return value
-
-
-def _read_vocab(path: Path) -> dict[str, int]:
-    try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
-    if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
-        raise ConversionError(f"{path} must map tokens to integer ids")
-    return vocab
 
 
 def marian_config(
@@ -396,23 +384,20 @@ def _generation_settings(directory: Path, hf_config: dict[str, Any]) -> dict[str
     settings = {k: hf_config[k] for k in GENERATION_KEYS if k in hf_config}
     path = directory / "generation_config.json"
     if path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
+        data = read_json(path)
         settings.update({k: data[k] for k in GENERATION_KEYS if k in data})
     return settings
 
 
 def _read_marian(path: str | Path) -> tuple[Transformer, dict[str, Any], dict[str, Path]]:
-    directory = require_directory(path, "Hugging Face Marian model")
-    hf_config = read_hf_config(directory, ("marian",), FORMAT)
+    source = HFDirectory.open(path, "Hugging Face Marian model", ("marian",), FORMAT)
+    directory, hf_config = source.path, source.config
     tokenizer_files = {
         key: directory / name for key, name in TOKENIZER_FILES.items() if (directory / name).is_file()
     }
-    source_vocab = _read_vocab(tokenizer_files["vocab"]) if "vocab" in tokenizer_files else None
-    target_vocab = _read_vocab(tokenizer_files["target_vocab"]) if "target_vocab" in tokenizer_files else None
-    tensors, weights_file = read_hf_weights(directory)
+    source_vocab = read_vocab(tokenizer_files["vocab"]) if "vocab" in tokenizer_files else None
+    target_vocab = read_vocab(tokenizer_files["target_vocab"]) if "target_vocab" in tokenizer_files else None
+    tensors, weights_file = source.weights()
     w = _Weights(tensors, weights_file)
     config = marian_config(
         hf_config,
@@ -445,13 +430,7 @@ def _read_marian(path: str | Path) -> tuple[Transformer, dict[str, Any], dict[st
         if cfg.get(key):
             notes.append(f"{key}={cfg[key]} (training-time only) has no ronbun equivalent and was dropped")
     config.extra = {
-        "imported_from": {
-            "format": FORMAT,
-            "path": str(directory.resolve()),
-            "weights_file": weights_file,
-            "architectures": hf_config.get("architectures"),
-            "transformers_version": hf_config.get("transformers_version"),
-        },
+        "imported_from": source.imported_from(weights_file),
         "tokenizer": (
             {"kind": "marian-sentencepiece", "files": {k: TOKENIZER_FILES[k] for k in tokenizer_files}}
             if tokenizer_files

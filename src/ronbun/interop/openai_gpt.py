@@ -38,7 +38,6 @@ same two files under other names and are copied under the release's names, so th
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -53,10 +52,11 @@ from ..models.config import ConfigError
 from ..models.gpt import GPT, GPTConfig
 from . import (
     ConversionError,
+    HFDirectory,
     load_mapped_state,
     one_line,
-    read_hf_config,
-    read_hf_weights,
+    read_json,
+    read_vocab,
     require_directory,
     write_converted,
 )
@@ -145,12 +145,7 @@ def _copy_bpe_files(directory: Path, names: dict[str, str], vocab_size: int) -> 
     files = {target: directory / source for source, target in names.items() if (directory / source).is_file()}
     if ENCODER_FILE in files:
         path = files[ENCODER_FILE]
-        try:
-            encoder = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ConversionError(f"{path} is not valid JSON ({one_line(exc)})") from None
-        if not isinstance(encoder, dict) or not all(isinstance(v, int) for v in encoder.values()):
-            raise ConversionError(f"{path} must map BPE tokens to integer ids")
+        encoder = read_vocab(path, "BPE tokens")
         if encoder and max(encoder.values()) >= vocab_size:
             raise ConversionError(
                 f"mismatched vocabulary sizes: {path.name} has token id {max(encoder.values())} but the "
@@ -161,15 +156,15 @@ def _copy_bpe_files(directory: Path, names: dict[str, str], vocab_size: int) -> 
 
 # -- Hugging Face openai-gpt -------------------------------------------------------------------------
 def _read_hf(path: str | Path) -> tuple[GPT, dict[str, Any], dict[str, Path]]:
-    directory = require_directory(path, "Hugging Face openai-gpt model")
-    hf_config = read_hf_config(directory, ("openai-gpt",), "hf-openai-gpt")
+    source = HFDirectory.open(path, "Hugging Face openai-gpt model", ("openai-gpt",), "hf-openai-gpt")
+    directory, hf_config = source.path, source.config
     cfg = {**HF_DEFAULTS, **{k: v for k, v in hf_config.items() if v is not None}}
     if cfg["afn"] not in ACTIVATIONS:
         raise ConversionError(
             f"config.json afn={cfg['afn']!r} has no ronbun equivalent "
             f"(supported: {', '.join(sorted(ACTIVATIONS))})"
         )
-    tensors, weights_file = read_hf_weights(directory)
+    tensors, weights_file = source.weights()
     weights = {
         (k[len("transformer.") :] if k.startswith("transformer.") else k): v for k, v in tensors.items()
     }
@@ -248,13 +243,7 @@ def _read_hf(path: str | Path) -> tuple[GPT, dict[str, Any], dict[str, Path]]:
     load_mapped_state(model, state, sources)
     files = _copy_bpe_files(directory, HF_TOKENIZER_FILES, config.total_vocab)
     provenance = {
-        "imported_from": {
-            "format": "hf-openai-gpt",
-            "path": str(directory.resolve()),
-            "weights_file": weights_file,
-            "architectures": hf_config.get("architectures"),
-            "transformers_version": hf_config.get("transformers_version"),
-        },
+        "imported_from": source.imported_from(weights_file),
         "tokenizer": {"kind": "gpt1-bpe", "files": sorted(files)} if files else None,
         "notes": notes,
     }
@@ -372,10 +361,7 @@ def _read_original(path: str | Path, n_heads: int) -> tuple[GPT, dict[str, Any],
     shapes_path = directory / "params_shapes.json"
     if not shapes_path.is_file():
         raise ConversionError(f"{directory} is not OpenAI's GPT-1 release: params_shapes.json is missing")
-    try:
-        shapes = json.loads(shapes_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConversionError(f"{shapes_path} is not valid JSON ({one_line(exc)})") from None
+    shapes = read_json(shapes_path)
     config, plan = openai_original_plan(shapes, n_heads=n_heads, source=str(shapes_path))
     shards = _shard_paths(directory)
     flat = np.concatenate([_load_shard(p) for p in shards])

@@ -15,6 +15,9 @@ from .config import BlockConfig
 
 @dataclass(frozen=True)
 class PaperSetting:
+    """What a paper prescribes for one setting: its ``value``, the ``section`` that says so, and a ``note``
+    quoting or explaining it."""
+
     value: Any
     section: str
     note: str
@@ -22,6 +25,8 @@ class PaperSetting:
 
 @dataclass(frozen=True)
 class Deviation:
+    """A setting whose configured ``value`` differs from the ``paper_value`` of ``section``."""
+
     setting: str
     value: Any
     paper_value: Any

@@ -18,6 +18,18 @@ from .config import BlockConfig, mask_fill_value
 
 LayerWeights = list[tuple[Tensor | None, Tensor | None]]
 
+#: :class:`~ronbun.nn.TransformerLayer` options that a :class:`~ronbun.models.config.BlockConfig` field of
+#: the same name sets as it is.
+LAYER_OPTIONS: tuple[str, ...] = (
+    "dropout",
+    "attention_dropout",
+    "activation_dropout",
+    "activation",
+    "norm_position",
+    "layer_norm_eps",
+    "attention_impl",
+)
+
 
 class InputError(ValueError):
     """Ids a model cannot take (wrong dtype/shape, out of vocabulary, longer than the positional table)."""
@@ -73,23 +85,11 @@ class LayerStack(nn.Module):
         super().__init__()
         self.causal = causal
         self.window = config.attention_window
+        sizes = (config.d_model, config.n_heads, config.head_dim_k, config.head_dim_v, config.d_ff)
+        options = {name: getattr(config, name) for name in LAYER_OPTIONS}
+        mask_fill = mask_fill_value(config.mask_fill)
         self.layers = nn.ModuleList(
-            TransformerLayer(
-                config.d_model,
-                config.n_heads,
-                config.head_dim_k,
-                config.head_dim_v,
-                config.d_ff,
-                cross_attention=cross_attention,
-                dropout=config.dropout,
-                attention_dropout=config.attention_dropout,
-                activation_dropout=config.activation_dropout,
-                activation=config.activation,
-                norm_position=config.norm_position,
-                layer_norm_eps=config.layer_norm_eps,
-                mask_fill=mask_fill_value(config.mask_fill),
-                attention_impl=config.attention_impl,
-            )
+            TransformerLayer(*sizes, cross_attention=cross_attention, mask_fill=mask_fill, **options)
             for _ in range(n_layers)
         )
         self.final_norm = (

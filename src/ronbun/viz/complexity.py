@@ -39,6 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.attention import MultiHeadAttention
+from .figures import save_figure
 
 LAYERS = ("self_attention", "self_attention_fused", "recurrent", "lstm", "convolutional")
 LABELS = {
@@ -393,8 +394,4 @@ def plot_complexity(data: dict[str, Any] | str | Path, out: str | Path) -> Path:
         fontsize=11,
     )
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

@@ -27,6 +27,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .figures import save_figure
+
 METRICS_FILE = "metrics.jsonl"
 
 
@@ -199,8 +201,4 @@ def plot_curves(path: str | Path, out: str | Path, *, title: str = "") -> Path:
     note = f" ({curves.resumes} resume(s): later records win)" if curves.resumes else ""
     fig.suptitle((title or f"training curves: {curves.source}") + note, fontsize=10)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

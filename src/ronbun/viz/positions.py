@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..nn.embeddings import SinusoidLayout, sinusoid_table
+from .figures import save_figure
 
 
 @dataclass
@@ -100,10 +101,6 @@ def plot_positions(
     c.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     c.set_title("a few dimensions over position", fontsize=10)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     drawn_pe = np.asarray(im_pe.get_array())
     drawn_sim = np.asarray(im_sim.get_array())
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return PositionsFigure(path=out, table=drawn_pe, similarity=drawn_sim)
+    return PositionsFigure(path=save_figure(fig, out), table=drawn_pe, similarity=drawn_sim)
