@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..models import GPT, GPTConfig, Transformer, TransformerConfig, deviations
 from ..models.config import BlockConfig
-from .common import parse_overrides
+from .options import parse_overrides
 
 TABLE3_PARAMS_M = {"base": 65, "big": 213, "table3-B16": 58, "table3-B32": 60}
 

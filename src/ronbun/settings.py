@@ -1,0 +1,63 @@
+"""Declared settings: each setting of a run is declared once, as a dataclass field that carries its help
+text and the paper section it implements.
+
+``ronbun.cli.options`` builds the command-line options and the config-file merge from these declarations;
+:func:`from_mapping` builds a config from a mapping and refuses unknown keys.  This module imports nothing
+from ronbun, so every floor's configuration (training, translation, GPT-1) can use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+__all__ = ["Setting", "check_keys", "described", "from_mapping", "setting"]
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """What a field's metadata says about it (see :func:`setting`)."""
+
+    help: str
+    paper: str | None = None  # the paper section the setting implements, e.g. "§5.3, Eq. 3"
+    flag: str | None = None  # the command-line option when it is not ``--field-name``
+    cli: bool = True  # False: config files only (no command-line option)
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    help: str = "",
+    *,
+    paper: str | None = None,
+    flag: str | None = None,
+    cli: bool = True,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A dataclass field declared with its help text and paper section, e.g.
+    ``warmup: int = setting(4000, "warm-up updates", paper="§5.3, Eq. 3")``."""
+    meta = {"setting": Setting(help=help, paper=paper, flag=flag, cli=cli)}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def described(field: dataclasses.Field) -> Setting | None:
+    """The declaration of ``field``, or ``None`` for a field declared without :func:`setting`."""
+    return field.metadata.get("setting")
+
+
+def check_keys(cls: type, data: Mapping[str, Any], what: str) -> None:
+    """Raise ``ValueError`` naming every key of ``data`` that is not a field of the dataclass ``cls``."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} setting(s): {', '.join(unknown)}")
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
+    """``cls(**data)`` after :func:`check_keys` (``what`` names the settings in the error)."""
+    check_keys(cls, data, what)
+    return cls(**data)
