@@ -23,7 +23,7 @@ class Setting:
 
     help: str
     paper: str | None = None  # the paper section the setting implements, e.g. "§5.3, Eq. 3"
-    flag: str | None = None  # the command-line option when it is not ``--field-name``
+    flag: str | tuple[str, ...] | None = None  # the command-line option(s) when not ``--field-name``
     cli: bool = True  # False: config files only (no command-line option)
 
 
@@ -32,7 +32,7 @@ def setting(
     help: str = "",
     *,
     paper: str | None = None,
-    flag: str | None = None,
+    flag: str | tuple[str, ...] | None = None,
     cli: bool = True,
     factory: Callable[[], Any] | None = None,
 ) -> Any:

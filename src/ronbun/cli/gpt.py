@@ -18,9 +18,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..gpt.commands import SamplingConfig, ZeroShotConfig
+from ..gpt.evaluate import EvaluationConfig
 from ..gpt.finetune import FINETUNE_TRAINER_DEFAULTS, FineTuneConfig
 from ..gpt.pretrain import PRETRAIN_TRAINER_DEFAULTS, LMDataConfig
-from .options import add_training_options, command, command_group, training_settings
+from .options import (
+    add_settings,
+    add_training_options,
+    command,
+    command_group,
+    settings_from,
+    training_settings,
+)
 
 PRESETS = "tiny (default), small, mini, gpt1"
 
@@ -59,16 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     gen.add_argument("prompts", nargs="*", help="prompt texts")
     gen.add_argument("--input", "-i", type=Path, help="file of prompts, one per line")
-    gen.add_argument("--max-new-tokens", type=int, default=50)
-    gen.add_argument("--temperature", type=float, default=1.0)
-    gen.add_argument("--top-k", type=int, help="sample among the k most probable tokens")
-    gen.add_argument("--top-p", type=float, help="nucleus sampling: the smallest set with probability >= p")
-    gen.add_argument("--greedy", action="store_true", help="argmax decoding")
-    gen.add_argument("--seed", type=int, help="random seed (reproducible samples)")
-    gen.add_argument("--num-samples", "-n", type=int, default=1, help="samples per prompt")
-    gen.add_argument(
-        "--stop-at-newline", action="store_true", help="end each continuation at its first line break"
-    )
+    add_settings(gen, SamplingConfig)
 
     ft = command(
         gsub,
@@ -104,17 +104,7 @@ def _register_evaluate(gsub: argparse._SubParsersAction) -> None:
         "(windows of n_ctx, stride n_ctx).",
     )
     ev.add_argument("checkpoint", type=Path)
-    ev.add_argument("--task", help="task (default: the one the checkpoint was fine-tuned on)")
-    ev.add_argument("--data-dir", help="task or corpus folder (default: the one used in training)")
-    ev.add_argument(
-        "--split", help="task split (default: the training run's evaluation split) or corpus split"
-    )
-    ev.add_argument("--limit", type=int, help="only the first N examples")
-    ev.add_argument("--batch-size", type=int, default=32)
-    ev.add_argument("--predictions", type=Path, help="write one prediction per line here")
-    ev.add_argument("--corpus", help="LM: named corpus (default: the pre-training corpus)")
-    ev.add_argument("--file", type=Path, help="LM: plain-text file to score")
-    ev.add_argument("--max-windows", type=int, help="LM: score at most N windows")
+    add_settings(ev, EvaluationConfig)
     ev.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -131,21 +121,8 @@ def _register_zeroshot(gsub: argparse._SubParsersAction) -> None:
         "JSONL, else 10 built-in examples).",
     )
     zs.add_argument("checkpoint", type=Path)
-    zs.add_argument("--task", required=True, help="sst2, cola, story_cloze, race, winograd")
-    zs.add_argument("--data-dir", help="the task's folder or its parent")
-    zs.add_argument("--split", help="split to evaluate (default dev; story_cloze: test)")
-    zs.add_argument("--limit", type=int, help="a seeded random subset of N examples")
-    zs.add_argument("--threshold", type=float, help="cola: fixed threshold on the average log-probability")
-    zs.add_argument("--threshold-examples", type=int, default=2000, help="cola: train examples to fit it on")
-    zs.add_argument("--winograd-file", type=Path, help="winograd: JSONL file (see ronbun.gpt.zeroshot)")
-    zs.add_argument(
-        "--lowercase", action="store_true",
-        help="lower-case the task text: for a model pre-trained on text lower-cased before its tokenizer was "
-        "trained (the tokenizer cannot know; pre-train with --lowercase to record it)",
-    )  # fmt: skip
-    zs.add_argument("--seed", type=int, default=0)
-    zs.add_argument("--batch-size", type=int, default=16)
-    zs.add_argument("--json", action="store_true")
+    add_settings(zs, ZeroShotConfig)
+    zs.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
@@ -190,16 +167,7 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
 def run_generate(args: argparse.Namespace) -> int:
     from ..gpt.commands import generate
 
-    sampling = {
-        k: getattr(args, k) for k in ("max_new_tokens", "temperature", "top_k", "top_p", "seed", "greedy")
-    }
-    outputs = generate(
-        args.checkpoint,
-        lambda: _read_prompts(args),
-        num_samples=args.num_samples,
-        stop_at_newline=args.stop_at_newline,
-        **sampling,
-    )
+    outputs = generate(args.checkpoint, lambda: _read_prompts(args), settings_from(SamplingConfig, args))
     for i, text in enumerate(outputs):
         if i and len(outputs) > 1:
             print("---")
@@ -210,36 +178,12 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..gpt.evaluate import evaluate_checkpoint
 
-    keys = (
-        "task",
-        "data_dir",
-        "split",
-        "limit",
-        "batch_size",
-        "predictions",
-        "corpus",
-        "file",
-        "max_windows",
-    )
-    _print_report(evaluate_checkpoint(args.checkpoint, **{k: getattr(args, k) for k in keys}), args.json)
+    _print_report(evaluate_checkpoint(args.checkpoint, settings_from(EvaluationConfig, args)), args.json)
     return 0
 
 
 def run_zeroshot(args: argparse.Namespace) -> int:
     from ..gpt.commands import zeroshot
 
-    keys = (
-        "data_dir",
-        "split",
-        "limit",
-        "threshold",
-        "threshold_examples",
-        "winograd_file",
-        "seed",
-        "batch_size",
-    )
-    report = zeroshot(
-        args.checkpoint, args.task, lowercase=args.lowercase, **{k: getattr(args, k) for k in keys}
-    )
-    _print_report(report, args.json)
+    _print_report(zeroshot(args.checkpoint, settings_from(ZeroShotConfig, args)), args.json)
     return 0

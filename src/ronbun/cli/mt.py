@@ -8,14 +8,15 @@ import json
 import sys
 from pathlib import Path
 
-from ..mt.commands import DecodingConfig
+from ..mt.commands import AveragingConfig, DecodingConfig
+from ..mt.evaluate import EvaluationConfig
 from ..mt.task import MTDataConfig
 from .options import (
     add_settings,
     add_training_options,
     command,
     command_group,
-    merge_settings,
+    settings_from,
     training_settings,
 )
 
@@ -65,17 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "tokenised BLEU (compound-split for German) of the same outputs.",
     )
     ev.add_argument("checkpoint", type=Path)
-    ev.add_argument("--dataset", help="named dataset (builtin, multi30k); uses its test split")
-    ev.add_argument("--data-dir")
-    ev.add_argument("--split", default="test")
-    ev.add_argument("--src", type=Path, help="source file (instead of --dataset)")
-    ev.add_argument("--ref", type=Path, help="reference file, line-aligned with --src")
-    ev.add_argument(
-        "--tokenized-ref", type=Path, help="lower-cased tokenised references (Multi30k tok/*.lc.norm.tok.*)"
-    )
-    ev.add_argument("--output", type=Path, help="also write the translations here")
-    ev.add_argument("--limit", type=int, help="only the first N sentences")
-    ev.add_argument("--json", type=Path, help="also write the scores as JSON here")
+    add_settings(ev, EvaluationConfig)
     add_settings(ev, DecodingConfig)
 
     av = command(
@@ -87,23 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "big), or of checkpoints written at least --every-minutes apart. Streams in constant memory.",
     )
     av.add_argument(
-        "run", type=Path, nargs="+", help="run directory (holding checkpoints/) or a list of checkpoint dirs"
+        "run", type=Path, nargs="+", help="run directory (holding checkpoints/) or checkpoint dirs"
     )
-    av.add_argument("--last", type=int, default=5, help="how many checkpoints (default 5)")
-    av.add_argument(
-        "--every-updates", type=int, help="select checkpoints at least this many updates apart (default: any)"
-    )
-    av.add_argument(
-        "--after", type=int, default=0, help="only checkpoints later than this update (e.g. the warm-up)"
-    )
-    av.add_argument(
-        "--every-minutes", type=float, help="select checkpoints written this many minutes of training apart"
-    )
-    av.add_argument("--out", type=Path, required=True, help="output checkpoint directory")
-
-
-def decoding_from(args: argparse.Namespace) -> DecodingConfig:
-    return DecodingConfig(**merge_settings(DecodingConfig, args, {}, "decoding"))
+    add_settings(av, AveragingConfig)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -119,7 +96,9 @@ def run_train(args: argparse.Namespace) -> int:
 def run_translate(args: argparse.Namespace) -> int:
     from ..mt.commands import translate_lines
 
-    translations = translate_lines(args.checkpoint, args.input, decoding_from(args), args.output)
+    translations = translate_lines(
+        args.checkpoint, args.input, settings_from(DecodingConfig, args), args.output
+    )
     if args.output is None:
         for line in translations:
             print(line, flush=True)
@@ -132,10 +111,8 @@ def run_translate(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..mt.evaluate import evaluate_checkpoint
 
-    test = {"dataset": args.dataset, "data_dir": args.data_dir, "split": args.split, "src": args.src}
-    test |= {"ref": args.ref, "tokenized_ref": args.tokenized_ref}
     result = evaluate_checkpoint(
-        args.checkpoint, test, decoding_from(args), limit=args.limit, output=args.output, json_path=args.json
+        args.checkpoint, settings_from(EvaluationConfig, args), settings_from(DecodingConfig, args)
     )
     print(result.format())
     return 0
@@ -144,13 +121,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_average(args: argparse.Namespace) -> int:
     from ..mt.commands import average_run
 
-    chosen, out = average_run(
-        args.run,
-        args.out,
-        last=args.last,
-        every_updates=args.every_updates,
-        after=args.after,
-        every_minutes=args.every_minutes,
-    )
+    chosen, out = average_run(args.run, settings_from(AveragingConfig, args))
     print(f"averaged {len(chosen)} checkpoint(s): {', '.join(p.name for p in chosen)} → {out}")
     return 0

@@ -17,12 +17,13 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from ..settings import check_keys, described
 
 CONFIG_SECTIONS = ("data", "model", "trainer", "preset")
 Parser = argparse.ArgumentParser | argparse._ArgumentGroup
+T = TypeVar("T")
 
 
 # -- sub-commands ----------------------------------------------------------------------------------------------
@@ -42,14 +43,14 @@ def command(
 
 
 # -- options from declarations -------------------------------------------------------------------------------
-def flag_of(field: dataclasses.Field) -> str:
-    """The option of a field: its declared flag, else ``--field-name`` (``--no-field-name`` for a setting
-    that is on by default)."""
+def flags_of(field: dataclasses.Field) -> tuple[str, ...]:
+    """The option strings of a field: its declared flag(s), else ``--field-name`` (``--no-field-name`` for a
+    switch that is on by default)."""
     declared = described(field)
     if declared is not None and declared.flag:
-        return declared.flag
+        return (declared.flag,) if isinstance(declared.flag, str) else tuple(declared.flag)
     name = field.name.replace("_", "-")
-    return f"--no-{name}" if field.default is True else f"--{name}"
+    return (f"--no-{name}",) if field.default is True else (f"--{name}",)
 
 
 def _value_type(hint: Any) -> tuple[type | None, tuple[Any, ...] | None]:
@@ -60,7 +61,7 @@ def _value_type(hint: Any) -> tuple[type | None, tuple[Any, ...] | None]:
     if typing.get_origin(hint) is Literal:
         choices = typing.get_args(hint)
         return type(choices[0]), choices
-    return (hint, None) if hint in (bool, int, float, str) else (None, None)
+    return (hint, None) if hint in (bool, int, float, str, Path) else (None, None)
 
 
 def command_line_fields(cls: type) -> list[dataclasses.Field]:
@@ -72,42 +73,45 @@ def add_settings(
     parser: Parser, cls: type, *, shown: Mapping[str, Any] | None = None, skip: tuple[str, ...] = ()
 ) -> None:
     """One option per command-line field of the dataclass ``cls`` (``dest`` = the field name, default
-    ``None``).  The help says what the field's declaration says, its paper section and the default, which
-    is ``shown[name]`` when the command has its own (e.g. GPT-1's learning rate), else the field's."""
+    ``None``; a field without a default is a required option).  The help says what the declaration says,
+    its paper section and the default: ``shown[name]`` when the command has its own, else the field's."""
     hints = typing.get_type_hints(cls)
-    shown = shown or {}
     for field in command_line_fields(cls):
         if field.name in skip:
             continue
-        declared = described(field)
-        typ, choices = _value_type(hints[field.name])
+        declared, (typ, choices) = described(field), _value_type(hints[field.name])
         if typ is None:
             raise TypeError(f"{cls.__name__}.{field.name}: no command-line form for {hints[field.name]}")
         text = declared.help + (f"; paper {declared.paper}" if declared.paper else "")
         if typ is bool:  # a switch: --name turns on a setting that is off by default, --no-name the reverse
             on = field.default is not True
-            text += "" if on else f"; on unless {flag_of(field)}"
+            text += "" if on else f"; on unless {flags_of(field)[0]}"
             kwargs: dict[str, Any] = {"action": "store_const", "const": on}
         else:
-            default = shown.get(field.name, field.default)
+            default = (shown or {}).get(field.name, field.default)
             text += f"; default {default}" if default not in (None, dataclasses.MISSING) else ""
-            kwargs = {"type": typ, "choices": choices}
+            kwargs = {"type": typ, "choices": choices, "required": field.default is dataclasses.MISSING}
         help_text = text.replace("%", "%%")  # argparse formats help strings with %
-        parser.add_argument(flag_of(field), dest=field.name, default=None, help=help_text, **kwargs)
+        parser.add_argument(*flags_of(field), dest=field.name, default=None, help=help_text, **kwargs)
 
 
 def merge_settings(
-    cls: type, args: argparse.Namespace, section: Mapping[str, Any], what: str
+    cls: type, args: argparse.Namespace, section: Mapping[str, Any] | None = None, what: str = "data"
 ) -> dict[str, Any]:
     """A config file's section (checked: an unknown key is an error naming it) with the options given on
     the command line on top."""
-    check_keys(cls, section, what)
-    merged = dict(section)
+    check_keys(cls, section or {}, what)
+    merged = dict(section or {})
     for field in command_line_fields(cls):
         value = getattr(args, field.name, None)
         if value is not None:
             merged[field.name] = value
     return merged
+
+
+def settings_from(cls: type[T], args: argparse.Namespace) -> T:
+    """The dataclass ``cls`` from the options given (its defaults for the others)."""
+    return cls(**merge_settings(cls, args))
 
 
 # -- config files ---------------------------------------------------------------------------------------------

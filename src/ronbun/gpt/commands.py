@@ -13,10 +13,13 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["finetune", "generate", "pretrain", "zeroshot"]
+from ..settings import setting
+
+__all__ = ["SamplingConfig", "ZeroShotConfig", "finetune", "generate", "pretrain", "zeroshot"]
 
 Log = Callable[[str], None]
 
@@ -140,35 +143,67 @@ def finetune(
     return result
 
 
+@dataclass
+class SamplingConfig:
+    """How ``ronbun gpt generate`` continues a prompt (Eq. 2)."""
+
+    max_new_tokens: int = setting(50, "tokens to add to each prompt")
+    temperature: float = setting(1.0, "softmax temperature")
+    top_k: int | None = setting(None, "sample among the k most probable tokens")
+    top_p: float | None = setting(None, "nucleus sampling: the smallest set with probability >= p")
+    greedy: bool = setting(False, "argmax decoding")
+    seed: int | None = setting(None, "random seed (reproducible samples)")
+    num_samples: int = setting(1, "samples per prompt", flag=("--num-samples", "-n"))
+    stop_at_newline: bool = setting(False, "end each continuation at its first line break")
+
+
 def generate(
-    checkpoint: Path, prompts: list[str] | Callable[[], list[str]], *, num_samples: int = 1, **sampling: Any
+    checkpoint: Path, prompts: list[str] | Callable[[], list[str]], sampling: SamplingConfig
 ) -> list[str]:
-    """Continue each prompt ``num_samples`` times with the language model (Eq. 2, KV-cached); ``prompts``
-    may be a function that reads them, called once the checkpoint has loaded (a wrong checkpoint is said
-    before waiting on stdin); ``sampling``
-    are the keyword arguments of :meth:`~ronbun.gpt.api.LanguageModel.generate` (``max_new_tokens``,
-    ``temperature``, ``top_k``, ``top_p``, ``seed``, ``greedy``, ``stop_at_newline``)."""
+    """Continue each prompt ``sampling.num_samples`` times with the language model (KV-cached);
+    ``prompts`` may be a function that reads them, called once the checkpoint has loaded (a wrong
+    checkpoint is said before waiting on stdin)."""
     from .api import load_gpt
 
     lm = load_gpt(checkpoint)
     texts = prompts() if callable(prompts) else prompts
-    repeated = [p for p in texts for _ in range(max(1, num_samples))]
-    max_new_tokens = sampling.pop("max_new_tokens")
-    return lm.generate(repeated, max_new_tokens, **sampling)
+    options = asdict(sampling)
+    repeated = [p for p in texts for _ in range(max(1, options.pop("num_samples")))]
+    return lm.generate(repeated, options.pop("max_new_tokens"), **options)
 
 
-def zeroshot(checkpoint: Path, task: str, *, lowercase: bool = False, **options: Any) -> dict[str, Any]:
-    """GPT-1's §5 zero-shot heuristic for ``task`` with a pre-trained LM; ``options`` are the keyword
-    arguments of :func:`~ronbun.gpt.zeroshot.run_zeroshot`.  ``lowercase`` lower-cases the task text, for a
-    model pre-trained on text lower-cased before its tokenizer was trained."""
+@dataclass
+class ZeroShotConfig:
+    """A §5 zero-shot evaluation (Figure 2 right): the options of ``ronbun gpt zeroshot``."""
+
+    task: str = setting(help="sst2, cola, story_cloze, race or winograd", paper="§5")
+    data_dir: str | None = setting(None, "the task's folder or its parent")
+    split: str | None = setting(None, "split to evaluate (default dev; story_cloze: test)")
+    limit: int | None = setting(None, "a seeded random subset of N examples")
+    threshold: float | None = setting(None, "cola: fixed threshold on the average log-probability")
+    threshold_examples: int = setting(2000, "cola: train examples to fit the threshold on (max MCC)")
+    winograd_file: Path | None = setting(None, "winograd: JSONL file (see ronbun.gpt.zeroshot)")
+    lowercase: bool = setting(
+        False,
+        "lower-case the task text: for a model pre-trained on text lower-cased before its tokenizer was "
+        "trained (the tokenizer cannot know; pre-train with --lowercase to record it)",
+    )
+    seed: int = setting(0, "random seed of the subset")
+    batch_size: int = setting(16, "examples per batch")
+
+
+def zeroshot(checkpoint: Path, cfg: ZeroShotConfig) -> dict[str, Any]:
+    """GPT-1's §5 zero-shot heuristic for ``cfg.task`` with a pre-trained LM (see
+    :func:`~ronbun.gpt.zeroshot.run_zeroshot`)."""
     from .api import load_gpt
     from .zeroshot import run_zeroshot
 
     lm = load_gpt(checkpoint)
-    if lowercase and hasattr(lm.tokenizer, "lowercase"):  # GPT-1's own BPE lower-cases already
+    if cfg.lowercase and hasattr(lm.tokenizer, "lowercase"):  # GPT-1's own BPE lower-cases already
         lm.tokenizer.lowercase = True
+    options = {k: v for k, v in asdict(cfg).items() if k not in ("task", "lowercase")}
     try:
-        report = run_zeroshot(lm.model, lm.tokenizer, task, **options)
+        report = run_zeroshot(lm.model, lm.tokenizer, cfg.task, **options)
     except KeyError as exc:
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
-    return {"checkpoint": str(lm.directory), **report, "lowercase": bool(lowercase)}
+    return {"checkpoint": str(lm.directory), **report, "lowercase": bool(cfg.lowercase)}

@@ -5,26 +5,48 @@ its token-level perplexity on a corpus split (windows of n_ctx, stride n_ctx).""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["evaluate_checkpoint", "evaluate_lm", "evaluate_task"]
+from ..settings import setting
+
+__all__ = ["EvaluationConfig", "evaluate_checkpoint", "evaluate_lm", "evaluate_task"]
+
+TASK_OPTIONS = ("task", "data_dir", "split", "limit", "batch_size", "predictions")
+LM_OPTIONS = ("corpus", "file", "data_dir", "split", "max_windows")
 
 
-def evaluate_checkpoint(checkpoint: Path, **options: Any) -> dict[str, Any]:
-    """The report of :func:`evaluate_task` for a checkpoint with a task head, else of :func:`evaluate_lm`;
-    ``options`` not given (``None``) default to what the training run recorded."""
+@dataclass
+class EvaluationConfig:
+    """What to evaluate a checkpoint on (``ronbun gpt evaluate``); ``None`` = what the training run
+    recorded."""
+
+    task: str | None = setting(None, "task (default: the one the checkpoint was fine-tuned on)")
+    data_dir: str | None = setting(None, "task or corpus folder (default: the one used in training)")
+    split: str | None = setting(
+        None, "task split (default: the training run's evaluation split) or corpus split"
+    )
+    limit: int | None = setting(None, "only the first N examples")
+    batch_size: int = setting(32, "examples per batch")
+    predictions: Path | None = setting(None, "write one prediction per line here")
+    corpus: str | None = setting(None, "LM: named corpus (default: the pre-training corpus)")
+    file: Path | None = setting(None, "LM: plain-text file to score")
+    max_windows: int | None = setting(None, "LM: score at most N windows")
+
+
+def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig) -> dict[str, Any]:
+    """The report of :func:`evaluate_task` for a checkpoint with a task head, else of :func:`evaluate_lm`."""
     from .finetune import read_head, resolve_checkpoint
 
     ckpt = resolve_checkpoint(checkpoint)
     recorded: dict[str, Any] = {}
     if (ckpt / "task_config.json").is_file():
         recorded = json.loads((ckpt / "task_config.json").read_text(encoding="utf-8")).get("data", {})
+    options = asdict(cfg)
     if read_head(ckpt) is not None:
-        keys = ("task", "data_dir", "split", "limit", "batch_size", "predictions")
-        return evaluate_task(ckpt, recorded, **{k: options.get(k) for k in keys})
-    keys = ("corpus", "file", "data_dir", "split", "max_windows")
-    return evaluate_lm(ckpt, recorded, **{k: options.get(k) for k in keys})
+        return evaluate_task(ckpt, recorded, **{k: options[k] for k in TASK_OPTIONS})
+    return evaluate_lm(ckpt, recorded, **{k: options[k] for k in LM_OPTIONS})
 
 
 def evaluate_task(

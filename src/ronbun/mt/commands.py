@@ -15,7 +15,15 @@ from typing import Any
 
 from ..settings import setting
 
-__all__ = ["DecodingConfig", "average_run", "load_translator", "read_input", "train", "translate_lines"]
+__all__ = [
+    "AveragingConfig",
+    "DecodingConfig",
+    "average_run",
+    "load_translator",
+    "read_input",
+    "train",
+    "translate_lines",
+]
 
 Log = Callable[[str], None]
 
@@ -143,18 +151,25 @@ def translate_lines(
         tmp.unlink(missing_ok=True)
 
 
-def average_run(
-    runs: Iterable[Path],
-    out: Path,
-    *,
-    last: int = 5,
-    every_updates: int | None = None,
-    after: int = 0,
-    every_minutes: float | None = None,
-) -> tuple[list[Path], Path]:
-    """Average the last ``last`` checkpoints of a run directory (or of the checkpoint directories given),
-    optionally ``every_updates`` / ``every_minutes`` apart and later than update ``after`` (§6.1: the
-    last 5 for base, 20 for big, written at 10-minute intervals).  Returns ``(chosen, out)``."""
+@dataclass
+class AveragingConfig:
+    """Which checkpoints ``ronbun mt average`` averages (§6.1: the last 5 for base, 20 for big, written at
+    10-minute intervals) and where the average goes."""
+
+    out: Path = setting(help="output checkpoint directory")
+    last: int = setting(5, "how many checkpoints", paper="§6.1")
+    every_updates: int | None = setting(
+        None, "select checkpoints at least this many updates apart (default: any)"
+    )
+    after: int = setting(0, "only checkpoints later than this update (e.g. the warm-up)")
+    every_minutes: float | None = setting(
+        None, "select checkpoints written this many minutes of training apart", paper="§6.1"
+    )
+
+
+def average_run(runs: Iterable[Path], cfg: AveragingConfig) -> tuple[list[Path], Path]:
+    """Average the chosen checkpoints of a run directory (or of the checkpoint directories given); returns
+    ``(chosen, output directory)``."""
     from ..training.averaging import average_checkpoints, select_by_interval, select_by_steps, select_last
     from ..training.loop import list_checkpoints
 
@@ -166,12 +181,12 @@ def average_run(
     candidates = list_checkpoints(runs[0]) if single_run else runs
     if not candidates:
         raise ValueError(f"no checkpoints found in {runs[0]}")
-    if every_minutes:
-        chosen = select_by_interval(candidates, last, every_minutes)
-    elif every_updates or after:
-        chosen = select_by_steps(candidates, last, every_updates or 1, after)
+    if cfg.every_minutes:
+        chosen = select_by_interval(candidates, cfg.last, cfg.every_minutes)
+    elif cfg.every_updates or cfg.after:
+        chosen = select_by_steps(candidates, cfg.last, cfg.every_updates or 1, cfg.after)
     else:
-        chosen = select_last(candidates, last)
+        chosen = select_last(candidates, cfg.last)
     if not chosen:
-        raise ValueError(f"no checkpoint after update {after} to average")
-    return chosen, average_checkpoints(chosen, out)
+        raise ValueError(f"no checkpoint after update {cfg.after} to average")
+    return chosen, average_checkpoints(chosen, cfg.out)

@@ -15,9 +15,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..evaluation.bleu import BleuReport, score_translations
+from ..settings import setting
 from .commands import DecodingConfig, load_translator
 
-__all__ = ["EvaluationData", "MTEvaluation", "evaluate_checkpoint", "evaluate_translator", "read_test_set"]
+__all__ = [
+    "EvaluationConfig",
+    "EvaluationData",
+    "MTEvaluation",
+    "evaluate_checkpoint",
+    "evaluate_translator",
+    "read_test_set",
+]
 
 
 class _Translates(Protocol):
@@ -90,33 +98,41 @@ def evaluate_translator(
     return MTEvaluation(hyps, decoding, raw, lc)
 
 
-def read_test_set(
-    checkpoint: Path,
-    *,
-    dataset: str | None = None,
-    data_dir: str | None = None,
-    split: str = "test",
-    src: Path | None = None,
-    ref: Path | None = None,
-    tokenized_ref: Path | None = None,
-) -> EvaluationData:
+@dataclass
+class EvaluationConfig:
+    """Which test set ``ronbun mt evaluate`` translates, and where its outputs go."""
+
+    dataset: str | None = setting(None, "named dataset (builtin, multi30k); default: the checkpoint's")
+    data_dir: str | None = setting(None, "local copy of the named dataset")
+    split: str = setting("test", "split of the named dataset")
+    src: Path | None = setting(None, "source file (instead of --dataset)")
+    ref: Path | None = setting(None, "reference file, line-aligned with --src")
+    tokenized_ref: Path | None = setting(
+        None, "lower-cased tokenised references (Multi30k tok/*.lc.norm.tok.*)"
+    )
+    limit: int | None = setting(None, "only the first N sentences")
+    output: Path | None = setting(None, "also write the translations here")
+    json: Path | None = setting(None, "also write the scores as JSON here")
+
+
+def read_test_set(checkpoint: Path, cfg: EvaluationConfig) -> EvaluationData:
     """Line-aligned ``src`` and ``ref`` files, else a split of a named dataset (by default the one the
     checkpoint was trained on, from its ``task_config.json``), always as raw text: a model trained on
     lower-cased tokenised text normalises its own input."""
     from ..data.parallel import read_lines
 
-    if src is not None:
-        if ref is None:
+    if cfg.src is not None:
+        if cfg.ref is None:
             raise ValueError("--src needs --ref")
-        sources, refs = read_lines(src), read_lines(ref)
+        sources, refs = read_lines(cfg.src), read_lines(cfg.ref)
         if len(sources) != len(refs):
-            raise ValueError(f"{src} has {len(sources)} lines but {ref} has {len(refs)}")
+            raise ValueError(f"{cfg.src} has {len(sources)} lines but {cfg.ref} has {len(refs)}")
         test = EvaluationData(sources, refs)
     else:
-        test = _dataset_split(checkpoint, dataset, data_dir, split)
-    if tokenized_ref is not None:
-        test.tokenised_refs = read_lines(tokenized_ref)
-    return test
+        test = _dataset_split(checkpoint, cfg.dataset, cfg.data_dir, cfg.split)
+    if cfg.tokenized_ref is not None:
+        test.tokenised_refs = read_lines(cfg.tokenized_ref)
+    return test.head(cfg.limit)
 
 
 def _dataset_split(checkpoint: Path, dataset: str | None, data_dir: str | None, split: str) -> EvaluationData:
@@ -137,22 +153,13 @@ def _dataset_split(checkpoint: Path, dataset: str | None, data_dir: str | None, 
     return EvaluationData(sources, refs, tgt_lang, tok)
 
 
-def evaluate_checkpoint(
-    checkpoint: Path,
-    test: dict[str, Any],
-    decoding: DecodingConfig,
-    *,
-    limit: int | None = None,
-    output: Path | None = None,
-    json_path: Path | None = None,
-) -> MTEvaluation:
-    """``ronbun mt evaluate``: load the checkpoint, read the test set (``test`` = the keyword arguments of
-    :func:`read_test_set`), translate its first ``limit`` sentences and score them; the translations go
-    to ``output`` and the scores to ``json_path`` when given."""
+def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig, decoding: DecodingConfig) -> MTEvaluation:
+    """``ronbun mt evaluate``: load the checkpoint, read the test set, translate and score it; the
+    translations go to ``cfg.output`` and the scores to ``cfg.json`` when given."""
     translator = load_translator(checkpoint, decoding.threads)
-    result = evaluate_translator(translator, read_test_set(checkpoint, **test).head(limit), decoding)
-    if output:
-        output.write_text("\n".join(result.hyps) + "\n", encoding="utf-8")
-    if json_path:
-        json_path.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
+    result = evaluate_translator(translator, read_test_set(checkpoint, cfg), decoding)
+    if cfg.output:
+        cfg.output.write_text("\n".join(result.hyps) + "\n", encoding="utf-8")
+    if cfg.json:
+        cfg.json.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")
     return result
