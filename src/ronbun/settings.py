@@ -2,17 +2,29 @@
 text and the paper section it implements.
 
 ``ronbun.cli.options`` builds the command-line options and the config-file merge from these declarations;
-:func:`from_mapping` builds a config from a mapping and refuses unknown keys.  This module imports nothing
-from ronbun, so every floor's configuration (training, translation, GPT-1) can use it.
+:func:`from_mapping` builds a config from a mapping and refuses unknown keys; :func:`read_sections` reads a
+settings file (TOML, YAML or JSON, one ``[section]`` per config).  This module imports nothing from ronbun,
+so every floor's configuration (models, training, translation, GPT-1) can use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+import json
+import tomllib
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["Setting", "check_keys", "described", "from_mapping", "setting"]
+__all__ = [
+    "Setting",
+    "check_keys",
+    "described",
+    "from_mapping",
+    "read_sections",
+    "read_settings_file",
+    "setting",
+]
 
 T = TypeVar("T")
 
@@ -61,3 +73,35 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], what: str) -> T:
     """``cls(**data)`` after :func:`check_keys` (``what`` names the settings in the error)."""
     check_keys(cls, data, what)
     return cls(**data)
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """Read a TOML, YAML or JSON settings file into a dict."""
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+            if not isinstance(data, dict):
+                raise ValueError(f"{path}: expected a mapping at the top level")
+            return data
+        if suffix == ".json":
+            return json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot parse ({exc})") from None
+    raise ValueError(f"{path}: unsupported config format {suffix!r} (use .toml, .yaml or .json)")
+
+
+def read_sections(path: Path | None, sections: Collection[str]) -> dict[str, Any]:
+    """The sections of the settings file ``path`` (``{}`` without one); an unknown section is an error."""
+    cfg = read_settings_file(path) if path else {}
+    unknown = sorted(set(cfg) - set(sections))
+    if unknown:
+        raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}; use {', '.join(sections)}")
+    return cfg

@@ -1,5 +1,6 @@
 """``ronbun gpt …``: pre-train, generate, fine-tune, evaluate and zero-shot GPT-1 models (Radford et al. 2018).
-The work is done by :mod:`ronbun.gpt.commands` and :mod:`ronbun.gpt.evaluate`.
+The work is done by :mod:`ronbun.gpt.commands` and :mod:`ronbun.gpt.evaluate`; each command's help is
+its function's docstring.
 
 Quick start (built-in text, no files needed; a few minutes on a laptop CPU)::
 
@@ -38,31 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     gsub = command_group(
         sub, "gpt", "GPT-1: pre-train, generate, fine-tune, evaluate, zero-shot (Radford et al. 2018)"
     )
-    pt = command(
-        gsub,
-        "pretrain",
-        run_pretrain,
-        "pre-train a GPT language model on text (§3.1, §4.1)",
-        "Pre-train GPT-1's decoder-only LM (Eq. 1) on random contiguous windows of n_ctx tokens. "
-        "Defaults are the paper's §4.1: Adam (0.9, 0.999, 1e-8), max lr 2.5e-4 with linear warm-up over 2,000 "
-        "updates (capped at 10% of a shorter run) then cosine annealing to 0, decoupled weight decay 0.01 on "
-        "matrices, 64 windows per update (reach it with --batch-size × --accum-steps). With no corpus flags it "
-        "trains on built-in generated English text. Settings come from --config ([data], [model], [trainer]) "
-        "and are overridden by flags; the resolved configuration is saved in the run directory.",
-    )
+    pt = command(gsub, run_pretrain)
     shown = {**PRETRAIN_TRAINER_DEFAULTS, "max_steps": 1000, "warmup": "2000, capped at 10% of --max-steps"}
     model = add_training_options(pt, LMDataConfig, data_title="data", presets=PRESETS, trainer_defaults=shown)
     model.add_argument("--init", help="continue pre-training from this GPT checkpoint (uses its tokenizer)")
 
-    gen = command(
-        gsub,
-        "generate",
-        run_generate,
-        "sample text from a GPT checkpoint (KV-cached)",
-        "Continue prompts with the language model (Eq. 2). Prompts come from the arguments, --input "
-        "(one per line) or stdin; with none, one unconditional sample. Each output is printed as prompt + "
-        "continuation.",
-    )
+    gen = command(gsub, run_generate)
     gen.add_argument(
         "checkpoint", type=Path, help="checkpoint directory or run directory (newest checkpoint)"
     )
@@ -70,59 +52,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--input", "-i", type=Path, help="file of prompts, one per line")
     add_settings(gen, SamplingConfig)
 
-    ft = command(
-        gsub,
-        "finetune",
-        run_finetune,
-        "fine-tune a pre-trained GPT on a task (§3.2, §3.3)",
-        "Fine-tune with the §3.3 input transformation of the task (classification, entailment, "
-        "similarity with both orders summed, multiple choice with a softmax over candidates) and L3 = L2 + λ·L1 "
-        "(Eq. 5). Defaults are §4.1: lr 6.25e-5, batch 32, 3 epochs, linear warm-up over 0.2% of training then "
-        "linear decay, classifier dropout 0.1, λ = 0.5, Adam (0.9, 0.999, 1e-8), weight decay 0.01.",
-    )
+    ft = command(gsub, run_finetune)
     shown = {**FINETUNE_TRAINER_DEFAULTS, "max_steps": "--epochs worth", "warmup": "0.2% of training"}
+    note = "--from-scratch without --init: "
     add_training_options(
         ft,
         FineTuneConfig,
         data_title="task and fine-tuning",
         presets=PRESETS,
-        model_note="--from-scratch without --init: ",
+        model_note=note,
         trainer_defaults=shown,
     )
-    _register_evaluate(gsub)
-    _register_zeroshot(gsub)
 
-
-def _register_evaluate(gsub: argparse._SubParsersAction) -> None:
-    ev = command(
-        gsub,
-        "evaluate",
-        run_evaluate,
-        "task metrics of a fine-tuned checkpoint, or perplexity of a language model",
-        "A fine-tuned checkpoint: predict a task split and print its GPT-1 metrics (accuracy, MCC for "
-        "CoLA, F1 for MRPC/QQP, Pearson for STS-B). A pre-trained LM: token-level perplexity on a corpus split "
-        "(windows of n_ctx, stride n_ctx).",
-    )
-    ev.add_argument("checkpoint", type=Path)
-    add_settings(ev, EvaluationConfig)
-    ev.add_argument("--json", action="store_true", help="print the result as JSON")
-
-
-def _register_zeroshot(gsub: argparse._SubParsersAction) -> None:
-    zs = command(
-        gsub,
-        "zeroshot",
-        run_zeroshot,
-        "GPT-1's zero-shot heuristics (§5, Figure 2 right) with a pre-trained LM",
-        "sst2: append ' very' and compare P(positive) vs P(negative); cola: average token "
-        "log-probability above a threshold fitted on the train split (max MCC) unless --threshold; story_cloze / "
-        "race: the answer with the highest average log-probability given the context; winograd: substitute each "
-        "candidate for the pronoun ('_') and compare the average log-probability of the rest (--winograd-file "
-        "JSONL, else 10 built-in examples).",
-    )
-    zs.add_argument("checkpoint", type=Path)
-    add_settings(zs, ZeroShotConfig)
-    zs.add_argument("--json", action="store_true", help="print the result as JSON")
+    for func, settings in ((run_evaluate, EvaluationConfig), (run_zeroshot, ZeroShotConfig)):
+        p = command(gsub, func)
+        p.add_argument("checkpoint", type=Path)
+        add_settings(p, settings)
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def _print_report(report: dict[str, Any], as_json: bool) -> None:
@@ -134,6 +80,15 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
+    """pre-train a GPT language model on text (§3.1, §4.1)
+
+    Pre-train GPT-1's decoder-only LM (Eq. 1) on random contiguous windows of n_ctx tokens. Defaults are the
+    paper's §4.1: Adam (0.9, 0.999, 1e-8), max lr 2.5e-4 with linear warm-up over 2,000 updates (capped at
+    10% of a shorter run) then cosine annealing to 0, decoupled weight decay 0.01 on matrices, 64 windows per
+    update (reach it with --batch-size × --accum-steps). With no corpus flags it trains on built-in generated
+    English text. Settings come from --config ([data], [model], [trainer]) and are overridden by flags; the
+    resolved configuration is saved in the run directory.
+    """
     from ..gpt.commands import pretrain
 
     s = training_settings(args, LMDataConfig)
@@ -143,6 +98,13 @@ def run_pretrain(args: argparse.Namespace) -> int:
 
 
 def run_finetune(args: argparse.Namespace) -> int:
+    """fine-tune a pre-trained GPT on a task (§3.2, §3.3)
+
+    Fine-tune with the §3.3 input transformation of the task (classification, entailment, similarity with
+    both orders summed, multiple choice with a softmax over candidates) and L3 = L2 + λ·L1 (Eq. 5). Defaults
+    are §4.1: lr 6.25e-5, batch 32, 3 epochs, linear warm-up over 0.2% of training then linear decay,
+    classifier dropout 0.1, λ = 0.5, Adam (0.9, 0.999, 1e-8), weight decay 0.01.
+    """
     from ..gpt.commands import finetune
 
     s = training_settings(args, FineTuneConfig)
@@ -165,6 +127,11 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    """sample text from a GPT checkpoint (KV-cached)
+
+    Continue prompts with the language model (Eq. 2). Prompts come from the arguments, --input (one per
+    line) or stdin; with none, one unconditional sample. Each output is printed as prompt + continuation.
+    """
     from ..gpt.commands import generate
 
     outputs = generate(args.checkpoint, lambda: _read_prompts(args), settings_from(SamplingConfig, args))
@@ -176,6 +143,12 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """task metrics of a fine-tuned checkpoint, or perplexity of a language model
+
+    A fine-tuned checkpoint: predict a task split and print its GPT-1 metrics (accuracy, MCC for CoLA, F1
+    for MRPC/QQP, Pearson for STS-B). A pre-trained LM: token-level perplexity on a corpus split (windows of
+    n_ctx, stride n_ctx).
+    """
     from ..gpt.evaluate import evaluate_checkpoint
 
     _print_report(evaluate_checkpoint(args.checkpoint, settings_from(EvaluationConfig, args)), args.json)
@@ -183,6 +156,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_zeroshot(args: argparse.Namespace) -> int:
+    """GPT-1's zero-shot heuristics (§5, Figure 2 right) with a pre-trained LM
+
+    sst2: append ' very' and compare P(positive) vs P(negative); cola: average token log-probability above a
+    threshold fitted on the train split (max MCC) unless --threshold; story_cloze / race: the answer with the
+    highest average log-probability given the context; winograd: substitute each candidate for the pronoun
+    ('_') and compare the average log-probability of the rest (--winograd-file JSONL, else 10 built-in
+    examples).
+    """
     from ..gpt.commands import zeroshot
 
     _print_report(zeroshot(args.checkpoint, settings_from(ZeroShotConfig, args)), args.json)

@@ -1,5 +1,6 @@
 """``ronbun mt …``: train, translate, evaluate and average Transformer translation models (paper 1).
-The work is done by :mod:`ronbun.mt.commands` and :mod:`ronbun.mt.evaluate`."""
+The work is done by :mod:`ronbun.mt.commands` and :mod:`ronbun.mt.evaluate`; each command's help is its
+function's docstring."""
 
 from __future__ import annotations
 
@@ -23,33 +24,13 @@ from .options import (
 
 def register(sub: argparse._SubParsersAction) -> None:
     msub = command_group(sub, "mt", "machine translation with the Transformer (Vaswani et al. 2017)")
-    train = command(
-        msub,
-        "train",
-        run_train,
-        "train a translator on parallel text",
-        "Train a Transformer translator (§5): shared byte-level BPE, token-budget batches, Adam "
-        "(0.9, 0.98, 1e-9) with the Eq. 3 warm-up schedule, label smoothing 0.1. With no data flags it trains on "
-        "the built-in generated English→German corpus (no download). Settings come from --config (TOML, YAML "
-        "or JSON with [data], [model] and [trainer] sections) and are overridden by flags; the resolved "
-        "configuration is saved with every checkpoint.",
-    )
+    presets = "small (default), base, big, tiny, table3-*"
+    train = command(msub, run_train)
     add_training_options(
-        train,
-        MTDataConfig,
-        data_title="data",
-        presets="small (default), base, big, tiny, table3-*",
-        trainer_defaults={"out_dir": "runs/mt"},
+        train, MTDataConfig, data_title="data", presets=presets, trainer_defaults={"out_dir": "runs/mt"}
     )
 
-    tr = command(
-        msub,
-        "translate",
-        run_translate,
-        "translate text with a checkpoint",
-        "Translate sentences (one per line) from --input or stdin; translations stream to stdout "
-        "in input order. Defaults are the paper's §6.1: beam 4, length penalty α=0.6, max length = input + 50.",
-    )
+    tr = command(msub, run_translate)
     tr.add_argument(
         "checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)"
     )
@@ -57,26 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--output", "-o", type=Path, help="write the translations here (default: stdout)")
     add_settings(tr, DecodingConfig)
 
-    ev = command(
-        msub,
-        "evaluate",
-        run_evaluate,
-        "translate a test set and score it (sacreBLEU, chrF, paper-style tokenised BLEU)",
-        "Translate a test set and print sacreBLEU with its signature, chrF, and the paper-style "
-        "tokenised BLEU (compound-split for German) of the same outputs.",
-    )
+    ev = command(msub, run_evaluate)
     ev.add_argument("checkpoint", type=Path)
     add_settings(ev, EvaluationConfig)
     add_settings(ev, DecodingConfig)
 
-    av = command(
-        msub,
-        "average",
-        run_average,
-        "average the last k checkpoints of a run (§6.1)",
-        "Average model weights of the last k checkpoints of a run (the paper: 5 for base, 20 for "
-        "big), or of checkpoints written at least --every-minutes apart. Streams in constant memory.",
-    )
+    av = command(msub, run_average)
     av.add_argument(
         "run", type=Path, nargs="+", help="run directory (holding checkpoints/) or checkpoint dirs"
     )
@@ -84,6 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """train a translator on parallel text
+
+    Train a Transformer translator (§5): shared byte-level BPE, token-budget batches, Adam (0.9, 0.98, 1e-9)
+    with the Eq. 3 warm-up schedule, label smoothing 0.1. With no data flags it trains on the built-in
+    generated English→German corpus (no download). Settings come from --config (TOML, YAML or JSON with
+    [data], [model] and [trainer] sections) and are overridden by flags; the resolved configuration is saved
+    with every checkpoint.
+    """
     from ..mt.commands import train
 
     s = training_settings(args, MTDataConfig)
@@ -94,6 +69,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_translate(args: argparse.Namespace) -> int:
+    """translate text with a checkpoint
+
+    Translate sentences (one per line) from --input or stdin; translations stream to stdout in input order.
+    Defaults are the paper's §6.1: beam 4, length penalty α=0.6, max length = input + 50.
+    """
     from ..mt.commands import translate_lines
 
     translations = translate_lines(
@@ -109,16 +89,24 @@ def run_translate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """translate a test set and score it (sacreBLEU, chrF, paper-style tokenised BLEU)
+
+    Translate a test set and print sacreBLEU with its signature, chrF, and the paper-style tokenised BLEU
+    (compound-split for German) of the same outputs.
+    """
     from ..mt.evaluate import evaluate_checkpoint
 
-    result = evaluate_checkpoint(
-        args.checkpoint, settings_from(EvaluationConfig, args), settings_from(DecodingConfig, args)
-    )
-    print(result.format())
+    test, decoding = settings_from(EvaluationConfig, args), settings_from(DecodingConfig, args)
+    print(evaluate_checkpoint(args.checkpoint, test, decoding).format())
     return 0
 
 
 def run_average(args: argparse.Namespace) -> int:
+    """average the last k checkpoints of a run (§6.1)
+
+    Average model weights of the last k checkpoints of a run (the paper: 5 for base, 20 for big), or of
+    checkpoints written at least --every-minutes apart. Streams in constant memory.
+    """
     from ..mt.commands import average_run
 
     chosen, out = average_run(args.run, settings_from(AveragingConfig, args))

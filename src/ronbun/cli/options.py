@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from ..settings import check_keys, described
+from ..settings import check_keys, described, read_sections
 
 CONFIG_SECTIONS = ("data", "model", "trainer", "preset")
 Parser = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -34,10 +34,16 @@ def command_group(sub: argparse._SubParsersAction, name: str, help: str, metavar
 
 
 def command(
-    sub: argparse._SubParsersAction, name: str, func: Callable, help: str, description: str = "", **kwargs
+    sub: argparse._SubParsersAction, func: Callable[[argparse.Namespace], int], **kwargs: Any
 ) -> argparse.ArgumentParser:
-    """One sub-command that runs ``func(args)``."""
-    p = sub.add_parser(name, help=help, description=description or None, **kwargs)
+    """The sub-command ``run_NAME`` runs: named ``NAME``, its help the first paragraph of the function's
+    docstring, its description the rest (``kwargs`` go to ``add_parser``, e.g. an explicit description).
+    A description given with line breaks keeps them."""
+    first, _, rest = (inspect.getdoc(func) or "").partition("\n\n")
+    kwargs.setdefault("description", " ".join(rest.split()) or None)
+    if "\n" in (kwargs["description"] or ""):
+        kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser(func.__name__.removeprefix("run_"), help=" ".join(first.split()), **kwargs)
     p.set_defaults(func=func)
     return p
 
@@ -114,39 +120,7 @@ def settings_from(cls: type[T], args: argparse.Namespace) -> T:
     return cls(**merge_settings(cls, args))
 
 
-# -- config files ---------------------------------------------------------------------------------------------
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a TOML, YAML or JSON configuration file into a dict."""
-    if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text) or {}
-            if not isinstance(data, dict):
-                raise ValueError(f"{path}: expected a mapping at the top level")
-            return data
-        if suffix == ".json":
-            return json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: cannot parse ({exc})") from None
-    raise ValueError(f"{path}: unsupported config format {suffix!r} (use .toml, .yaml or .json)")
-
-
-def read_sections(path: Path | None) -> dict[str, Any]:
-    """The ``--config`` file's sections (``{}`` without one); an unknown section is an error."""
-    cfg = load_config_file(path) if path else {}
-    unknown = sorted(set(cfg) - set(CONFIG_SECTIONS))
-    if unknown:
-        raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}; use {', '.join(CONFIG_SECTIONS)}")
-    return cfg
-
-
+# -- --set KEY=VALUE -------------------------------------------------------------------------------------------
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs; values are parsed as JSON when possible (numbers, true/false, null, "strings")."""
     out: dict[str, Any] = {}
@@ -210,7 +184,7 @@ def training_settings(args: argparse.Namespace, data: type) -> TrainingSettings:
     ``--set``."""
     from ..training.loop import TrainerConfig
 
-    cfg = read_sections(args.config)
+    cfg = read_sections(args.config, CONFIG_SECTIONS)
     model = dict(cfg.get("model", {}))
     file_preset = model.pop("preset", None)  # always taken out: it is not a model setting
     model.update(parse_overrides(args.set))

@@ -1,5 +1,6 @@
 """``ronbun viz …``: pictures of what is inside the models (matplotlib, Agg; PNG, SVG or PDF by extension).
-The work is done by :mod:`ronbun.viz` (:mod:`~ronbun.viz.pictures`, :mod:`~ronbun.viz.figures`).
+The work is done by :mod:`ronbun.viz` (:mod:`~ronbun.viz.pictures`, :mod:`~ronbun.viz.figures`); each
+command's help is its function's docstring.
 
 * ``viz attention CKPT --sentence S [--kind K] [--layer L] [--head H | --all-heads | --average] --out F``
 * ``viz positions --d-model 512 --length 100 --out F``            (§3.5)
@@ -15,24 +16,16 @@ import sys
 from pathlib import Path
 
 from ..mt.commands import DecodingConfig
-from .options import add_settings, command, command_group
+from .options import add_settings, command, command_group, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from ..viz.figures import DEMO_CHECKPOINT, GPT_RUN, GPT_RUN_COMMAND, FiguresConfig
+
     vsub = command_group(
-        sub, "viz", "pictures: attention, positional encodings, training curves, Table 1", metavar="PICTURE"
+        sub, "viz", "pictures: attention, positional encodings, training curves, Table 1", "PICTURE"
     )
-    at = command(
-        vsub,
-        "attention",
-        run_attention,
-        "attention heat-maps of a checkpoint on one sentence",
-        "Run a sentence through a checkpoint and draw its attention weights with the tokens on the "
-        "axes. Transformer: the sentence is translated (beam search, §6.1) and the model's own translation is "
-        "teacher-forced; --kind encoder | decoder | cross (default cross). GPT: --kind self on the prompt. "
-        "One head (--head H), all heads of a layer (--all-heads), or the mean over heads and layers "
-        "(--average, the default; with --layer only that layer).",
-    )
+    at = command(vsub, run_attention)
     at.add_argument("checkpoint", type=Path, help="checkpoint directory or run directory")
     at.add_argument("--sentence", "-s", required=True, help="the input sentence (GPT: the prompt)")
     at.add_argument("--kind", choices=("encoder", "decoder", "cross", "self"), help="which attention")
@@ -42,70 +35,42 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--all-heads", action="store_true", help="a grid of every head of --layer")
     mode.add_argument("--average", action="store_true", help="mean over heads (and layers unless --layer)")
     add_settings(at, DecodingConfig, skip=("batch_size", "max_len_b", "threads"))
-    at.add_argument("--out", type=Path, required=True, help="output file (.png, .svg, .pdf)")
 
-    pe = command(
-        vsub,
-        "positions",
-        run_positions,
-        "the §3.5 sinusoidal positional encoding and the similarity between positions",
-        "Draw the PE matrix (positions × dimensions), the dot products PE(p)·PE(q) between "
-        "positions (they depend on p−q only) and a few dimensions as curves.",
-    )
+    pe = command(vsub, run_positions)
     pe.add_argument("--d-model", type=int, default=512)
     pe.add_argument("--length", type=int, default=100)
     pe.add_argument("--layout", choices=("interleaved", "concatenated"), default="interleaved")
-    pe.add_argument("--out", type=Path, required=True)
 
-    cu = command(
-        vsub,
-        "curves",
-        run_curves,
-        "training curves of a run (loss, perplexity, learning rate vs Eq. 3, BLEU)",
-        "Plot a run's metrics.jsonl. A resumed run's later records replace the ones it re-did.",
-    )
+    cu = command(vsub, run_curves)
     cu.add_argument("run", type=Path, help="run directory or metrics.jsonl")
     cu.add_argument("--title", default="")
-    cu.add_argument("--out", type=Path, required=True)
 
-    cx = command(
-        vsub,
-        "complexity",
-        run_complexity,
-        "plot Table 1 as measured by benchmarks/layer_complexity.py",
-        "Plot per-layer time, memory and maximum path length of self-attention, recurrent and "
-        "convolutional layers from a benchmarks/layer_complexity.py result (JSON, or its CSV's JSON sibling). "
-        "With --measure, measure now (about 20 s on one thread) and save the data next to --out.",
-    )
+    cx = command(vsub, run_complexity)
     cx.add_argument("data", type=Path, nargs="?", help="layer_complexity.json")
     cx.add_argument("--measure", action="store_true", help="run the measurement first")
-    cx.add_argument("--out", type=Path, required=True)
-    _register_figures(vsub)
-
-
-def _register_figures(vsub: argparse._SubParsersAction) -> None:
-    from ..viz.figures import DEMO_CHECKPOINT, DEMO_SENTENCE, GPT_RUN, GPT_RUN_COMMAND
+    for p in (at, pe, cu, cx):
+        p.add_argument("--out", type=Path, required=True, help="output file (.png, .svg, .pdf)")
 
     fg = command(
         vsub,
-        "figures",
         run_figures,
-        "regenerate every figure of docs/ (one command)",
-        "Regenerate every figure the documentation embeds. Attention, embedding and FFN figures "
+        description="Regenerate every figure the documentation embeds. Attention, embedding and FFN figures "
         f"need a trained translation checkpoint (--checkpoint, default {DEMO_CHECKPOINT}, made by `make demo`); "
         f"GPT figures need a GPT pre-training run (--gpt-run, default {GPT_RUN}, made by `{GPT_RUN_COMMAND}`). "
         "Missing inputs skip their figures with a message.",
     )
-    fg.add_argument("--out", type=Path, default=Path("docs/figures"))
-    fg.add_argument("--checkpoint", type=Path, help=f"translation checkpoint (default {DEMO_CHECKPOINT})")
-    fg.add_argument("--run", type=Path, help="translation run dir for the curves (default: the checkpoint's)")
-    fg.add_argument("--gpt-run", type=Path, help="GPT pre-training run directory")
-    fg.add_argument("--sentence", default=DEMO_SENTENCE)
-    fg.add_argument("--skip-complexity", action="store_true", help="do not re-measure Table 1")
-    fg.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    add_settings(fg, FiguresConfig)
 
 
 def run_attention(args: argparse.Namespace) -> int:
+    """attention heat-maps of a checkpoint on one sentence
+
+    Run a sentence through a checkpoint and draw its attention weights with the tokens on the axes.
+    Transformer: the sentence is translated (beam search, §6.1) and the model's own translation is
+    teacher-forced; --kind encoder | decoder | cross (default cross). GPT: --kind self on the prompt. One head
+    (--head H), all heads of a layer (--all-heads), or the mean over heads and layers (--average, the
+    default; with --layer only that layer).
+    """
     from ..viz.pictures import attention_picture
 
     options = {k: getattr(args, k) for k in ("kind", "layer", "head", "all_heads")}
@@ -118,6 +83,11 @@ def run_attention(args: argparse.Namespace) -> int:
 
 
 def run_positions(args: argparse.Namespace) -> int:
+    """the §3.5 sinusoidal positional encoding and the similarity between positions
+
+    Draw the PE matrix (positions × dimensions), the dot products PE(p)·PE(q) between positions (they depend
+    on p−q only) and a few dimensions as curves.
+    """
     from ..viz.pictures import picture_path
     from ..viz.positions import plot_positions
 
@@ -127,6 +97,10 @@ def run_positions(args: argparse.Namespace) -> int:
 
 
 def run_curves(args: argparse.Namespace) -> int:
+    """training curves of a run (loss, perplexity, learning rate vs Eq. 3, BLEU)
+
+    Plot a run's metrics.jsonl. A resumed run's later records replace the ones it re-did.
+    """
     from ..viz.curves import plot_curves
     from ..viz.pictures import picture_path
 
@@ -135,6 +109,12 @@ def run_curves(args: argparse.Namespace) -> int:
 
 
 def run_complexity(args: argparse.Namespace) -> int:
+    """plot Table 1 as measured by benchmarks/layer_complexity.py
+
+    Plot per-layer time, memory and maximum path length of self-attention, recurrent and convolutional layers
+    from a benchmarks/layer_complexity.py result (JSON, or its CSV's JSON sibling). With --measure, measure
+    now (about 20 s on one thread) and save the data next to --out.
+    """
     from ..viz.pictures import complexity_picture
 
     print(complexity_picture(args.out, args.data, measure=args.measure))
@@ -142,19 +122,10 @@ def run_complexity(args: argparse.Namespace) -> int:
 
 
 def run_figures(args: argparse.Namespace) -> int:
-    import torch
+    """regenerate every figure of docs/ (one command)"""
+    from ..viz.figures import FiguresConfig, make_figures
 
-    from ..viz.figures import make_figures
-
-    torch.set_num_threads(max(1, args.threads))
-    figures = make_figures(
-        args.out,
-        checkpoint=args.checkpoint,
-        run=args.run,
-        gpt_run=args.gpt_run,
-        sentence=args.sentence,
-        skip_complexity=args.skip_complexity,
-    )
+    figures = make_figures(settings_from(FiguresConfig, args))
     for line in figures.skipped:
         print(f"  skipped {line}", file=sys.stderr)
     print(f"{len(figures.made)} figure(s) written, {len(figures.skipped)} group(s) skipped")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..settings import setting
+
 __all__ = [
     "DEMO_CHECKPOINT",
     "DEMO_SENTENCE",
@@ -23,6 +25,7 @@ __all__ = [
     "GPT_RUN_COMMAND",
     "GPT_SENTENCE",
     "Figures",
+    "FiguresConfig",
     "embedding_norms",
     "ffn_activity",
     "input_transformations",
@@ -61,37 +64,45 @@ class Figures:
         self.log(f"  {path}" + (f"  ({result})" if isinstance(result, str) else ""))
 
 
-def make_figures(
-    out: Path,
-    *,
-    checkpoint: Path | None = None,
-    run: Path | None = None,
-    gpt_run: Path | None = None,
-    sentence: str = DEMO_SENTENCE,
-    skip_complexity: bool = False,
-    log: Callable[[str], Any] = _say,
-) -> Figures:
-    """Write every figure of the docs into ``out``: a translation ``checkpoint`` (default
+@dataclass
+class FiguresConfig:
+    """Where ``ronbun viz figures`` writes and what it reads."""
+
+    out: Path = setting(Path("docs/figures"), "folder the figures go to")
+    checkpoint: Path | None = setting(None, f"translation checkpoint (default {DEMO_CHECKPOINT})")
+    run: Path | None = setting(None, "translation run directory for the curves (default: the checkpoint's)")
+    gpt_run: Path | None = setting(None, f"GPT pre-training run directory (default {GPT_RUN})")
+    sentence: str = setting(DEMO_SENTENCE, "the sentence of the attention figures")
+    skip_complexity: bool = setting(False, "do not re-measure Table 1 (re-plot the saved measurement)")
+    threads: int = setting(1, "torch CPU threads")
+
+
+def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figures:
+    """Write every figure of the docs into ``cfg.out``: a translation ``checkpoint`` (default
     :data:`DEMO_CHECKPOINT`) with its ``run`` directory's curves, and a GPT pre-training ``gpt_run``
     (default :data:`GPT_RUN`); ``skip_complexity`` re-plots Table 1 from the saved measurement."""
+    import torch
+
     from .attention import plot_scaling
     from .positions import plot_positions
 
+    torch.set_num_threads(max(1, cfg.threads))
+    out = cfg.out
     out.mkdir(parents=True, exist_ok=True)
     figures = Figures(out, log)
     log(f"figures → {out}")
     figures.make("positional_encoding.png", lambda p: plot_positions(p, d_model=512, length=100))
     figures.make("attention_scaling.png", lambda p: plot_scaling(p))
     figures.make("gpt_input_transformations.png", input_transformations)
-    _complexity_figure(figures, skip_complexity)
-    ckpt = checkpoint or DEMO_CHECKPOINT
+    _complexity_figure(figures, cfg.skip_complexity)
+    ckpt = cfg.checkpoint or DEMO_CHECKPOINT
     if (ckpt / "config.json").is_file() or (ckpt / "checkpoints").is_dir():
-        _translation_figures(figures, ckpt, run, sentence)
+        _translation_figures(figures, ckpt, cfg.run, cfg.sentence)
     else:
         figures.skipped.append(
             f"attention/FFN/embedding/curves figures: no checkpoint at {ckpt} (run `make demo` or give --checkpoint)"
         )
-    gpt_run = gpt_run or GPT_RUN
+    gpt_run = cfg.gpt_run or GPT_RUN
     if (gpt_run / "metrics.jsonl").is_file():
         _gpt_figures(figures, gpt_run)
     else:
