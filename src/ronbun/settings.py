@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = [
+    "RunSettings",
     "Setting",
     "check_keys",
     "described",
@@ -37,6 +38,17 @@ class Setting:
     paper: str | None = None  # the paper section the setting implements, e.g. "§5.3, Eq. 3"
     flag: str | tuple[str, ...] | None = None  # the command-line option(s) when not ``--field-name``
     cli: bool = True  # False: config files only (no command-line option)
+
+
+@dataclasses.dataclass
+class RunSettings:
+    """A training run's resolved sections: ``[data]``, ``[model]`` overrides of a model ``preset`` (``None``:
+    the task's default) and ``[trainer]``; only the settings given, the task supplies the rest."""
+
+    preset: str | None = None
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)
+    trainer: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def setting(

@@ -91,8 +91,7 @@ def run_pretrain(args: argparse.Namespace) -> int:
     """
     from ..gpt.commands import pretrain
 
-    s = training_settings(args, LMDataConfig)
-    result = pretrain(s.preset, s.data, s.model, s.trainer, init=args.init, resume=args.resume)
+    result = pretrain(training_settings(args, LMDataConfig), init=args.init, resume=args.resume)
     print(json.dumps(result, default=str))
     return 0
 
@@ -107,8 +106,7 @@ def run_finetune(args: argparse.Namespace) -> int:
     """
     from ..gpt.commands import finetune
 
-    s = training_settings(args, FineTuneConfig)
-    print(json.dumps(finetune(s.preset, s.data, s.model, s.trainer, resume=args.resume), default=str))
+    print(json.dumps(finetune(training_settings(args, FineTuneConfig), resume=args.resume), default=str))
     return 0
 
 

@@ -12,42 +12,35 @@ from pathlib import Path
 from ..mt.commands import AveragingConfig, DecodingConfig
 from ..mt.evaluate import EvaluationConfig
 from ..mt.task import MTDataConfig
-from .options import (
-    add_settings,
-    add_training_options,
-    command,
-    command_group,
-    settings_from,
-    training_settings,
-)
+from . import options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    msub = command_group(sub, "mt", "machine translation with the Transformer (Vaswani et al. 2017)")
+    msub = options.command_group(sub, "mt", "machine translation with the Transformer (Vaswani et al. 2017)")
     presets = "small (default), base, big, tiny, table3-*"
-    train = command(msub, run_train)
-    add_training_options(
+    train = options.command(msub, run_train)
+    options.add_training_options(
         train, MTDataConfig, data_title="data", presets=presets, trainer_defaults={"out_dir": "runs/mt"}
     )
 
-    tr = command(msub, run_translate)
+    tr = options.command(msub, run_translate)
     tr.add_argument(
         "checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)"
     )
     tr.add_argument("--input", "-i", type=Path, help="file to translate (default: stdin)")
     tr.add_argument("--output", "-o", type=Path, help="write the translations here (default: stdout)")
-    add_settings(tr, DecodingConfig)
+    options.add_settings(tr, DecodingConfig)
 
-    ev = command(msub, run_evaluate)
+    ev = options.command(msub, run_evaluate)
     ev.add_argument("checkpoint", type=Path)
-    add_settings(ev, EvaluationConfig)
-    add_settings(ev, DecodingConfig)
+    options.add_settings(ev, EvaluationConfig)
+    options.add_settings(ev, DecodingConfig)
 
-    av = command(msub, run_average)
+    av = options.command(msub, run_average)
     av.add_argument(
         "run", type=Path, nargs="+", help="run directory (holding checkpoints/) or checkpoint dirs"
     )
-    add_settings(av, AveragingConfig)
+    options.add_settings(av, AveragingConfig)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -61,8 +54,7 @@ def run_train(args: argparse.Namespace) -> int:
     """
     from ..mt.commands import train
 
-    s = training_settings(args, MTDataConfig)
-    result = train(s.preset, s.data, s.model, s.trainer, resume=args.resume)
+    result = train(options.training_settings(args, MTDataConfig), resume=args.resume)
     if result is not None:
         print(json.dumps(result, default=str))
     return 0
@@ -77,7 +69,7 @@ def run_translate(args: argparse.Namespace) -> int:
     from ..mt.commands import translate_lines
 
     translations = translate_lines(
-        args.checkpoint, args.input, settings_from(DecodingConfig, args), args.output
+        args.checkpoint, args.input, options.settings_from(DecodingConfig, args), args.output
     )
     if args.output is None:
         for line in translations:
@@ -96,7 +88,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """
     from ..mt.evaluate import evaluate_checkpoint
 
-    test, decoding = settings_from(EvaluationConfig, args), settings_from(DecodingConfig, args)
+    test, decoding = (
+        options.settings_from(EvaluationConfig, args),
+        options.settings_from(DecodingConfig, args),
+    )
     print(evaluate_checkpoint(args.checkpoint, test, decoding).format())
     return 0
 
@@ -109,6 +104,6 @@ def run_average(args: argparse.Namespace) -> int:
     """
     from ..mt.commands import average_run
 
-    chosen, out = average_run(args.run, settings_from(AveragingConfig, args))
+    chosen, out = average_run(args.run, options.settings_from(AveragingConfig, args))
     print(f"averaged {len(chosen)} checkpoint(s): {', '.join(p.name for p in chosen)} → {out}")
     return 0

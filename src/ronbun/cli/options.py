@@ -17,9 +17,9 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar
 
-from ..settings import check_keys, described, read_sections
+from ..settings import RunSettings, check_keys, described, read_sections
 
 CONFIG_SECTIONS = ("data", "model", "trainer", "preset")
 Parser = argparse.ArgumentParser | argparse._ArgumentGroup
@@ -169,16 +169,7 @@ def add_training_options(
     return model
 
 
-class TrainingSettings(NamedTuple):
-    """A training command's resolved sections: config file, then options (defaults are the task's)."""
-
-    preset: str | None
-    data: dict[str, Any]
-    model: dict[str, Any]
-    trainer: dict[str, Any]
-
-
-def training_settings(args: argparse.Namespace, data: type) -> TrainingSettings:
+def training_settings(args: argparse.Namespace, data: type) -> RunSettings:
     """Merge ``--config`` with the options: ``[data]`` and ``[trainer]`` under their options, the model
     preset from ``--preset`` ← ``[model] preset`` ← top-level ``preset``, model settings ``[model]`` then
     ``--set``."""
@@ -188,7 +179,7 @@ def training_settings(args: argparse.Namespace, data: type) -> TrainingSettings:
     model = dict(cfg.get("model", {}))
     file_preset = model.pop("preset", None)  # always taken out: it is not a model setting
     model.update(parse_overrides(args.set))
-    return TrainingSettings(
+    return RunSettings(
         preset=args.preset or file_preset or cfg.get("preset"),
         data=merge_settings(data, args, cfg.get("data", {}), "data"),
         model=model,

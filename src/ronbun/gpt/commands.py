@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..settings import setting
+from ..settings import RunSettings, setting
 
 __all__ = ["SamplingConfig", "ZeroShotConfig", "finetune", "generate", "pretrain", "zeroshot"]
 
@@ -34,26 +34,18 @@ def _write_run_config(out: Path, resolved: dict[str, Any]) -> None:
 
 
 def pretrain(
-    preset: str | None,
-    data: dict[str, Any],
-    model: dict[str, Any],
-    trainer: dict[str, Any],
-    *,
-    init: str | None = None,
-    resume: bool = False,
-    log: Log = _stderr,
+    run: RunSettings, *, init: str | None = None, resume: bool = False, log: Log = _stderr
 ) -> dict[str, Any]:
-    """Pre-train GPT-1's language model (Eq. 1) from resolved ``[data]``, ``[model]`` and ``[trainer]``
-    sections over the §4.1 defaults (1,000 updates; warm-up 2,000, capped at 10% of a shorter run), or
-    continue pre-training the checkpoint ``init``."""
+    """Pre-train GPT-1's language model (Eq. 1) from a run's resolved sections over the §4.1 defaults
+    (preset ``tiny``, 1,000 updates; warm-up 2,000, capped at 10% of a shorter run), or continue
+    pre-training the checkpoint ``init``."""
     from ..training.loop import Trainer, TrainerConfig
     from .pretrain import PRETRAIN_TRAINER_DEFAULTS, LMDataConfig, LMTask, default_warmup
 
-    preset = preset or "tiny"
-    data = dict(data)
+    preset, data, model = run.preset or "tiny", dict(run.data), run.model
     if data.get("train_file") and "corpus" not in data:
         data["corpus"] = "file"
-    trainer = {**PRETRAIN_TRAINER_DEFAULTS, "max_steps": 1000, **trainer}
+    trainer = {**PRETRAIN_TRAINER_DEFAULTS, "max_steps": 1000, **run.trainer}
     if "warmup" not in trainer:
         trainer["warmup"] = default_warmup(trainer["max_steps"])
         if trainer["warmup"] != 2000:
@@ -95,34 +87,24 @@ def _finetune_trainer(trainer: dict[str, Any], task: Any) -> dict[str, Any]:
     return trainer
 
 
-def finetune(
-    preset: str | None,
-    data: dict[str, Any],
-    model: dict[str, Any],
-    trainer: dict[str, Any],
-    *,
-    resume: bool = False,
-    log: Log = _stderr,
-) -> dict[str, Any]:
-    """Fine-tune a pre-trained GPT on a task (§3.2, §3.3) with L3 = L2 + λ·L1 (Eq. 5) from resolved
-    ``[data]`` (:class:`~ronbun.gpt.finetune.FineTuneConfig`), ``[model]`` (``--from-scratch`` without
-    ``init`` only) and ``[trainer]`` sections over the §4.1 defaults."""
+def finetune(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict[str, Any]:
+    """Fine-tune a pre-trained GPT on a task (§3.2, §3.3) with L3 = L2 + λ·L1 (Eq. 5) from a run's resolved
+    sections over the §4.1 defaults: ``[data]`` is a :class:`~ronbun.gpt.finetune.FineTuneConfig`,
+    ``[model]`` applies to ``--from-scratch`` without ``init`` only."""
     from ..training.loop import Trainer, TrainerConfig
     from .finetune import FINETUNE_TRAINER_DEFAULTS, FineTuneConfig, FineTuneTask
 
-    if "task" not in data:
+    if "task" not in run.data:
         raise ValueError("give --task (e.g. sst2, cola, mrpc, rte, story_cloze)")
-    fcfg = FineTuneConfig.from_dict(data)
-    out = Path(trainer.get("out_dir", FINETUNE_TRAINER_DEFAULTS["out_dir"]))
-    seed = int(trainer.get("seed", 0))
+    fcfg, model, preset = FineTuneConfig.from_dict(run.data), run.model, run.preset or "tiny"
+    out = Path(run.trainer.get("out_dir", FINETUNE_TRAINER_DEFAULTS["out_dir"]))
+    seed = int(run.trainer.get("seed", 0))
     try:
-        task = FineTuneTask(
-            fcfg, out_dir=out, seed=seed, preset=preset or "tiny", model_overrides=model, log=log
-        )
+        task = FineTuneTask(fcfg, out_dir=out, seed=seed, preset=preset, model_overrides=model, log=log)
     except KeyError as exc:  # unknown task name
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
-    tcfg = TrainerConfig.from_dict(_finetune_trainer(trainer, task))
-    resolved = {"preset": preset or "tiny", "data": dataclasses.asdict(fcfg), "model": model}
+    tcfg = TrainerConfig.from_dict(_finetune_trainer(run.trainer, task))
+    resolved = {"preset": preset, "data": dataclasses.asdict(fcfg), "model": model}
     _write_run_config(out, {**resolved, "trainer": tcfg.to_dict()})
     n = sum(p.numel() for p in task.model.parameters())
     source = (

@@ -5,16 +5,13 @@ its token-level perplexity on a corpus split (windows of n_ctx, stride n_ctx).""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..settings import setting
 
 __all__ = ["EvaluationConfig", "evaluate_checkpoint", "evaluate_lm", "evaluate_task"]
-
-TASK_OPTIONS = ("task", "data_dir", "split", "limit", "batch_size", "predictions")
-LM_OPTIONS = ("corpus", "file", "data_dir", "split", "max_windows")
 
 
 @dataclass
@@ -43,23 +40,11 @@ def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig) -> dict[str, An
     recorded: dict[str, Any] = {}
     if (ckpt / "task_config.json").is_file():
         recorded = json.loads((ckpt / "task_config.json").read_text(encoding="utf-8")).get("data", {})
-    options = asdict(cfg)
-    if read_head(ckpt) is not None:
-        return evaluate_task(ckpt, recorded, **{k: options[k] for k in TASK_OPTIONS})
-    return evaluate_lm(ckpt, recorded, **{k: options[k] for k in LM_OPTIONS})
+    evaluate = evaluate_task if read_head(ckpt) is not None else evaluate_lm
+    return evaluate(ckpt, recorded, cfg)
 
 
-def evaluate_task(
-    ckpt: Path,
-    recorded: dict[str, Any],
-    *,
-    task: str | None = None,
-    data_dir: str | None = None,
-    split: str | None = None,
-    limit: int | None = None,
-    batch_size: int | None = None,
-    predictions: Path | None = None,
-) -> dict[str, Any]:
+def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:
     """Predict a task split with a fine-tuned checkpoint (default: its task and evaluation split) and
     compute the task's metrics; unlabeled splits give predictions only (written to ``predictions``)."""
     from ..evaluation.metrics import compute_metrics
@@ -68,12 +53,12 @@ def evaluate_task(
 
     model, tokenizer = load_classifier(ckpt)
     spec = model.spec
-    data_dir = data_dir or recorded.get("data_dir")
+    data_dir = cfg.data_dir or recorded.get("data_dir")
     if data_dir is None:
         raise ValueError("give --data-dir (the checkpoint does not record one)")
-    split = split or recorded.get("eval_split") or DEFAULT_SPLITS.get(spec.task, ("train", "dev"))[1]
+    split = cfg.split or recorded.get("eval_split") or DEFAULT_SPLITS.get(spec.task, ("train", "dev"))[1]
     try:
-        data = load_task(task or spec.task, data_dir, split)
+        data = load_task(cfg.task or spec.task, data_dir, split)
     except KeyError as exc:
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
     if data.kind != spec.kind or (data.num_labels != spec.num_labels and spec.kind != "multiple_choice"):
@@ -81,11 +66,11 @@ def evaluate_task(
             f"{ckpt} was fine-tuned for {spec.task} ({spec.kind}, {spec.num_labels} labels); "
             f"{data.name} is {data.kind} with {data.num_labels} labels"
         )
-    examples = data.examples[:limit] if limit else data.examples
+    examples = data.examples[: cfg.limit] if cfg.limit else data.examples
     encoded, stats = encode_examples(examples, data.kind, tokenizer, spec.special, model.config.n_ctx)
-    preds, _ = predict(model, encoded, batch_size=batch_size or 32)
-    if predictions:
-        predictions.write_text("".join(f"{p}\n" for p in preds.tolist()), encoding="utf-8")
+    preds, _ = predict(model, encoded, batch_size=cfg.batch_size)
+    if cfg.predictions:
+        cfg.predictions.write_text("".join(f"{p}\n" for p in preds.tolist()), encoding="utf-8")
     report: dict[str, Any] = {"checkpoint": str(ckpt), "task": data.name, "split": split, "n": len(examples)}
     labels = [ex.label for ex in examples]
     if all(lab is not None for lab in labels):
@@ -96,16 +81,7 @@ def evaluate_task(
     return report
 
 
-def evaluate_lm(
-    ckpt: Path,
-    recorded: dict[str, Any],
-    *,
-    corpus: str | None = None,
-    file: Path | None = None,
-    data_dir: str | None = None,
-    split: str | None = None,
-    max_windows: int | None = None,
-) -> dict[str, Any]:
+def evaluate_lm(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:
     """Token-level loss and perplexity of a language model on a plain-text ``file`` or a corpus split
     (default: the pre-training corpus; its test split for wikitext2 and ptb, else its validation split)."""
     from .api import load_gpt
@@ -113,21 +89,21 @@ def evaluate_lm(
     from .pretrain import evaluate_stream
 
     lm = load_gpt(ckpt)
-    if file is not None:
-        cfg = CorpusConfig(corpus="file", train_file=str(file), valid_file=str(file))
-        lines, name, split = load_corpus(cfg)["valid"], str(file), "file"
+    if cfg.file is not None:
+        source = CorpusConfig(corpus="file", train_file=str(cfg.file), valid_file=str(cfg.file))
+        lines, name, split = load_corpus(source)["valid"], str(cfg.file), "file"
     else:
-        corpus = corpus or recorded.get("corpus") or "builtin"
+        corpus = cfg.corpus or recorded.get("corpus") or "builtin"
         if corpus == "file":
             raise ValueError("the checkpoint was pre-trained on a file: give --file or --corpus")
-        cfg = CorpusConfig(corpus=corpus, data_dir=data_dir or recorded.get("data_dir"))
-        splits = load_corpus(cfg, eval_only=True)
-        split = split or ("test" if corpus in ("wikitext2", "ptb") else "valid")  # their "valid" trains
+        source = CorpusConfig(corpus=corpus, data_dir=cfg.data_dir or recorded.get("data_dir"))
+        splits = load_corpus(source, eval_only=True)
+        split = cfg.split or ("test" if corpus in ("wikitext2", "ptb") else "valid")  # their "valid" trains
         if split not in splits:
             raise ValueError(f"corpus {corpus!r} has no {split!r} split (has {', '.join(splits)})")
         lines, name = splits[split], corpus
     ids = encode_lines(lines, lm.tokenizer, separator=line_break_id(lm.tokenizer))
-    metrics = evaluate_stream(lm.model, TokenStream(ids), lm.model.config.n_ctx, max_windows=max_windows)
+    metrics = evaluate_stream(lm.model, TokenStream(ids), lm.model.config.n_ctx, max_windows=cfg.max_windows)
     if not metrics:
         raise ValueError(f"{name} {split}: not enough text to score")
     return {

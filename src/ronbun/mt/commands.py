@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..settings import setting
+from ..settings import RunSettings, setting
 
 __all__ = [
     "AveragingConfig",
@@ -47,18 +47,10 @@ class DecodingConfig:
         return {k: v for k, v in asdict(self).items() if k != "threads"}
 
 
-def train(
-    preset: str | None,
-    data: dict[str, Any],
-    model: dict[str, Any],
-    trainer: dict[str, Any],
-    *,
-    resume: bool = False,
-    log: Log = _stderr,
-) -> dict[str, Any] | None:
-    """Train a translator (§5) from resolved sections (``[data]``, ``[model]`` overrides of ``preset``,
-    ``[trainer]``); the run directory gets ``run_config.json``.  Returns the loop's result on rank 0 (and
-    ``None`` on the other ranks of a distributed run)."""
+def train(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict[str, Any] | None:
+    """Train a translator (§5) from a run's resolved sections (``[data]``, ``[model]`` overrides of the
+    preset, ``small`` by default, ``[trainer]``); the run directory gets ``run_config.json``.  Returns the
+    loop's result on rank 0 (and ``None`` on the other ranks of a distributed run)."""
     from ..data.registry import list_datasets
     from ..models import TransformerConfig
     from ..training.checkpoint import ensure_output_dir
@@ -66,11 +58,10 @@ def train(
     from ..training.loop import Trainer, TrainerConfig
     from .task import MTDataConfig, TranslationTask
 
-    preset = preset or "small"
-    data = dict(data)
+    preset, data, model = run.preset or "small", dict(run.data), run.model
     if any(k in data for k in ("train_src", "train_tgt")) and "dataset" not in data:
         data["dataset"] = None
-    tcfg = TrainerConfig.from_dict({"out_dir": "runs/mt", **trainer})
+    tcfg = TrainerConfig.from_dict({"out_dir": "runs/mt", **run.trainer})
     dcfg = MTDataConfig.from_dict(data)
     # check everything cheap before any data is read or a tokenizer trained
     TransformerConfig.preset(preset, **{"vocab_size": 32000, **model})
