@@ -191,6 +191,17 @@ def _gpt_figures(figures: Figures, gpt_run: Path) -> None:
 
 
 # -- figures drawn here ------------------------------------------------------------------------------------
+def _saved(fig: Any, out: Path, **options: Any) -> Path:
+    """Write ``fig`` to ``out`` (laid out tightly unless ``bbox_inches`` says how) and close it."""
+    import matplotlib.pyplot as plt
+
+    if "bbox_inches" not in options:
+        fig.tight_layout()
+    fig.savefig(out, dpi=110, **options)
+    plt.close(fig)
+    return out
+
+
 def ffn_activity(obj: Any, view: Any, out: Path) -> Path:
     """§3.3 Eq. 2 on a real sentence: which inner ReLU units fire, at every position of every encoder
     layer (the same W_1, W_2 at every position; only the input differs)."""
@@ -230,10 +241,7 @@ def ffn_activity(obj: Any, view: Any, out: Path) -> Path:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.set_title("sparsity per position", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _saved(fig, out)
 
 
 def embedding_norms(obj: Any, out: Path) -> Path:
@@ -263,10 +271,7 @@ def embedding_norms(obj: Any, out: Path) -> Path:
     ax.set_ylabel("tokens")
     ax.set_title(f"§3.4: shared embedding of {obj.directory} ({len(raw)} tokens)", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _saved(fig, out)
 
 
 def input_transformations(out: Path) -> Path:
@@ -323,10 +328,7 @@ def input_transformations(out: Path) -> Path:
     ax.set_ylim(-0.8, len(rows) - 0.2)
     ax.axis("off")
     ax.set_title("GPT-1 §3.3: input transformations as built by ronbun.gpt.transforms.transform", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return _saved(fig, out)
 
 
 def winograd_figure(obj: Any, out: Path) -> Path:
@@ -355,6 +357,4 @@ def winograd_figure(obj: Any, out: Path) -> Path:
     ax.set_title(
         f"§5 Winograd heuristic ({obj.directory.name}): {acc:.0%} of 10 twin sentences right", fontsize=9
     )
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return _saved(fig, out, bbox_inches="tight")
