@@ -43,7 +43,7 @@ def test_every_page_has_a_japanese_twin_with_the_same_figures(page: str) -> None
     en = FIGURE.findall((DOCS / page).read_text(encoding="utf-8"))
     ja = FIGURE.findall((DOCS / "ja" / page).read_text(encoding="utf-8"))
     assert [Path(f).name for f in en] == [Path(f).name for f in ja]
-    made_by_figures = (REPO / "src/ronbun/cli/viz.py").read_text(encoding="utf-8")
+    made_by_figures = (REPO / "src/ronbun/viz/figures.py").read_text(encoding="utf-8")
     for figure in en:
         assert f'"{Path(figure).name}"' in made_by_figures, (
             f"{page}: {figure} is not made by `ronbun viz figures`"

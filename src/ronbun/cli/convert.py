@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .options import command
+
 DESCRIPTION = """\
 Turn a model trained elsewhere into a ronbun checkpoint directory (config.json + model.safetensors),
 which every other ronbun command can load.  The conversion is exact: tests/interop checks that the
@@ -40,13 +42,7 @@ examples:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "convert",
-        help="import Marian / openai-gpt / original GPT-1 weights as a ronbun checkpoint",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command(sub, run_convert, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument(
         "--from",
         dest="source",
@@ -66,10 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="H",
         help="openai-original only: attention heads per layer (not stored in the release; GPT-1 has 12)",
     )
-    p.set_defaults(func=run_convert)
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    """import Marian / openai-gpt / original GPT-1 weights as a ronbun checkpoint"""
     from ..interop import CONVERSION_FILE, convert
     from ..models import deviations
     from ..training.checkpoint import load_config, read_state

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import command
+
 DESCRIPTION = """\
 Write a ronbun Transformer checkpoint in a format other tools serve.  The export is exact: tests/interop
 checks that the exported model gives the same logits and the same greedy translations as ronbun.
@@ -35,13 +37,7 @@ examples:
 def register(sub: argparse._SubParsersAction) -> None:
     from ..interop.export import EXPORT_FORMATS, QUANTIZATIONS
 
-    p = sub.add_parser(
-        "export",
-        help="export a Transformer checkpoint to Hugging Face Marian or CTranslate2",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command(sub, run_export, description=DESCRIPTION, epilog=EPILOG)
     p.add_argument("checkpoint", type=Path, metavar="DIR", help="the ronbun checkpoint folder to export")
     p.add_argument("--to", required=True, choices=EXPORT_FORMATS, help="the target format (see above)")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder to write")
@@ -54,24 +50,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "one that keeps ronbun's outputs)",
     )
     p.add_argument("--force", action="store_true", help="replace OUT if it exists and is not empty")
-    p.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """export a Transformer checkpoint to Hugging Face Marian or CTranslate2"""
     import json
 
     from ..interop.export import EXPORT_FILE, export
 
-    options: dict = {"overwrite": args.force}
-    if args.quantization is not None:
-        if args.to != "ctranslate2":
-            raise ValueError("--quantization applies only to --to ctranslate2")
-        options["quantization"] = args.quantization
-    out = export(args.to, args.checkpoint, args.out, **options)
+    if args.quantization is not None and args.to != "ctranslate2":
+        raise ValueError("--quantization applies only to --to ctranslate2")
+    quantization = {"quantization": args.quantization} if args.quantization else {}
+    out = export(args.to, args.checkpoint, args.out, overwrite=args.force, **quantization)
     record = json.loads((out / EXPORT_FILE).read_text(encoding="utf-8"))
-    files = sorted(p.name for p in out.iterdir() if p.is_file())
     print(f"exported {args.checkpoint} -> {out} ({args.to})")
-    print(f"files: {', '.join(files)}")
+    print(f"files: {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))}")
     for note in record.get("notes", []):
         print(f"  - {note}")
     return 0

@@ -8,20 +8,13 @@ from pathlib import Path
 
 from ..models import GPT, GPTConfig, Transformer, TransformerConfig, deviations
 from ..models.config import BlockConfig
-from .common import parse_overrides
+from .options import command, command_group, parse_overrides
 
 TABLE3_PARAMS_M = {"base": 65, "big": 213, "table3-B16": 58, "table3-B32": 60}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model", help="inspect model configurations")
-    msub = p.add_subparsers(dest="model_command", metavar="ACTION", required=True)
-    info = msub.add_parser(
-        "info",
-        help="parameter count and where a configuration departs from the paper",
-        description="Build a model from a preset (or a config.json) and print its parameter count and every "
-        "setting that departs from the paper, with the section it departs from.",
-    )
+    info = command(command_group(sub, "model", "inspect model configurations"), run_info)
     info.add_argument("--model-type", choices=("transformer", "gpt"), default="transformer")
     info.add_argument(
         "--preset", default="base", help="transformer: base, big, small, tiny, table3-*; gpt: gpt1, …"
@@ -34,7 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting (JSON value)"
     )
     info.add_argument("--json", action="store_true", help="machine-readable output")
-    info.set_defaults(func=run_info)
 
 
 def load_config(args: argparse.Namespace) -> BlockConfig:
@@ -50,6 +42,11 @@ def load_config(args: argparse.Namespace) -> BlockConfig:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    """parameter count and where a configuration departs from the paper
+
+    Build a model from a preset (or a config.json) and print its parameter count and every setting that
+    departs from the paper, with the section it departs from.
+    """
     config = load_config(args)
     model = GPT(config) if isinstance(config, GPTConfig) else Transformer(config)  # type: ignore[arg-type]
     n = model.num_parameters()

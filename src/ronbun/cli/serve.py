@@ -6,20 +6,13 @@ import argparse
 from pathlib import Path
 
 from .main import CLIError
+from .options import command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from ..serve.app import DEFAULT_MAX_CHARS, DEFAULT_MAX_CONCURRENT
 
-    p = sub.add_parser(
-        "serve",
-        help="local web page: translate or generate, and see every attention map",
-        description="Serve a page (standard library http.server, no internet needed) where you type a sentence "
-        "and get the Transformer's translation (greedy or beam search) with its encoder, decoder and "
-        "encoder-decoder attention by layer and head, or give a GPT checkpoint a prompt and sample a "
-        "continuation (temperature, top-k, top-p) with its self-attention. Binds 127.0.0.1 by default: only "
-        "this machine can reach it.",
-    )
+    p = command(sub, run_serve)
     p.add_argument(
         "checkpoints", type=Path, nargs="+", help="checkpoint or run directories (Transformer or GPT)"
     )
@@ -41,10 +34,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--verbose", action="store_true", help="log every request (and tracebacks) to stderr")
-    p.set_defaults(func=run_serve)
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """local web page: translate or generate, and see every attention map
+
+    Serve a page (standard library http.server, no internet needed) where you type a sentence and get the
+    Transformer's translation (greedy or beam search) with its encoder, decoder and encoder-decoder attention
+    by layer and head, or give a GPT checkpoint a prompt and sample a continuation (temperature, top-k,
+    top-p) with its self-attention. Binds 127.0.0.1 by default: only this machine can reach it.
+    """
     import torch
 
     from ..serve.app import serve

@@ -47,6 +47,7 @@ import numpy as np
 
 from ..data.errors import DataError
 from ..data.parallel import read_lines
+from ..settings import from_mapping, setting
 
 __all__ = [
     "CORPORA",
@@ -97,20 +98,20 @@ class Tokenizer(Protocol):
 class CorpusConfig:
     """Which text to pre-train on (the ``[data]`` section of ``ronbun gpt pretrain``)."""
 
-    corpus: str = "builtin"  # a name of CORPORA, or None-like "file" when train_file is given
-    data_dir: str | None = None
-    train_file: str | None = None
-    valid_file: str | None = None
-    valid_fraction: float = 0.05  # held-out tail of a train_file without valid_file
-    builtin_sentences: int = 20_000  # size of the built-in corpus (training sentences)
+    corpus: str = setting(
+        "builtin", "builtin, tiny_shakespeare, brown, wikitext2 or ptb (file: --train-file)"
+    )
+    data_dir: str | None = setting(None, "folder holding the named corpus (e.g. the shared data folder)")
+    train_file: str | None = setting(None, "plain-text training file instead of a named corpus (.gz ok)")
+    valid_file: str | None = setting(
+        None, "plain-text validation file (default: the last --valid-fraction of --train-file)"
+    )
+    valid_fraction: float = setting(0.05, "held-out tail of a --train-file without --valid-file")
+    builtin_sentences: int = setting(20_000, "size of the built-in corpus (training sentences)")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CorpusConfig:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown corpus setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return from_mapping(cls, data, "corpus")
 
     @property
     def name(self) -> str:

@@ -54,6 +54,7 @@ from torch import Tensor, nn
 
 from ..evaluation.metrics import compute_metrics
 from ..models.gpt import GPT, GPTConfig
+from ..settings import from_mapping, setting
 from ..training.checkpoint import (
     CheckpointError,
     load_config,
@@ -355,30 +356,42 @@ def _texts_for_tokenizer(data: TaskData) -> list[str]:
 class FineTuneConfig:
     """Task, data and fine-tuning settings (the ``[data]`` section of ``ronbun gpt finetune``)."""
 
-    task: str = "sst2"
-    data_dir: str | None = None
-    train_split: str | None = None  # default: DEFAULT_SPLITS or "train"
-    eval_split: str | None = None  # default: DEFAULT_SPLITS or "dev"
-    limit: int | None = None  # use N training examples (a seeded random subset)
-    eval_limit: int | None = None  # evaluate on the first N examples of the evaluation split
-    batch_size: int = 32  # §4.1
-    epochs: float = 3.0  # §4.1
-    aux_lm: float = 0.5  # λ of Eq. 5 (0 = no auxiliary LM, Table 5 "w/o aux LM")
-    clf_dropout: float = 0.1  # §4.1
-    n_transfer: int | None = None  # transfer only the first n blocks (Figure 2 left); None = all
-    from_scratch: bool = False  # Table 5 "w/o pre-training": random init, same budget
-    init: str | None = None  # the pre-trained checkpoint (or run directory)
-    vocab_size: int = 8000  # BPE vocabulary when training from scratch without --init
-    strict: bool = True  # malformed task rows are errors (False: skipped and counted)
-    lowercase: bool = False  # lower-case task text (model pre-trained on text lower-cased beforehand)
+    task: str = setting(
+        "sst2",
+        "cola, sst2, mrpc, stsb, qqp, mnli, qnli, rte, snli, scitail, story_cloze or race",
+        paper="§4.2",
+    )
+    data_dir: str | None = setting(None, "the task's folder or its parent (e.g. the shared glue folder)")
+    train_split: str | None = setting(None, "training split (default train; story_cloze: val)")
+    eval_split: str | None = setting(
+        None, "evaluation split (default dev; story_cloze: test; mnli: dev_matched)"
+    )
+    limit: int | None = setting(None, "train on a seeded random subset of N examples")
+    eval_limit: int | None = setting(None, "evaluate on the first N examples of the evaluation split")
+    batch_size: int = setting(32, "examples per micro-batch", paper="§4.1")
+    epochs: float = setting(3.0, "epochs of fine-tuning", paper="§4.1")
+    aux_lm: float = setting(0.5, "λ of the auxiliary LM loss (0 = off, Table 5)", paper="§3.2, Eq. 5")
+    clf_dropout: float = setting(0.1, "dropout before the classifier", paper="§4.1")
+    n_transfer: int | None = setting(
+        None, "transfer only the first N pre-trained layers (default all)", paper="§5, Figure 2 left"
+    )
+    from_scratch: bool = setting(
+        False, "no pre-training: random initialisation, same budget", paper="§5, Table 5"
+    )
+    init: str | None = setting(None, "pre-trained GPT checkpoint or run directory")
+    vocab_size: int = setting(8000, "--from-scratch without --init: BPE vocabulary size")
+    strict: bool = setting(
+        True, "malformed task rows are errors (off: skipped and counted)", flag="--non-strict"
+    )
+    lowercase: bool = setting(
+        False,
+        "lower-case the task text, for a model pre-trained on text lower-cased before its tokenizer was "
+        "trained (recorded in the fine-tuned checkpoint's tokenizer)",
+    )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FineTuneConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown fine-tuning setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return from_mapping(cls, data, "fine-tuning")
 
     def splits(self, task: str) -> tuple[str, str]:
         train, evals = DEFAULT_SPLITS.get(task, ("train", "dev"))

@@ -22,13 +22,14 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..models.gpt import GPT, GPTConfig
+from ..settings import from_mapping, setting
 from ..training.losses import nll, output_layer_nll
 from .corpus import (
     CorpusConfig,
@@ -71,27 +72,29 @@ def default_warmup(max_steps: int, paper: int = 2000) -> int:
 class LMDataConfig(CorpusConfig):
     """Corpus (see :class:`~ronbun.gpt.corpus.CorpusConfig`), tokenizer and batching of pre-training."""
 
-    tokenizer: str = "bpe"  # "bpe": train byte-level BPE on the corpus; "gpt1": GPT-1's 40,000-merge BPE
-    bpe_dir: str | None = None  # folder with encoder_bpe_40000.json + vocab_40000.bpe (tokenizer = "gpt1")
-    pre_tokenizer: str = "auto"  # GPT-1 BPE: "spacy" (original), "basic" (Hugging Face fallback) or "auto"
-    vocab_size: int = 8000  # byte-level BPE vocabulary (GPT-1: 40,000 merges → 40,478 tokens)
-    lowercase: bool = (
-        False  # byte-level BPE: lower-case all text (saved in the tokenizer; GPT-1's BPE always does)
+    tokenizer: Literal["bpe", "gpt1"] = setting(
+        "bpe",
+        "bpe: train byte-level BPE on the corpus; gpt1: GPT-1's original 40,000-merge BPE (needs --bpe-dir)",
+        paper="§4.1",
     )
-    batch_size: int = (
-        64  # windows per micro-batch (GPT-1: 64; use --accum-steps to reach it on small hardware)
+    bpe_dir: str | None = setting(None, "folder with encoder_bpe_40000.json and vocab_40000.bpe (gpt1)")
+    pre_tokenizer: Literal["auto", "spacy", "basic"] = setting(
+        "auto", "GPT-1 BPE pre-tokenizer: spacy (the original), basic (Hugging Face's fallback) or auto"
     )
-    windows_per_epoch: int | None = None  # default ⌈train tokens / n_ctx⌉
-    eval_windows: int | None = 200  # validation windows (None or 0 = the whole valid split)
-    cache_dir: str | None = None  # token-stream cache (default <out>/cache)
+    vocab_size: int = setting(8000, "byte-level BPE vocabulary size (GPT-1: 40,000 merges, 40,478 tokens)")
+    lowercase: bool = setting(
+        False, "byte-level BPE: lower-case all text (saved in the tokenizer, applied by every later use)"
+    )
+    batch_size: int = setting(
+        64, "windows per micro-batch (paper: 64 per update; reach it with --accum-steps)", paper="§4.1"
+    )
+    windows_per_epoch: int | None = setting(None, "windows that make one 'epoch' (default: tokens / n_ctx)")
+    eval_windows: int | None = setting(200, "validation windows (0 = the whole validation split)")
+    cache_dir: str | None = setting(None, "token-stream cache (default <out>/cache)", cli=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LMDataConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown data setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return from_mapping(cls, data, "data")
 
     def corpus_config(self) -> CorpusConfig:
         names = {f.name for f in dataclasses.fields(CorpusConfig)}

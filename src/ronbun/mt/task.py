@@ -19,6 +19,7 @@ from ..data.batching import TokenizedCache, collate, token_budget_batches
 from ..data.parallel import read_parallel
 from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
+from ..settings import from_mapping, setting
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
 from ..text.moses import normalization_record
 from ..training.checkpoint import ensure_output_dir
@@ -28,32 +29,37 @@ from ..training.losses import nll, output_layer_nll
 
 @dataclass
 class MTDataConfig:
-    """Where the parallel text comes from and how it is tokenised and batched."""
+    """Where the parallel text comes from and how it is tokenised and batched (the ``[data]`` section of
+    ``ronbun mt train``)."""
 
-    dataset: str | None = "builtin"  # builtin | multi30k | None (explicit files below)
-    data_dir: str | None = None  # local copy of a named dataset (or RONBUN_DATA_DIR)
-    src_lang: str = "en"
-    tgt_lang: str = "de"
-    train_src: str | None = None
-    train_tgt: str | None = None
-    valid_src: str | None = None
-    valid_tgt: str | None = None
-    test_src: str | None = None
-    test_tgt: str | None = None
-    lowercase_tokenized: bool = False  # multi30k: train on the lc.norm.tok files (the literature's setup)
-    vocab_size: int = 8000
-    max_len: int = 200  # pairs longer than this (BPE tokens, either side) are filtered and counted
-    max_tokens: int = 4096  # per batch and side, padding included (paper: ~25,000)
-    valid_bleu_sentences: int = 300  # validation BLEU on the first N valid pairs (greedy), 0 = off
-    cache_dir: str | None = None
+    dataset: str | None = setting(
+        "builtin", "named dataset: builtin (generated, no download) or multi30k; none with explicit files"
+    )
+    data_dir: str | None = setting(
+        None, "local copy of the named dataset (else RONBUN_DATA_DIR, the cache, a download)"
+    )
+    src_lang: str = setting("en", "source language")
+    tgt_lang: str = setting("de", "target language")
+    train_src: str | None = setting(None, "training source file, one sentence per line (.gz ok)")
+    train_tgt: str | None = setting(None, "training target file, line-aligned with --train-src")
+    valid_src: str | None = setting(None, "validation source file, one sentence per line (.gz ok)")
+    valid_tgt: str | None = setting(None, "validation target file, line-aligned with --valid-src")
+    test_src: str | None = setting(None, "test source file, one sentence per line (.gz ok)")
+    test_tgt: str | None = setting(None, "test target file, line-aligned with --test-src")
+    lowercase_tokenized: bool = setting(
+        False, "multi30k: train on the lower-cased tokenised lc.norm.tok files (the literature's setup)"
+    )
+    vocab_size: int = setting(8000, "shared BPE vocabulary size (paper: ~37000)", paper="§5.1")
+    max_len: int = setting(200, "drop (and count) training pairs longer than this many tokens, either side")
+    max_tokens: int = setting(
+        4096, "tokens per batch and side, padding included (paper: ~25000)", paper="§5.1"
+    )
+    valid_bleu_sentences: int = setting(300, "validation BLEU (greedy) on the first N valid pairs (0 = off)")
+    cache_dir: str | None = setting(None, "download and tokenizer cache", cli=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MTDataConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown data setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return from_mapping(cls, data, "data")
 
 
 @dataclass

@@ -27,6 +27,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
+from ..settings import from_mapping, setting
 from .checkpoint import (
     CheckpointError,
     ensure_output_dir,
@@ -47,47 +48,56 @@ class TrainingError(RuntimeError):
 
 @dataclass
 class TrainerConfig:
-    """Settings of the loop itself (model and data settings live with the task)."""
+    """Settings of the loop itself (model and data settings live with the task): the ``[trainer]`` section
+    of a run's config file and the "training" options of every training command."""
 
-    out_dir: str = "runs/default"
-    max_steps: int = 1000  # the budget: recipes stop after this many updates (machine-independent)
-    max_minutes: float | None = None  # safety cap only: stop (and checkpoint) after this much training time
-    schedule: Literal["noam", "cosine", "linear", "constant"] = "noam"
-    lr: float = 1.0  # noam: scale factor of Eq. 3; otherwise the peak learning rate
-    warmup: int = 4000
-    schedule_total: int | None = None  # cosine/linear: step at which the lr reaches 0 (default max_steps)
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-9
-    weight_decay: float = 0.0
-    clip_norm: float | None = None
-    accum_steps: int = 1
-    seed: int = 0
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 where the hardware has it
-    compile: bool = False
-    log_every: int = 20
-    eval_every: int = 500
-    save_every: int = 500
-    save_every_minutes: float | None = None  # the paper wrote checkpoints at 10-minute intervals
-    keep_last: int = 5
-    nonfinite: Literal["skip", "stop"] = "stop"
-    max_nonfinite: int = 20
-    progress: bool = True
-    threads: int | None = None
-    device: str = "auto"  # auto = the rank's GPU under torchrun/CUDA, else CPU
+    out_dir: str = setting("runs/default", "output directory for checkpoints and metrics", flag="--out")
+    max_steps: int = setting(1000, "optimizer updates to run (the budget: machine-independent)")
+    max_minutes: float | None = setting(
+        None, "safety cap only: stop (with a checkpoint) after this many minutes of training"
+    )
+    schedule: Literal["noam", "cosine", "linear", "constant"] = setting(
+        "noam", "learning-rate schedule: noam (Eq. 3), cosine, linear or constant", paper="§5.3"
+    )
+    lr: float = setting(1.0, "noam: scale factor of Eq. 3 (paper 1.0); others: peak learning rate")
+    warmup: int = setting(4000, "warm-up updates", paper="§5.3, Eq. 3")
+    schedule_total: int | None = setting(
+        None, "cosine/linear: update at which the learning rate reaches 0 (default max_steps)", cli=False
+    )
+    betas: tuple[float, float] = setting((0.9, 0.98), "Adam β1, β2", paper="§5.3", cli=False)
+    eps: float = setting(1e-9, "Adam ε", paper="§5.3", cli=False)
+    weight_decay: float = setting(0.0, "decoupled weight decay on matrices (GPT-1: 0.01)")
+    clip_norm: float | None = setting(None, "clip the gradient norm to this value")
+    accum_steps: int = setting(
+        1, "micro-batches accumulated per update (reach the paper's batch on small hardware)"
+    )
+    seed: int = setting(0, "random seed")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = setting(
+        "auto", "auto: bf16 autocast where the hardware computes bf16 natively, else fp32"
+    )
+    compile: bool = setting(False, "torch.compile the model (opt-in)")
+    log_every: int = setting(20, "log training metrics every N updates")
+    eval_every: int = setting(500, "validate every N updates")
+    save_every: int = setting(500, "checkpoint every N updates")
+    save_every_minutes: float | None = setting(
+        None, "also checkpoint every N minutes of training (the paper: 10)", paper="§6.1"
+    )
+    keep_last: int = setting(5, "keep only the newest N checkpoints")
+    nonfinite: Literal["skip", "stop"] = setting("stop", "on a non-finite loss: stop, or skip the update")
+    max_nonfinite: int = setting(20, "non-finite losses tolerated under nonfinite = skip", cli=False)
+    progress: bool = setting(True, "live progress bar", flag="--no-progress")
+    threads: int | None = setting(None, "torch CPU threads")
+    device: str = setting("auto", "auto = the rank's GPU under torchrun/CUDA, else CPU", cli=False)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown trainer setting(s): {', '.join(unknown)}")
         data = dict(data)
         if "betas" in data:
             data["betas"] = tuple(data["betas"])
-        return cls(**data)
+        return from_mapping(cls, data, "trainer")
 
 
 class Task(Protocol):

@@ -39,7 +39,7 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.attention import MultiHeadAttention
-from .figures import save_figure
+from .saving import save_figure
 
 LAYERS = ("self_attention", "self_attention_fused", "recurrent", "lstm", "convolutional")
 LABELS = {

@@ -27,7 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .figures import save_figure
+from .saving import save_figure
 
 METRICS_FILE = "metrics.jsonl"
 

@@ -1,20 +1,360 @@
-"""Writing a finished figure: the one way every picture of :mod:`ronbun.viz` is saved."""
+"""Every figure the documentation embeds, made by one call (``ronbun viz figures``, ``make figures``).
+
+Figures that need no trained model are always made (§3.5 positional encodings, attention scaling, GPT-1's
+§3.3 input transformations, Table 1 measured); the attention, FFN and embedding figures need a translation
+checkpoint (:data:`DEMO_CHECKPOINT`, made by ``make demo``) and the GPT figures a GPT pre-training run
+(:data:`GPT_RUN`, made by :data:`GPT_RUN_COMMAND`).  Missing inputs skip their figures with a message.
+
+Importing this module loads no plotting library (the command line reads its defaults); drawing does.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+from ..settings import setting
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+__all__ = [
+    "DEMO_CHECKPOINT",
+    "DEMO_SENTENCE",
+    "GPT_RUN",
+    "GPT_RUN_COMMAND",
+    "GPT_SENTENCE",
+    "Figures",
+    "FiguresConfig",
+    "embedding_norms",
+    "ffn_activity",
+    "input_transformations",
+    "make_figures",
+    "winograd_figure",
+]
+
+DEMO_CHECKPOINT = Path("runs/demo/averaged")
+GPT_RUN = Path("runs/gpt-docs")
+GPT_RUN_COMMAND = (
+    "ronbun gpt pretrain --preset tiny --max-steps 600 --batch-size 16 --lr 1e-3 --eval-every 100 "
+    "--out runs/gpt-docs --no-progress"
+)
+DEMO_SENTENCE = "I know that the woman reads the book."  # verb-final German: a non-monotone alignment
+GPT_SENTENCE = "The old man sees the small dog in the garden."
 
 
-def save_figure(fig: Figure, out: str | Path, dpi: int = 110) -> Path:
-    """Write ``fig`` to ``out`` (its folder created if needed), close it, and return the path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class Figures:
+    """The figures written into ``out`` so far, and the groups skipped (with the reason)."""
+
+    out: Path
+    log: Callable[[str], Any] = _say
+    made: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def make(self, name: str, draw: Callable[[Path], Any]) -> None:
+        """Draw figure ``name`` into ``out`` (``draw(path)``) and say so."""
+        path = self.out / name
+        result = draw(path)
+        self.made.append(path)
+        self.log(f"  {path}" + (f"  ({result})" if isinstance(result, str) else ""))
+
+
+@dataclass
+class FiguresConfig:
+    """Where ``ronbun viz figures`` writes and what it reads."""
+
+    out: Path = setting(Path("docs/figures"), "folder the figures go to")
+    checkpoint: Path | None = setting(None, f"translation checkpoint (default {DEMO_CHECKPOINT})")
+    run: Path | None = setting(None, "translation run directory for the curves (default: the checkpoint's)")
+    gpt_run: Path | None = setting(None, f"GPT pre-training run directory (default {GPT_RUN})")
+    sentence: str = setting(DEMO_SENTENCE, "the sentence of the attention figures")
+    skip_complexity: bool = setting(False, "do not re-measure Table 1 (re-plot the saved measurement)")
+    threads: int = setting(1, "torch CPU threads")
+
+
+def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figures:
+    """Write every figure of the docs into ``cfg.out``: a translation ``checkpoint`` (default
+    :data:`DEMO_CHECKPOINT`) with its ``run`` directory's curves, and a GPT pre-training ``gpt_run``
+    (default :data:`GPT_RUN`); ``skip_complexity`` re-plots Table 1 from the saved measurement."""
+    import torch
+
+    from .attention import plot_scaling
+    from .positions import plot_positions
+
+    torch.set_num_threads(max(1, cfg.threads))
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    figures = Figures(out, log)
+    log(f"figures → {out}")
+    figures.make("positional_encoding.png", lambda p: plot_positions(p, d_model=512, length=100))
+    figures.make("attention_scaling.png", lambda p: plot_scaling(p))
+    figures.make("gpt_input_transformations.png", input_transformations)
+    _complexity_figure(figures, cfg.skip_complexity)
+    ckpt = cfg.checkpoint or DEMO_CHECKPOINT
+    if (ckpt / "config.json").is_file() or (ckpt / "checkpoints").is_dir():
+        _translation_figures(figures, ckpt, cfg.run, cfg.sentence)
+    else:
+        figures.skipped.append(
+            f"attention/FFN/embedding/curves figures: no checkpoint at {ckpt} (run `make demo` or give --checkpoint)"
+        )
+    gpt_run = cfg.gpt_run or GPT_RUN
+    if (gpt_run / "metrics.jsonl").is_file():
+        _gpt_figures(figures, gpt_run)
+    else:
+        figures.skipped.append(
+            f"GPT figures: no GPT pre-training run at {gpt_run} (make it with `{GPT_RUN_COMMAND}`)"
+        )
+    return figures
+
+
+def _complexity_figure(figures: Figures, skip_complexity: bool) -> None:
+    """Table 1 measured (about 20 s on one thread), or re-plotted from the saved measurement."""
+    from .complexity import measure, plot_complexity, write_results
+
+    saved = figures.out / "layer_complexity.json"
+    if skip_complexity and saved.is_file():
+        figures.make("table1_complexity.png", lambda p: plot_complexity(saved, p))
+    elif skip_complexity:
+        figures.skipped.append(f"table1_complexity.png: --skip-complexity and no {saved}")
+    else:
+        figures.log("  measuring Table 1 (about 20 s on one thread) …")
+        data = measure()
+        write_results(data, saved)
+        figures.make("table1_complexity.png", lambda p: plot_complexity(data, p))
+
+
+def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentence: str) -> None:
+    """Attention (every kind, one head, every head, the alignment), FFN activity, embedding norms and the
+    training curves of a translation checkpoint."""
+    from ..inspection import attention_view, load_inspectable
+    from .attention import layer_label, plot_alignment, plot_attention, plot_heads, plot_kinds
+    from .curves import plot_curves
+
+    obj = load_inspectable(ckpt)
+    if obj.model_type != "transformer":
+        raise ValueError(f"--checkpoint {ckpt} is a {obj.model_type} model; give a translation checkpoint")
+    view = attention_view(obj, sentence)
+    figures.log(f"  {sentence!r} → {view.output!r}")
+    src, tgt = view.axes["cross"][1], view.axes["cross"][0]
+    cross, last = view.maps["cross"], len(view.maps["cross"]) - 1
+    figures.make("attention_kinds.png", lambda p: plot_kinds(view, p, title=f"{ckpt}: {sentence}"))
+    one_head = f"encoder-decoder attention, {layer_label(last)}, head 0"
+    figures.make(
+        "attention_cross_one_head.png", lambda p: plot_attention(cross[last][0], tgt, src, p, title=one_head)
+    )
+    heads = f"encoder self-attention, {layer_label(0)}"
+    encoder = view.maps["encoder"][0]
+    figures.make(
+        "attention_encoder_heads_layer0.png",
+        lambda p: plot_heads(encoder, *view.axes["encoder"], p, title=heads),
+    )
+    mean = "encoder-decoder attention, mean over all layers and heads"
+    figures.make("attention_alignment_average.png", lambda p: plot_alignment(cross, tgt, src, p, title=mean))
+    figures.make("ffn_activity.png", lambda p: ffn_activity(obj, view, p))
+    figures.make("embedding_norms.png", lambda p: embedding_norms(obj, p))
+    run_dir = run or (ckpt.parent if (ckpt.parent / "metrics.jsonl").is_file() else ckpt)
+    if (run_dir / "metrics.jsonl").is_file():
+        figures.make(
+            "training_curves.png", lambda p: plot_curves(run_dir, p, title=f"{run_dir}: translation")
+        )
+    else:
+        figures.skipped.append(f"training_curves.png: no metrics.jsonl in {run_dir}")
+
+
+def _gpt_figures(figures: Figures, gpt_run: Path) -> None:
+    """The pre-training curves, the last layer's self-attention heads and the §5 Winograd heuristic."""
+    from ..inspection import attention_view, load_inspectable
+    from .attention import layer_label, plot_heads
+    from .curves import plot_curves
+
+    figures.make(
+        "gpt_pretraining_curves.png", lambda p: plot_curves(gpt_run, p, title=f"{gpt_run}: GPT pre-training")
+    )
+    try:
+        gpt = load_inspectable(gpt_run)
+    except (ValueError, FileNotFoundError) as exc:
+        figures.skipped.append(f"GPT attention / zero-shot figures: {exc}")
+        return
+    gview = attention_view(gpt, GPT_SENTENCE)
+    last = len(gview.maps["self"]) - 1
+    title = f"{gpt_run}: masked self-attention, {layer_label(last)}"
+    figures.make(
+        "gpt_self_attention_heads.png",
+        lambda p: plot_heads(gview.maps["self"][last], *gview.axes["self"], p, title=title),
+    )
+    figures.make("gpt_zeroshot_winograd.png", lambda p: winograd_figure(gpt, p))
+
+
+# -- figures drawn here ------------------------------------------------------------------------------------
+def _saved(fig: Any, out: Path, **options: Any) -> Path:
+    """Write ``fig`` to ``out`` (laid out tightly unless ``bbox_inches`` says how) and close it."""
+    import matplotlib.pyplot as plt
+
+    if "bbox_inches" not in options:
+        fig.tight_layout()
+    fig.savefig(out, dpi=110, **options)
     plt.close(fig)
     return out
+
+
+def ffn_activity(obj: Any, view: Any, out: Path) -> Path:
+    """§3.3 Eq. 2 on a real sentence: which inner ReLU units fire, at every position of every encoder
+    layer (the same W_1, W_2 at every position; only the input differs)."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    acts: list[torch.Tensor] = []
+    hooks = [
+        layer.ffn.w_1.register_forward_hook(lambda _m, _i, o: acts.append(o.detach()[0]))
+        for layer in obj.model.encoder.layers
+    ]
+    try:
+        src = torch.tensor([view.ids["source"]])
+        tgt = torch.tensor([[obj.model.config.bos_id, *view.ids["target"]]])
+        with torch.no_grad():
+            obj.model(src, tgt)
+    finally:
+        for h in hooks:
+            h.remove()
+    rows = view.axes["encoder"][0]
+    n = len(acts)
+    fig, axes = plt.subplots(1, n + 1, figsize=(4.2 * (n + 1), 3.8), squeeze=False)
+    for i, a in enumerate(acts):
+        ax = axes[0, i]
+        active = (a > 0).float()[:, :96].numpy()
+        ax.imshow(active, cmap="Greys", aspect="auto", interpolation="nearest")
+        ax.set_title(
+            f"encoder layer {i}: ReLU(x W₁ + b₁) > 0\n(first 96 of d_ff={a.shape[1]} units)", fontsize=9
+        )
+        ax.set_yticks(range(len(rows)), rows, fontsize=7)
+        ax.set_xlabel("inner unit", fontsize=8)
+    ax = axes[0, n]
+    for i, a in enumerate(acts):
+        ax.plot(range(len(rows)), (a > 0).float().mean(1).numpy(), "o-", label=f"layer {i}", markersize=3)
+    ax.set_xticks(range(len(rows)), rows, rotation=90, fontsize=7)
+    ax.set_ylabel("fraction of inner units active")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title("sparsity per position", fontsize=9)
+    return _saved(fig, out)
+
+
+def embedding_norms(obj: Any, out: Path) -> Path:
+    """§3.4: the shared embedding matrix times sqrt(d_model) has rows of about the size of the §3.5 PE
+    vectors, so neither drowns the other when they are added."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    from ..nn.embeddings import sinusoid_table
+
+    c = obj.model.config
+    weight = obj.model.tgt_embed.tokens.weight.detach()[4 : obj.tokenizer.vocab_size]  # no specials
+    raw = weight.norm(dim=1).numpy()
+    scaled = raw * math.sqrt(c.d_model)
+    pe = sinusoid_table(100, c.d_model).norm(dim=1)
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    bins = torch.logspace(math.log10(max(raw.min(), 1e-3)), math.log10(scaled.max() * 1.2), 60).numpy()
+    ax.hist(raw, bins=bins, alpha=0.7, label="‖E_w‖ (embedding row as stored)")
+    ax.hist(
+        scaled, bins=bins, alpha=0.7, label=f"‖E_w · √d_model‖ (√{c.d_model} = {math.sqrt(c.d_model):.1f})"
+    )
+    ax.axvline(
+        float(pe.mean()), color="k", ls="--", label=f"‖PE(pos)‖ = √(d_model/2) = {float(pe.mean()):.1f}"
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("vector norm")
+    ax.set_ylabel("tokens")
+    ax.set_title(f"§3.4: shared embedding of {obj.directory} ({len(raw)} tokens)", fontsize=9)
+    ax.legend(fontsize=8)
+    return _saved(fig, out)
+
+
+def input_transformations(out: Path) -> Path:
+    """GPT-1 §3.3 / Figure 1: the token sequences :mod:`ronbun.gpt.transforms` builds for each task."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from ..gpt.transforms import SpecialTokens, transform
+
+    vocab: dict[str, int] = {}
+    words: dict[int, str] = {}
+
+    def enc(text: str) -> list[int]:
+        ids = []
+        for w in text.split():
+            if w not in vocab:
+                vocab[w] = len(vocab) + 10
+                words[vocab[w]] = w
+            ids.append(vocab[w])
+        return ids
+
+    special = SpecialTokens(start=1, delim=2, extract=3)
+    names = {1: "⟨s⟩", 2: "$", 3: "⟨e⟩"}
+    examples = [
+        ("classification", [enc("a charming film")], None),
+        ("entailment", [enc("a man sleeps"), enc("a person rests")], None),
+        ("similarity", [enc("the cat sat"), enc("a cat was sitting")], None),
+        ("multiple_choice", [enc("Tom was hungry .")], [enc("he ate"), enc("he flew")]),
+    ]
+    rows: list[tuple[str, list[int]]] = []
+    for kind, texts, choices in examples:
+        ex = transform(kind, texts, special=special, n_ctx=64, choices=choices)
+        for i, seq in enumerate(ex.sequences):
+            rows.append((f"{kind}" + (f" [{i + 1}]" if ex.num_sequences > 1 else ""), list(seq)))
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(rows) + 0.8))
+    right_edge = 0.0
+    colors = {1: "#f4a261", 2: "#e76f51", 3: "#2a9d8f"}
+    for r, (label, seq) in enumerate(rows):
+        y = len(rows) - 1 - r
+        ax.text(-0.2, y, label, ha="right", va="center", fontsize=9)
+        x = 0.0
+        for tok in seq:
+            text = names.get(tok, words.get(tok, str(tok)))
+            w = 0.16 * len(text) + 0.35
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x, y - 0.3), w, 0.6, boxstyle="round,pad=0.02", fc=colors.get(tok, "#e9ecef"), ec="#555"
+                )
+            )
+            ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=8)
+            x += w + 0.08
+        right_edge = max(right_edge, x)
+    ax.set_xlim(-3.2, right_edge + 0.2)
+    ax.set_ylim(-0.8, len(rows) - 0.2)
+    ax.axis("off")
+    ax.set_title("GPT-1 §3.3: input transformations as built by ronbun.gpt.transforms.transform", fontsize=10)
+    return _saved(fig, out)
+
+
+def winograd_figure(obj: Any, out: Path) -> Path:
+    """GPT-1 §5: the Winograd heuristic on ronbun's illustrative twin sentences (average log-probability of
+    the rest of the sentence after substituting each candidate)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..gpt.zeroshot import WINOGRAD_EXAMPLES, winograd
+
+    preds, scores = winograd(obj.model, obj.tokenizer, WINOGRAD_EXAMPLES)
+    margins = []  # mean log-prob with the right option minus with the wrong one: > 0 = the heuristic is right
+    for ex, s in zip(WINOGRAD_EXAMPLES, scores, strict=True):
+        right = int(ex.label or 0)
+        margins.append(float(s[right] - max(v for k, v in enumerate(s) if k != right)))
+    fig, ax = plt.subplots(figsize=(12, 4.4))
+    y = np.arange(len(WINOGRAD_EXAMPLES))[::-1]
+    ax.barh(y, margins, color=["tab:green" if m > 0 else "tab:red" for m in margins])
+    ax.axvline(0, color="k", lw=0.8)
+    labels = [ex.sentence.replace("_", f"[{'/'.join(ex.options)}]") for ex in WINOGRAD_EXAMPLES]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlabel(
+        "mean log P(rest | right option) − mean log P(rest | wrong option)   (> 0: heuristic right)"
+    )
+    acc = float(np.mean([p == ex.label for p, ex in zip(preds, WINOGRAD_EXAMPLES, strict=True)]))
+    ax.set_title(
+        f"§5 Winograd heuristic ({obj.directory.name}): {acc:.0%} of 10 twin sentences right", fontsize=9
+    )
+    return _saved(fig, out, bbox_inches="tight")

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..nn.embeddings import SinusoidLayout, sinusoid_table
-from .figures import save_figure
+from .saving import save_figure
 
 
 @dataclass

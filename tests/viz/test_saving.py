@@ -6,7 +6,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from ronbun.viz.figures import save_figure
+from ronbun.viz.saving import save_figure
 
 
 def test_save_figure_creates_folder_writes_and_closes(tmp_path: Path) -> None:
