@@ -150,7 +150,7 @@ def test_the_scanner_resolves_relative_and_function_level_imports():
         "from ..viz.attention import plot_attention\n"
         "from . import app\n"
         "from .. import generation\n"
-        "import ronbun.models.gpt\n"
+        "import ronbun.models.decoder_only\n"
         "def handler():\n"
         "    from ..models.transformer import Transformer\n"
         "    import matplotlib.pyplot as plt\n"
@@ -159,7 +159,7 @@ def test_the_scanner_resolves_relative_and_function_level_imports():
         (1, "ronbun.viz.attention"),
         (2, "ronbun.serve"),
         (3, "ronbun.generation"),
-        (4, "ronbun.models.gpt"),
+        (4, "ronbun.models.decoder_only"),
         (6, "ronbun.models.transformer"),
         (7, "matplotlib.pyplot"),
     ]

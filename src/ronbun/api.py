@@ -2,9 +2,9 @@
 
 * a Transformer checkpoint (``model_type = "transformer"``) → :class:`ronbun.mt.translator.Translator`
   (``.translate(sentences, beam=4, alpha=0.6)``);
-* a pre-trained GPT-1 checkpoint (``model_type = "gpt"``) → :class:`ronbun.gpt.api.LanguageModel`
+* a pre-trained GPT-1 checkpoint (``model_type = "gpt"``) → :class:`ronbun.gpt.language_model.LanguageModel`
   (``.generate(prompts, …)``, ``.score(texts)``);
-* a fine-tuned GPT-1 checkpoint (``task_config.json`` holds a task head) → :class:`ronbun.gpt.api.TaskModel`
+* a fine-tuned GPT-1 checkpoint (``task_config.json`` holds a task head) → :class:`ronbun.gpt.language_model.TaskModel`
   (a ``LanguageModel`` with ``.predict(…)`` and ``.evaluate(…)``).
 
 ``directory`` may also be a run directory (``runs/…`` holding ``checkpoints/step_…``): its newest intact
@@ -37,10 +37,10 @@ def load(
     """Load the checkpoint at ``directory`` as the object that uses it (see the module docstring);
     ``tokenizer`` replaces (or, for a weights-only checkpoint, supplies) the checkpoint's tokenizer."""
     from .gpt.finetune import resolve_checkpoint
-    from .training.checkpoint import CheckpointError, load_config
+    from .training.checkpoint import CheckpointError, read_model_config
 
     path = resolve_checkpoint(directory)
-    kind = load_config(path).model_type()
+    kind = read_model_config(path).model_type()
     if kind == "transformer":
         from .mt.translator import Translator
 
@@ -48,9 +48,9 @@ def load(
             path, device=str(device), tokenizer=tokenizer, require_tokenizer=False
         )
     if kind == "gpt":
-        from .gpt.api import load_gpt
+        from .gpt.language_model import load_gpt
 
         return load_gpt(path, device=device, tokenizer=tokenizer, require_tokenizer=False)
     raise CheckpointError(
         f"{path}: no loader for model_type {kind!r}"
-    )  # pragma: no cover - load_config checks
+    )  # pragma: no cover - read_model_config checks

@@ -140,7 +140,7 @@ def test_errors_are_one_line_messages(pretrained, tmp_path, capsys):
 def test_lowercase_is_recorded_in_the_tokenizer_and_switchable_for_zero_shot(tmp_path, capsys):
     """``pretrain --lowercase`` saves a lower-casing tokenizer (so every later use lower-cases, as GPT-1's
     BPE does); ``zeroshot --lowercase`` lower-cases for a model whose text was lower-cased beforehand."""
-    from ronbun.gpt.api import load_gpt
+    from ronbun.gpt.language_model import load_gpt
 
     out = tmp_path / "pre"
     args = ["gpt", "pretrain", *TINY, "--builtin-sentences", "300", "--batch-size", "4", "--max-steps", "1"]

@@ -11,7 +11,6 @@ import torch
 
 import ronbun.api
 from ronbun import GPT, GPTConfig, Transformer, TransformerConfig
-from ronbun.gpt.api import LanguageModel, TaskModel
 from ronbun.gpt.finetune import (
     FINETUNE_TRAINER_DEFAULTS,
     FineTuneConfig,
@@ -19,6 +18,7 @@ from ronbun.gpt.finetune import (
     load_classifier,
     predict,
 )
+from ronbun.gpt.language_model import LanguageModel, TaskModel
 from ronbun.gpt.tasks import TaskDataError
 from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import CheckpointError, save_checkpoint

@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_convert(args: argparse.Namespace) -> int:
     from ..interop import CONVERSION_FILE, convert
     from ..models import deviations
-    from ..training.checkpoint import load_config, read_state
+    from ..training.checkpoint import read_model_config, read_state
 
     options: dict = {"overwrite": args.force}
     if args.n_heads is not None:
@@ -80,7 +80,7 @@ def run_convert(args: argparse.Namespace) -> int:
             raise ValueError("--n-heads applies only to --from openai-original (the others store it)")
         options["n_heads"] = args.n_heads
     out = convert(args.source, args.path, args.out, **options)
-    config = load_config(out)
+    config = read_model_config(out)
     files = sorted(read_state(out).get("files", {}))
     print(f"converted {args.path} ({args.source}) -> {out}")
     print(f"model: {config.model_type()}  files: {', '.join(files)}")

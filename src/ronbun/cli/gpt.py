@@ -326,7 +326,7 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from ..gpt.api import load_gpt
+    from ..gpt.language_model import load_gpt
 
     lm = load_gpt(args.checkpoint)
     prompts = [p for p in _read_prompts(args) for _ in range(max(1, args.num_samples))]
@@ -454,8 +454,8 @@ def _evaluate_task(args: argparse.Namespace, ckpt: Path, task_cfg: dict[str, Any
 
 
 def _evaluate_lm(args: argparse.Namespace, ckpt: Path, task_cfg: dict[str, Any]) -> int:
-    from ..gpt.api import load_gpt
     from ..gpt.corpus import CorpusConfig, TokenStream, encode_lines, line_break_id, load_corpus
+    from ..gpt.language_model import load_gpt
     from ..gpt.pretrain import evaluate_stream
 
     lm = load_gpt(ckpt)
@@ -491,7 +491,7 @@ def _evaluate_lm(args: argparse.Namespace, ckpt: Path, task_cfg: dict[str, Any])
 
 
 def run_zeroshot(args: argparse.Namespace) -> int:
-    from ..gpt.api import load_gpt
+    from ..gpt.language_model import load_gpt
     from ..gpt.zeroshot import run_zeroshot as zeroshot
 
     lm = load_gpt(args.checkpoint)

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.set_defaults(func=run_info)
 
 
-def load_config(args: argparse.Namespace) -> BlockConfig:
+def config_from_args(args: argparse.Namespace) -> BlockConfig:
     overrides = parse_overrides(args.set)
     if args.vocab_size is not None:
         overrides["vocab_size"] = args.vocab_size
@@ -50,7 +50,7 @@ def load_config(args: argparse.Namespace) -> BlockConfig:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    config = load_config(args)
+    config = config_from_args(args)
     model = GPT(config) if isinstance(config, GPTConfig) else Transformer(config)  # type: ignore[arg-type]
     n = model.num_parameters()
     devs = deviations(config)

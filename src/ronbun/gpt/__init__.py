@@ -7,7 +7,7 @@ transformations and the auxiliary LM loss (§3.2), the §5 zero-shot heuristics,
 * :mod:`ronbun.gpt.transforms` — the §3.3 input transformations (Figure 1) and their truncation rule;
 * :mod:`ronbun.gpt.finetune` — :class:`GPTClassifier` (task heads) and :class:`FineTuneTask` (Eq. 5);
 * :mod:`ronbun.gpt.zeroshot` — sentiment, acceptability, multiple choice, Winograd;
-* :mod:`ronbun.gpt.api` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).
+* :mod:`ronbun.gpt.language_model` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).
 
 Command line: ``ronbun gpt pretrain | generate | finetune | evaluate | zeroshot`` (:mod:`ronbun.cli.gpt`).
 
@@ -17,9 +17,9 @@ every checkpoint should carry; until the Trainer copies them, ``task_config.json
 their folder and :func:`~ronbun.gpt.corpus.find_checkpoint_tokenizer` falls back to it.
 """
 
-from .api import LanguageModel, TaskModel, load_gpt
 from .corpus import CORPORA, CorpusConfig, TokenStream, load_corpus
 from .finetune import FineTuneConfig, FineTuneTask, GPTClassifier, HeadSpec, load_classifier, transfer_layers
+from .language_model import LanguageModel, TaskModel, load_gpt
 from .pretrain import LMDataConfig, LMTask
 from .zeroshot import WINOGRAD_EXAMPLES, WinogradExample, run_zeroshot
 

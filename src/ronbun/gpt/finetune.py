@@ -25,7 +25,7 @@ mean over examples; the auxiliary LM loss of a sequence is its mean token NLL (p
 ``⟨s⟩``, the delimiter and ``⟨e⟩`` included), averaged over the example's sequences; ``L3 = mean(L2) + λ ·
 mean(L1)``.  For the trainer this is ``Σ_examples (L2_i + λ L1_i)`` with ``n_tokens`` = number of examples.
 
-**Checkpoint format.**  :class:`GPTClassifier` *is* a :class:`~ronbun.models.gpt.GPT` (a subclass) with two
+**Checkpoint format.**  :class:`GPTClassifier` *is* a :class:`~ronbun.models.decoder_only.GPT` (a subclass) with two
 extra tensors, ``head.weight (n_out, d_model)`` and ``head.bias (n_out,)``, so the Trainer's ordinary checkpoint
 holds the fine-tuned model in one ``model.safetensors``: the body under exactly the pre-trained GPT's names,
 ``config.json`` = the ``GPTConfig`` (with ``n_special = 3`` more), and the head description (task, kind,
@@ -53,12 +53,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..evaluation.metrics import compute_metrics
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
 from ..training.checkpoint import (
     CheckpointError,
-    load_config,
     load_model,
     load_tensors,
+    read_model_config,
     unique_state_dict,
     verify_checkpoint,
 )
@@ -602,7 +602,7 @@ def load_classifier(
     """``(model (eval mode), tokenizer)`` of a fine-tuned GPT checkpoint (or of the newest one of a run)."""
     directory = resolve_checkpoint(directory)
     verify_checkpoint(directory)
-    config = load_config(directory)
+    config = read_model_config(directory)
     if config.model_type() != "gpt":
         raise CheckpointError(f"{directory} holds a {config.model_type()!r} model, not a fine-tuned GPT")
     head = read_head(directory)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
 from ..training.losses import nll, output_layer_nll
 from .corpus import (
     CorpusConfig,

@@ -158,10 +158,10 @@ def _gpt_tokenizer(directory: Path) -> tuple[Any, int | None]:
 
 def load_inspectable(path: str | Path, device: str = "cpu") -> Inspectable:
     """Open a Transformer or GPT checkpoint (or the newest checkpoint of a run) with its tokenizer."""
-    from ..training.checkpoint import CheckpointError, load_config, load_model
+    from ..training.checkpoint import CheckpointError, load_model, read_model_config
 
     directory = resolve_checkpoint_dir(path)
-    kind = load_config(directory).model_type()
+    kind = read_model_config(directory).model_type()
     if kind == "transformer":
         from ..mt.translator import Translator
 

@@ -21,7 +21,7 @@ from .checkpoint import (
     MODEL_FILE,
     TOKENIZER_FILE,
     CheckpointError,
-    load_config,
+    read_model_config,
     read_state,
     save_checkpoint,
     verify_checkpoint,
@@ -98,7 +98,7 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
         raise ValueError("no checkpoints to average")
     for p in paths:
         verify_checkpoint(p)
-    configs = [load_config(p).to_dict() for p in paths]
+    configs = [read_model_config(p).to_dict() for p in paths]
     if any(c != configs[0] for c in configs[1:]):
         raise CheckpointError("cannot average checkpoints of different model configurations")
     total: dict[str, torch.Tensor] = {}

@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..models.config import BlockConfig, ConfigError, TransformerConfig
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
 from ..models.transformer import Transformer
 
 MODEL_FILE = "model.safetensors"
@@ -234,7 +234,7 @@ def verify_checkpoint(directory: str | Path, *, deep: bool = True) -> None:
             raise CheckpointError(f"checkpoint {directory} is corrupted: sha256 of {name} does not match")
 
 
-def load_config(directory: str | Path) -> BlockConfig:
+def read_model_config(directory: str | Path) -> BlockConfig:
     path = Path(directory) / CONFIG_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -279,7 +279,7 @@ def load_model(
     directory = Path(directory)
     if verify:
         verify_checkpoint(directory)
-    config = load_config(directory)
+    config = read_model_config(directory)
     if expect is not None and config.model_type() != expect:
         raise CheckpointError(
             f"{directory} holds a {config.model_type()!r} model, but this command needs a {expect!r} model"

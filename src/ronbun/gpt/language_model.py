@@ -10,7 +10,7 @@ Usage::
     clf = ronbun.load("runs/gpt-sst2")                    # a fine-tuned checkpoint → TaskModel
     clf.predict(["a charming and often affecting journey"])  # [1]
 
-:class:`LanguageModel` wraps a :class:`~ronbun.models.gpt.GPT` and its tokenizer; generation is KV-cached
+:class:`LanguageModel` wraps a :class:`~ronbun.models.decoder_only.GPT` and its tokenizer; generation is KV-cached
 (:func:`ronbun.generation.generate`), scoring uses :func:`ronbun.gpt.zeroshot.continuation_logprobs`.  A text's
 first token is conditioned on the line-break token that separates lines in the pre-training stream.
 :class:`TaskModel` (a fine-tuned checkpoint) adds :meth:`~TaskModel.predict` and :meth:`~TaskModel.evaluate`.
@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from ..evaluation.metrics import compute_metrics
-from ..models.gpt import GPT
+from ..models.decoder_only import GPT
 from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_model
 from .corpus import find_checkpoint_tokenizer, gpt_tokenizer_hint, has_checkpoint_tokenizer, line_break_id
 from .finetune import GPTClassifier, encode_examples, load_classifier, predict, read_head, resolve_checkpoint
