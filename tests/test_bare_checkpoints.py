@@ -12,8 +12,8 @@ import torch
 import ronbun
 from ronbun import GPTConfig, Transformer, TransformerConfig
 from ronbun.cli.main import main
-from ronbun.gpt.finetune import GPTClassifier, HeadSpec
 from ronbun.gpt.language_model import LanguageModel, TaskModel
+from ronbun.models.task_head import GPTClassifier, HeadSpec
 from ronbun.mt.translator import Translator
 from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import MissingTokenizerError, save_checkpoint

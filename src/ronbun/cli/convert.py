@@ -98,18 +98,14 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def _missing_tokenizer_note(source: Path, out: Path, config) -> str | None:
     """One line saying that ``out`` has no tokenizer and what that means, or ``None`` when it has one."""
-    if config.model_type() == "gpt":
-        from ..gpt.corpus import gpt_tokenizer_hint, has_checkpoint_tokenizer
+    from ..training.checkpoint import find_tokenizer, tokenizer_hint
 
-        if has_checkpoint_tokenizer(out):
-            return None
-        hint, text = gpt_tokenizer_hint(out), "generate, score, zero-shot, serve"
-    else:
-        from ..mt.translator import has_translator_tokenizer, is_marian, translator_tokenizer_hint
-
-        if has_translator_tokenizer(out, config):
-            return None
-        hint, text = translator_tokenizer_hint(out, is_marian(config)), "translate, evaluate, serve"
+    if find_tokenizer(out, config) is not None:
+        return None
+    hint = tokenizer_hint(out, config)
+    text = (
+        "generate, score, zero-shot, serve" if config.model_type() == "gpt" else "translate, evaluate, serve"
+    )
     return (
         f"note: no tokenizer found in {source}: {out} holds the weights only; ronbun.load() opens it as a "
         f"bare model that works on token ids, but text ({text}) needs a tokenizer: {hint}"

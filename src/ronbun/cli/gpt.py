@@ -404,23 +404,23 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from ..gpt.finetune import read_head, resolve_checkpoint
+    from ..training.checkpoint import read_head, read_task_config, resolve_checkpoint
 
     ckpt = resolve_checkpoint(args.checkpoint)
-    task_cfg: dict[str, Any] = {}
-    if (ckpt / "task_config.json").is_file():
-        task_cfg = json.loads((ckpt / "task_config.json").read_text(encoding="utf-8"))
-    if read_head(ckpt) is not None:
+    task_cfg = read_task_config(ckpt)
+    if read_head(ckpt, task_cfg) is not None:
         return _evaluate_task(args, ckpt, task_cfg)
     return _evaluate_lm(args, ckpt, task_cfg)
 
 
 def _evaluate_task(args: argparse.Namespace, ckpt: Path, task_cfg: dict[str, Any]) -> int:
     from ..evaluation.metrics import compute_metrics
-    from ..gpt.finetune import DEFAULT_SPLITS, encode_examples, load_classifier, predict
+    from ..gpt.finetune import DEFAULT_SPLITS, encode_examples, predict
     from ..gpt.tasks import load_task
+    from ..training.checkpoint import GPT_WITH_HEAD, load_checkpoint
 
-    model, tokenizer = load_classifier(ckpt)
+    loaded = load_checkpoint(ckpt, expect=GPT_WITH_HEAD)
+    model, tokenizer = loaded.model, loaded.tokenizer
     spec = model.spec
     data_cfg = task_cfg.get("data", {})
     task = args.task or spec.task

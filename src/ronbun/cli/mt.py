@@ -265,12 +265,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         tgt_lang = "de"
     else:
         from ..data.registry import load_dataset, tokenized_references
+        from ..training.checkpoint import read_task_config
 
-        cfg = (
-            json.loads((args.checkpoint / "task_config.json").read_text())
-            if (args.checkpoint / "task_config.json").is_file()
-            else {}
-        )
+        cfg = read_task_config(args.checkpoint)
         dcfg = cfg.get("data", {})
         name = args.dataset or dcfg.get("dataset") or "builtin"
         src_lang, tgt_lang = dcfg.get("src_lang", "en"), dcfg.get("tgt_lang", "de")

@@ -365,6 +365,7 @@ def run_figures(args: argparse.Namespace) -> int:
     import torch
 
     from ..inspection import attention_view, load_inspectable
+    from ..training.checkpoint import is_checkpoint_or_run
     from ..viz.attention import (
         layer_label,
         plot_alignment,
@@ -404,7 +405,7 @@ def run_figures(args: argparse.Namespace) -> int:
         make("table1_complexity.png", lambda p: plot_complexity(data, p))
 
     ckpt = args.checkpoint or DEMO_CHECKPOINT
-    if (ckpt / "config.json").is_file() or (ckpt / "checkpoints").is_dir():
+    if is_checkpoint_or_run(ckpt):
         obj = load_inspectable(ckpt)
         if obj.model_type != "transformer":
             raise CLIError(f"--checkpoint {ckpt} is a {obj.model_type} model; give a translation checkpoint")

@@ -34,9 +34,10 @@ import torch
 
 from ..evaluation.metrics import compute_metrics
 from ..models.decoder_only import GPT
-from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_model
-from .corpus import find_checkpoint_tokenizer, gpt_tokenizer_hint, has_checkpoint_tokenizer, line_break_id
-from .finetune import GPTClassifier, encode_examples, load_classifier, predict, read_head, resolve_checkpoint
+from ..models.task_head import GPTClassifier
+from ..text.bpe import line_break_id
+from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
+from .finetune import encode_examples, predict
 from .tasks import TaskData, TaskExample
 from .zeroshot import continuation_logprobs
 
@@ -90,7 +91,7 @@ class LanguageModel:
         (``what`` names the method that needs it)."""
         if self.tokenizer is None:
             raise MissingTokenizerError.for_model(
-                what, "GPT model", self.directory, gpt_tokenizer_hint,
+                what, "GPT model", self.directory, self.model.config,
                 "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
             )  # fmt: skip
         return self.tokenizer
@@ -336,38 +337,8 @@ def load_gpt(
     default: the command line fails before reading any input), else gives a bare :class:`LanguageModel`
     (``tokenizer is None``) whose text methods raise that error; ``ronbun.load`` does the latter.
     """
-    directory = resolve_checkpoint(directory)
-    if read_head(directory) is not None:
-        model, own = load_classifier(directory, device=device)
-        return TaskModel(model, own if tokenizer is None else _tokenizer_from(tokenizer), directory=directory)
-    model = load_model(directory, expect="gpt", device=device)
-    if tokenizer is not None:
-        tok = _tokenizer_from(tokenizer)
-    else:
-        try:
-            tok, _ = find_checkpoint_tokenizer(directory)
-        except MissingTokenizerError:
-            if require_tokenizer:
-                raise
-            tok = None
-    return LanguageModel(model, tok, directory=directory)  # type: ignore[arg-type]
-
-
-def _tokenizer_from(tokenizer: Any | str | Path) -> Any:
-    """A tokenizer object as given, else loaded from a ``tokenizer.json`` or a folder with tokenizer files."""
-    if not isinstance(tokenizer, (str, Path)):
-        return tokenizer
-    path = Path(tokenizer)
-    if path.is_dir():
-        if not has_checkpoint_tokenizer(path):
-            raise FileNotFoundError(
-                f"tokenizer folder {path} holds neither tokenizer.json nor GPT-1's BPE files"
-            )
-        return find_checkpoint_tokenizer(path)[0]
-    if path.is_file():
-        from ..text.bpe import TextTokenizer
-
-        return TextTokenizer.load(path)
-    raise FileNotFoundError(
-        f"tokenizer {path} does not exist (give a tokenizer.json or a folder holding one)"
+    ckpt = load_checkpoint(
+        directory, expect="gpt", device=device, tokenizer=tokenizer, require_tokenizer=require_tokenizer
     )
+    cls = TaskModel if ckpt.head is not None else LanguageModel
+    return cls(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]

@@ -35,7 +35,6 @@ from .corpus import (
     TokenStream,
     build_token_stream,
     corpus_key,
-    find_checkpoint_tokenizer,
     load_corpus,
     tokenizer_spec,
 )
@@ -175,10 +174,12 @@ class LMTask:
         self.bpe_dir: Path | None = None
         base: GPT | None = None
         if init is not None:
-            from ..training.checkpoint import load_model
+            from ..training.checkpoint import load_checkpoint
 
-            base = load_model(init, expect="gpt")  # type: ignore[assignment]
-            tokenizer, self.bpe_dir = find_checkpoint_tokenizer(init)
+            ckpt = load_checkpoint(init, expect="gpt")
+            base = ckpt.model if ckpt.head is None else ckpt.model.body()  # type: ignore[assignment,operator]
+            tokenizer = ckpt.tokenizer
+            self.bpe_dir = ckpt.gpt1_bpe_dir
         self.tokenizer_file: Path | None = None
         tok_path = self.out_dir / "tokenizer.json"
         if tokenizer is None and data.tokenizer == "gpt1":
