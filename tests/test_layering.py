@@ -272,3 +272,41 @@ def test_importing_generation_loads_no_model():
     assert not {m for m in loaded if m.startswith("ronbun.models")}, (
         "import ronbun.generation loaded ronbun.models"
     )
+
+
+# -- one module opens checkpoints ----------------------------------------------------------------------------
+#: The files of a checkpoint directory that only its module reads or writes (docs/design.md, "One way in").
+CHECKPOINT_FILES = {"config.json", "model.safetensors", "task_config.json", "trainer_state.json"}
+CHECKPOINT_MODULE = "ronbun.training.checkpoint"
+#: interop reads and writes other projects' model folders (Hugging Face, CTranslate2), whose files share
+#: these names; it opens ronbun checkpoints through the checkpoint module like everyone else.
+FOREIGN_FOLDERS = {"interop"}
+
+
+def _names_and_safetensors(path: Path) -> list[tuple[int, str]]:
+    """String constants naming a checkpoint file (docstrings and messages excluded: only exact names) and
+    imports of safetensors, in the module at ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in CHECKPOINT_FILES:
+            found.append((node.lineno, repr(node.value)))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [(node.lineno, f"import {n}") for n in names if n.split(".")[0] == "safetensors"]
+    return found
+
+
+def test_only_the_checkpoint_module_opens_a_checkpoint_directory():
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module, _ = module_name(path)
+        if module == CHECKPOINT_MODULE or unit_of(module) in FOREIGN_FOLDERS:
+            continue
+        bad += [
+            f"  {path.relative_to(SRC.parent)}:{line} {what}" for line, what in _names_and_safetensors(path)
+        ]
+    assert not bad, (
+        f"only {CHECKPOINT_MODULE} reads a checkpoint's files; load through load_checkpoint / load_model / "
+        "read_model_config / read_task_config instead:\n" + "\n".join(bad)
+    )

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from .checkpoint import (
     CHECKPOINT_PREFIX,
     CHECKPOINTS_DIR,
+    TASK_FILE,
     ensure_output_dir,
     latest_intact_checkpoint,
     list_checkpoints,
@@ -332,7 +333,7 @@ class Trainer:
                 "optimizer.safetensors": opt_tensors,
                 "rng.safetensors": {"torch.0": torch.get_rng_state()},
             },
-            extra_json={"train_config.json": self.config.to_dict(), "task_config.json": self.task.describe()},
+            extra_json={"train_config.json": self.config.to_dict(), TASK_FILE: self.task.describe()},
             extra_files=getattr(self.task, "extra_checkpoint_files", dict)(),
         )
         self.last_save_time = self.train_seconds
