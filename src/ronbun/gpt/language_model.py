@@ -89,12 +89,14 @@ class LanguageModel:
     def require_tokenizer(self, what: str = "this") -> Any:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
-        if self.tokenizer is None:
-            raise MissingTokenizerError.for_model(
-                what, "GPT model", self.directory, self.model.config,
-                "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
-            )  # fmt: skip
-        return self.tokenizer
+        return MissingTokenizerError.unless(
+            self.tokenizer,
+            what,
+            "GPT model",
+            self.directory,
+            self.model.config,
+            "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
+        )
 
     @property
     def device(self) -> torch.device:

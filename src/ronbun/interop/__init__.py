@@ -28,9 +28,7 @@ Usage::
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -40,13 +38,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
-from ..training.checkpoint import (
-    STATE_FILE,
-    CheckpointError,
-    replace_directory,
-    save_checkpoint,
-    write_json,
-)
+from ..training.checkpoint import CheckpointError, replace_directory, save_checkpoint
 
 SourceFormat = Literal["hf-marian", "hf-openai-gpt", "openai-original"]
 FORMATS: tuple[str, ...] = ("hf-marian", "hf-openai-gpt", "openai-original")
@@ -207,14 +199,6 @@ def load_mapped_state(model: nn.Module, state: dict[str, Tensor], sources: Mappi
 
 
 # -- writing ----------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_converted(
     out: str | Path,
     model: nn.Module,
@@ -237,18 +221,9 @@ def write_converted(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.convert-", dir=out.parent))
     try:
-        ckpt = save_checkpoint(staging / "ckpt", model, extra_json={CONVERSION_FILE: provenance})
-        state_path = ckpt / STATE_FILE
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        for name, source in (files or {}).items():
-            target = ckpt / name
-            shutil.copyfile(source, target)
-            state["files"][name] = {"size": target.stat().st_size, "sha256": _sha256(target)}
-            with target.open("rb") as f:
-                os.fsync(f.fileno())
-        write_json(state_path, state)
-        with state_path.open("rb") as f:
-            os.fsync(f.fileno())
+        ckpt = save_checkpoint(
+            staging / "ckpt", model, extra_json={CONVERSION_FILE: provenance}, extra_files=dict(files or {})
+        )
         replace_directory(ckpt, out, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

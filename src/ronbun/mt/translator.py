@@ -68,12 +68,14 @@ class Translator:
     def require_tokenizer(self, what: str = "this") -> TextTokenizer:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
-        if self.tokenizer is None:
-            raise MissingTokenizerError.for_model(
-                what, "Transformer", self.directory, self.model.config,
-                "translate_ids() on token ids",
-            )  # fmt: skip
-        return self.tokenizer
+        return MissingTokenizerError.unless(
+            self.tokenizer,
+            what,
+            "Transformer",
+            self.directory,
+            self.model.config,
+            "translate_ids() on token ids",
+        )
 
     def translate_ids(
         self,

@@ -80,16 +80,24 @@ class MissingTokenizerError(CheckpointError):
     """
 
     @classmethod
-    def for_model(
-        cls, what: str, model: str, directory: Path | None, config: BlockConfig, id_methods: str
-    ) -> MissingTokenizerError:
-        """The one message every bare model gives: what needs text, how to add a tokenizer
-        (:func:`tokenizer_hint`), and which id methods work without one."""
+    def unless(
+        cls,
+        tokenizer: Any | None,
+        what: str,
+        model: str,
+        directory: Path | None,
+        config: BlockConfig,
+        ids: str,
+    ) -> Any:
+        """``tokenizer``, or the one error every bare model gives: ``what`` needs text, how to add a
+        tokenizer (:func:`tokenizer_hint`), and which token-id methods (``ids``) work without one."""
+        if tokenizer is not None:
+            return tokenizer
         where = directory if directory is not None else "the checkpoint directory"
         origin = f" ({directory} holds weights only)" if directory is not None else ""
-        return cls(
+        raise cls(
             f"{what} needs a tokenizer and this {model} has none{origin}: {tokenizer_hint(where, config)}, "
-            f"or pass tokenizer= to ronbun.load(); without one use {id_methods}"
+            f"or pass tokenizer= to ronbun.load(); without one use {ids}"
         )
 
 
