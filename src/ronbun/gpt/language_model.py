@@ -90,12 +90,7 @@ class LanguageModel:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
         return MissingTokenizerError.unless(
-            self.tokenizer,
-            what,
-            "GPT model",
-            self.directory,
-            self.model.config,
-            "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
+            self, what, "GPT model", "the token-id methods (generate_ids, score_ids, token_logprobs_ids)"
         )
 
     @property

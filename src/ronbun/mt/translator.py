@@ -68,14 +68,7 @@ class Translator:
     def require_tokenizer(self, what: str = "this") -> TextTokenizer:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
-        return MissingTokenizerError.unless(
-            self.tokenizer,
-            what,
-            "Transformer",
-            self.directory,
-            self.model.config,
-            "translate_ids() on token ids",
-        )
+        return MissingTokenizerError.unless(self, what, "Transformer", "translate_ids() on token ids")
 
     def translate_ids(
         self,

@@ -80,24 +80,19 @@ class MissingTokenizerError(CheckpointError):
     """
 
     @classmethod
-    def unless(
-        cls,
-        tokenizer: Any | None,
-        what: str,
-        model: str,
-        directory: Path | None,
-        config: BlockConfig,
-        ids: str,
-    ) -> Any:
-        """``tokenizer``, or the one error every bare model gives: ``what`` needs text, how to add a
-        tokenizer (:func:`tokenizer_hint`), and which token-id methods (``ids``) work without one."""
-        if tokenizer is not None:
-            return tokenizer
+    def unless(cls, wrapper: Any, what: str, model: str, ids: str) -> Any:
+        """The tokenizer of ``wrapper`` (a ``Translator`` or ``LanguageModel``: ``.tokenizer``,
+        ``.directory``, ``.model``), or the one error every bare model gives: ``what`` needs text, how to
+        add a tokenizer (:func:`tokenizer_hint`), and which token-id methods (``ids``) work without one."""
+        if wrapper.tokenizer is not None:
+            return wrapper.tokenizer
+        directory = wrapper.directory
         where = directory if directory is not None else "the checkpoint directory"
         origin = f" ({directory} holds weights only)" if directory is not None else ""
         raise cls(
-            f"{what} needs a tokenizer and this {model} has none{origin}: {tokenizer_hint(where, config)}, "
-            f"or pass tokenizer= to ronbun.load(); without one use {ids}"
+            f"{what} needs a tokenizer and this {model} has none{origin}: "
+            f"{tokenizer_hint(where, wrapper.model.config)}, or pass tokenizer= to ronbun.load(); without one "
+            f"use {ids}"
         )
 
 
