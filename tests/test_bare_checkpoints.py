@@ -12,8 +12,8 @@ import torch
 import ronbun
 from ronbun import GPTConfig, Transformer, TransformerConfig
 from ronbun.cli.main import main
-from ronbun.gpt.api import LanguageModel, TaskModel
-from ronbun.gpt.finetune import GPTClassifier, HeadSpec
+from ronbun.gpt.language_model import LanguageModel, TaskModel
+from ronbun.models.task_head import GPTClassifier, HeadSpec
 from ronbun.mt.translator import Translator
 from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import MissingTokenizerError, save_checkpoint
@@ -181,7 +181,7 @@ def test_a_bare_task_model_predicts_nothing_without_a_tokenizer():
 
 
 def test_loaders_used_by_the_command_line_refuse_a_bare_checkpoint_at_load(bare_gpt, bare_transformer):
-    from ronbun.gpt.api import load_gpt
+    from ronbun.gpt.language_model import load_gpt
 
     with pytest.raises(MissingTokenizerError, match="has no tokenizer .*ronbun.load\\(\\) still opens it"):
         load_gpt(bare_gpt)

@@ -151,7 +151,7 @@ def test_the_scanner_resolves_relative_and_function_level_imports():
         "from ..viz.attention import plot_attention\n"
         "from . import app\n"
         "from .. import generation\n"
-        "import ronbun.models.gpt\n"
+        "import ronbun.models.decoder_only\n"
         "def handler():\n"
         "    from ..models.transformer import Transformer\n"
         "    import matplotlib.pyplot as plt\n"
@@ -160,7 +160,7 @@ def test_the_scanner_resolves_relative_and_function_level_imports():
         (1, "ronbun.viz.attention"),
         (2, "ronbun.serve"),
         (3, "ronbun.generation"),
-        (4, "ronbun.models.gpt"),
+        (4, "ronbun.models.decoder_only"),
         (6, "ronbun.models.transformer"),
         (7, "matplotlib.pyplot"),
     ]
@@ -272,4 +272,42 @@ def test_importing_generation_loads_no_model():
     loaded = _loaded_after("import ronbun.generation")
     assert not {m for m in loaded if m.startswith("ronbun.models")}, (
         "import ronbun.generation loaded ronbun.models"
+    )
+
+
+# -- one module opens checkpoints ----------------------------------------------------------------------------
+#: The files of a checkpoint directory that only its module reads or writes (docs/design.md, "One way in").
+CHECKPOINT_FILES = {"config.json", "model.safetensors", "task_config.json", "trainer_state.json"}
+CHECKPOINT_MODULE = "ronbun.training.checkpoint"
+#: interop reads and writes other projects' model folders (Hugging Face, CTranslate2), whose files share
+#: these names; it opens ronbun checkpoints through the checkpoint module like everyone else.
+FOREIGN_FOLDERS = {"interop"}
+
+
+def _names_and_safetensors(path: Path) -> list[tuple[int, str]]:
+    """String constants naming a checkpoint file (docstrings and messages excluded: only exact names) and
+    imports of safetensors, in the module at ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in CHECKPOINT_FILES:
+            found.append((node.lineno, repr(node.value)))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [(node.lineno, f"import {n}") for n in names if n.split(".")[0] == "safetensors"]
+    return found
+
+
+def test_only_the_checkpoint_module_opens_a_checkpoint_directory():
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module, _ = module_name(path)
+        if module == CHECKPOINT_MODULE or unit_of(module) in FOREIGN_FOLDERS:
+            continue
+        bad += [
+            f"  {path.relative_to(SRC.parent)}:{line} {what}" for line, what in _names_and_safetensors(path)
+        ]
+    assert not bad, (
+        f"only {CHECKPOINT_MODULE} reads a checkpoint's files; load through load_checkpoint / load_model / "
+        "read_model_config / read_task_config instead:\n" + "\n".join(bad)
     )

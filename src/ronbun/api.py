@@ -1,10 +1,13 @@
 """``ronbun.load(DIR)``: one entry point for every checkpoint directory.
 
+:func:`ronbun.training.checkpoint.load_checkpoint` opens the directory (resolves, verifies, builds the model
+by its kind, loads the tokenizer); this module wraps the result in the object that uses it:
+
 * a Transformer checkpoint (``model_type = "transformer"``) → :class:`ronbun.mt.translator.Translator`
   (``.translate(sentences, beam=4, alpha=0.6)``);
-* a pre-trained GPT-1 checkpoint (``model_type = "gpt"``) → :class:`ronbun.gpt.api.LanguageModel`
+* a pre-trained GPT-1 checkpoint (``model_type = "gpt"``) → :class:`ronbun.gpt.language_model.LanguageModel`
   (``.generate(prompts, …)``, ``.score(texts)``);
-* a fine-tuned GPT-1 checkpoint (``task_config.json`` holds a task head) → :class:`ronbun.gpt.api.TaskModel`
+* a fine-tuned GPT-1 checkpoint (``task_config.json`` holds a task head) → :class:`ronbun.gpt.language_model.TaskModel`
   (a ``LanguageModel`` with ``.predict(…)`` and ``.evaluate(…)``).
 
 ``directory`` may also be a run directory (``runs/…`` holding ``checkpoints/step_…``): its newest intact
@@ -36,21 +39,13 @@ def load(
 ) -> Any:
     """Load the checkpoint at ``directory`` as the object that uses it (see the module docstring);
     ``tokenizer`` replaces (or, for a weights-only checkpoint, supplies) the checkpoint's tokenizer."""
-    from .gpt.finetune import resolve_checkpoint
-    from .training.checkpoint import CheckpointError, load_config
+    from .training.checkpoint import GPT_WITH_HEAD, TRANSFORMER, load_checkpoint
 
-    path = resolve_checkpoint(directory)
-    kind = load_config(path).model_type()
-    if kind == "transformer":
-        from .mt.translator import Translator
-
-        return Translator.from_checkpoint(
-            path, device=str(device), tokenizer=tokenizer, require_tokenizer=False
-        )
-    if kind == "gpt":
-        from .gpt.api import load_gpt
-
-        return load_gpt(path, device=device, tokenizer=tokenizer, require_tokenizer=False)
-    raise CheckpointError(
-        f"{path}: no loader for model_type {kind!r}"
-    )  # pragma: no cover - load_config checks
+    ckpt = load_checkpoint(directory, device=device, tokenizer=tokenizer, require_tokenizer=False)
+    if ckpt.kind == TRANSFORMER:
+        from .mt.translator import Translator as wrapper
+    elif ckpt.kind == GPT_WITH_HEAD:
+        from .gpt.language_model import TaskModel as wrapper
+    else:
+        from .gpt.language_model import LanguageModel as wrapper
+    return wrapper(ckpt.model, ckpt.tokenizer, directory=ckpt.path)

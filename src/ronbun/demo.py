@@ -24,7 +24,8 @@ from .evaluation.provenance import machine_description
 from .mt.task import MTDataConfig, TranslationTask
 from .mt.translator import Translator
 from .training.averaging import average_checkpoints, select_by_steps
-from .training.loop import Trainer, TrainerConfig, list_checkpoints
+from .training.checkpoint import list_checkpoints
+from .training.loop import Trainer, TrainerConfig
 from .viz.attention import plot_attention, plot_heads
 
 # Four sentences of the built-in language pair that are in none of its splits, with their German.

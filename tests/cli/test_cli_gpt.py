@@ -140,7 +140,7 @@ def test_errors_are_one_line_messages(pretrained, tmp_path, capsys):
 def test_lowercase_is_recorded_in_the_tokenizer_and_switchable_for_zero_shot(tmp_path, capsys):
     """``pretrain --lowercase`` saves a lower-casing tokenizer (so every later use lower-cases, as GPT-1's
     BPE does); ``zeroshot --lowercase`` lower-cases for a model whose text was lower-cased beforehand."""
-    from ronbun.gpt.api import load_gpt
+    from ronbun.gpt.language_model import load_gpt
 
     out = tmp_path / "pre"
     args = ["gpt", "pretrain", *TINY, "--builtin-sentences", "300", "--batch-size", "4", "--max-steps", "1"]
@@ -167,7 +167,7 @@ def test_the_lowercase_switch_of_a_byte_level_tokenizer():
 def test_finetune_lowercase_is_kept_by_the_fine_tuned_checkpoint(pretrained, tmp_path):
     """``finetune --lowercase`` (for a model whose pre-training text was lower-cased beforehand) lower-cases
     the task text, and the fine-tuned checkpoint's tokenizer keeps doing so for evaluation and serving."""
-    from ronbun.gpt.finetune import load_classifier
+    from ronbun.training.checkpoint import load_checkpoint
 
     folder = tmp_path / "SST-2"
     folder.mkdir()
@@ -178,7 +178,7 @@ def test_finetune_lowercase_is_kept_by_the_fine_tuned_checkpoint(pretrained, tmp
     common += ["--batch-size", "4", "--max-steps", "1", "--no-progress"]
     assert main([*common, "--lowercase", "--out", str(tmp_path / "lc")]) == 0
     assert main([*common, "--out", str(tmp_path / "cased")]) == 0
-    _, lowered = load_classifier(tmp_path / "lc")
-    _, cased = load_classifier(tmp_path / "cased")
+    lowered = load_checkpoint(tmp_path / "lc", expect="gpt+head").tokenizer
+    cased = load_checkpoint(tmp_path / "cased", expect="gpt+head").tokenizer
     assert lowered.encode("A GOOD Film") == lowered.encode("a good film")
     assert cased.encode("A GOOD Film") != cased.encode("a good film")

@@ -11,17 +11,16 @@ import torch
 
 import ronbun.api
 from ronbun import GPT, GPTConfig, Transformer, TransformerConfig
-from ronbun.gpt.api import LanguageModel, TaskModel
 from ronbun.gpt.finetune import (
     FINETUNE_TRAINER_DEFAULTS,
     FineTuneConfig,
     FineTuneTask,
-    load_classifier,
     predict,
 )
+from ronbun.gpt.language_model import LanguageModel, TaskModel
 from ronbun.gpt.tasks import TaskDataError
 from ronbun.text.bpe import TextTokenizer
-from ronbun.training.checkpoint import CheckpointError, save_checkpoint
+from ronbun.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ronbun.training.loop import Trainer, TrainerConfig
 
 GOOD = ["a charming and moving film", "wonderful acting and a great story", "a delight from start to end"]
@@ -94,7 +93,7 @@ def test_finetune_save_and_load_roundtrip(tmp_path, pretrained):
         saved["task"] == "gpt_finetune" and saved["head"]["special"]["extract"] == task.spec.special.extract
     )
 
-    model, _ = load_classifier(tmp_path / "run")  # a run directory resolves to its newest checkpoint
+    model = load_checkpoint(tmp_path / "run", expect="gpt+head").model  # a run: its newest checkpoint
     assert model.config.n_special == 3
     for a, b in zip(model.state_dict().values(), task.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
@@ -196,7 +195,7 @@ def test_vocabulary_mismatch_between_tokenizer_and_model_is_refused(tmp_path, pr
 def test_pretrained_and_finetuned_checkpoints_are_told_apart(tmp_path, pretrained):
     assert type(ronbun.api.load(pretrained)) is LanguageModel
     with pytest.raises(CheckpointError, match="without a task head"):
-        load_classifier(pretrained)
+        load_checkpoint(pretrained, expect="gpt+head")
     with pytest.raises(CheckpointError, match="not a ronbun checkpoint"):
         ronbun.api.load(tmp_path)
 

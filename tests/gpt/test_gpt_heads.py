@@ -8,16 +8,9 @@ import torch
 import torch.nn.functional as F
 
 from ronbun import GPT, GPTConfig
-from ronbun.gpt.finetune import (
-    FineTuneConfig,
-    FineTuneTask,
-    GPTClassifier,
-    lm_loss_per_example,
-    lm_loss_sum,
-    task_loss,
-    transfer_layers,
-)
-from ronbun.gpt.transforms import SpecialTokens, collate, transform
+from ronbun.gpt.finetune import FineTuneConfig, FineTuneTask, lm_loss_per_example, lm_loss_sum, task_loss
+from ronbun.gpt.transforms import collate, transform
+from ronbun.models.task_head import GPTClassifier, SpecialTokens, transfer_layers
 
 V = 50
 

@@ -12,7 +12,7 @@ import torch
 
 from ronbun.gpt.corpus import CorpusConfig, build_token_stream, corpus_key, load_corpus
 from ronbun.gpt.pretrain import PRETRAIN_TRAINER_DEFAULTS, LMDataConfig, LMTask, default_warmup, window_starts
-from ronbun.models.gpt import GPTConfig
+from ronbun.models.decoder_only import GPTConfig
 from ronbun.training.loop import Trainer, TrainerConfig
 
 

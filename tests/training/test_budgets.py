@@ -12,7 +12,8 @@ from ronbun.data.synthetic import write_corpus
 from ronbun.mt.task import MTDataConfig, TranslationTask
 from ronbun.training import loop
 from ronbun.training.averaging import select_by_steps
-from ronbun.training.loop import Trainer, TrainerConfig, expected_total_steps, list_checkpoints, stop_message
+from ronbun.training.checkpoint import list_checkpoints
+from ronbun.training.loop import Trainer, TrainerConfig, expected_total_steps, stop_message
 
 
 def test_the_progress_total_is_the_update_budget_when_no_time_cap_is_set():

@@ -13,8 +13,15 @@ from ronbun import Transformer, TransformerConfig
 from ronbun.data.synthetic import write_corpus
 from ronbun.mt.task import MTDataConfig, TranslationTask
 from ronbun.training.averaging import average_checkpoints, select_by_interval, select_last
-from ronbun.training.checkpoint import CheckpointError, load_model, save_checkpoint, verify_checkpoint
-from ronbun.training.loop import Trainer, TrainerConfig, latest_intact_checkpoint, list_checkpoints
+from ronbun.training.checkpoint import (
+    CheckpointError,
+    latest_intact_checkpoint,
+    list_checkpoints,
+    load_model,
+    save_checkpoint,
+    verify_checkpoint,
+)
+from ronbun.training.loop import Trainer, TrainerConfig
 
 
 def tiny_model(seed: int = 0) -> Transformer:

@@ -68,7 +68,7 @@ def run_convert(args: argparse.Namespace) -> int:
     """import Marian / openai-gpt / original GPT-1 weights as a ronbun checkpoint"""
     from ..interop import CONVERSION_FILE, convert
     from ..models import deviations
-    from ..training.checkpoint import load_config, read_state
+    from ..training.checkpoint import read_model_config, read_state
 
     options: dict = {"overwrite": args.force}
     if args.n_heads is not None:
@@ -76,7 +76,7 @@ def run_convert(args: argparse.Namespace) -> int:
             raise ValueError("--n-heads applies only to --from openai-original (the others store it)")
         options["n_heads"] = args.n_heads
     out = convert(args.source, args.path, args.out, **options)
-    config = load_config(out)
+    config = read_model_config(out)
     files = sorted(read_state(out).get("files", {}))
     print(f"converted {args.path} ({args.source}) -> {out}")
     print(f"model: {config.model_type()}  files: {', '.join(files)}")
@@ -94,18 +94,14 @@ def run_convert(args: argparse.Namespace) -> int:
 
 def _missing_tokenizer_note(source: Path, out: Path, config) -> str | None:
     """One line saying that ``out`` has no tokenizer and what that means, or ``None`` when it has one."""
-    if config.model_type() == "gpt":
-        from ..gpt.corpus import gpt_tokenizer_hint, has_checkpoint_tokenizer
+    from ..training.checkpoint import find_tokenizer, tokenizer_hint
 
-        if has_checkpoint_tokenizer(out):
-            return None
-        hint, text = gpt_tokenizer_hint(out), "generate, score, zero-shot, serve"
-    else:
-        from ..mt.translator import has_translator_tokenizer, is_marian, translator_tokenizer_hint
-
-        if has_translator_tokenizer(out, config):
-            return None
-        hint, text = translator_tokenizer_hint(out, is_marian(config)), "translate, evaluate, serve"
+    if find_tokenizer(out, config) is not None:
+        return None
+    hint = tokenizer_hint(out, config)
+    text = (
+        "generate, score, zero-shot, serve" if config.model_type() == "gpt" else "translate, evaluate, serve"
+    )
     return (
         f"note: no tokenizer found in {source}: {out} holds the weights only; ronbun.load() opens it as a "
         f"bare model that works on token ids, but text ({text}) needs a tokenizer: {hint}"

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def load_config(args: argparse.Namespace) -> BlockConfig:
+def config_from_args(args: argparse.Namespace) -> BlockConfig:
     overrides = parse_overrides(args.set)
     if args.vocab_size is not None:
         overrides["vocab_size"] = args.vocab_size
@@ -47,7 +47,7 @@ def run_info(args: argparse.Namespace) -> int:
     Build a model from a preset (or a config.json) and print its parameter count and every setting that
     departs from the paper, with the section it departs from.
     """
-    config = load_config(args)
+    config = config_from_args(args)
     model = GPT(config) if isinstance(config, GPTConfig) else Transformer(config)  # type: ignore[arg-type]
     n = model.num_parameters()
     devs = deviations(config)

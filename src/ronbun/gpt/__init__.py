@@ -5,21 +5,23 @@ transformations and the auxiliary LM loss (§3.2), the §5 zero-shot heuristics,
 * :mod:`ronbun.gpt.pretrain` — :class:`LMTask` (Eq. 1 on random contiguous windows);
 * :mod:`ronbun.gpt.tasks` — the fine-tuning task readers (GLUE, SNLI, SciTail, Story Cloze, RACE; §4.2);
 * :mod:`ronbun.gpt.transforms` — the §3.3 input transformations (Figure 1) and their truncation rule;
-* :mod:`ronbun.gpt.finetune` — :class:`GPTClassifier` (task heads) and :class:`FineTuneTask` (Eq. 5);
+* :mod:`ronbun.gpt.finetune` — :class:`FineTuneTask` (Eq. 5) for the task heads of
+  :mod:`ronbun.models.task_head` (:class:`GPTClassifier`);
 * :mod:`ronbun.gpt.zeroshot` — sentiment, acceptability, multiple choice, Winograd;
-* :mod:`ronbun.gpt.api` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).
+* :mod:`ronbun.gpt.language_model` — :class:`LanguageModel` / :class:`TaskModel` (what ``ronbun.load`` returns).
 
 Command line: ``ronbun gpt pretrain | generate | finetune | evaluate | zeroshot`` (:mod:`ronbun.cli.gpt`).
 
 Trainer hook (optional, for GPT-1's original BPE): :meth:`LMTask.extra_checkpoint_files` /
 :meth:`FineTuneTask.extra_checkpoint_files` name files (``encoder_bpe_40000.json``, ``vocab_40000.bpe``) that
 every checkpoint should carry; until the Trainer copies them, ``task_config.json["tokenizer"]["dir"]`` records
-their folder and :func:`~ronbun.gpt.corpus.find_checkpoint_tokenizer` falls back to it.
+their folder and :func:`~ronbun.training.checkpoint.load_checkpoint` falls back to it.
 """
 
-from .api import LanguageModel, TaskModel, load_gpt
+from ..models.task_head import GPTClassifier, HeadSpec, transfer_layers
 from .corpus import CORPORA, CorpusConfig, TokenStream, load_corpus
-from .finetune import FineTuneConfig, FineTuneTask, GPTClassifier, HeadSpec, load_classifier, transfer_layers
+from .finetune import FineTuneConfig, FineTuneTask
+from .language_model import LanguageModel, TaskModel, load_gpt
 from .pretrain import LMDataConfig, LMTask
 from .zeroshot import WINOGRAD_EXAMPLES, WinogradExample, run_zeroshot
 
@@ -37,7 +39,6 @@ __all__ = [
     "TaskModel",
     "TokenStream",
     "WinogradExample",
-    "load_classifier",
     "load_corpus",
     "load_gpt",
     "run_zeroshot",

@@ -145,7 +145,7 @@ def generate(
     """Continue each prompt ``sampling.num_samples`` times with the language model (KV-cached);
     ``prompts`` may be a function that reads them, called once the checkpoint has loaded (a wrong
     checkpoint is said before waiting on stdin)."""
-    from .api import load_gpt
+    from .language_model import load_gpt
 
     lm = load_gpt(checkpoint)
     texts = prompts() if callable(prompts) else prompts
@@ -177,7 +177,7 @@ class ZeroShotConfig:
 def zeroshot(checkpoint: Path, cfg: ZeroShotConfig) -> dict[str, Any]:
     """GPT-1's §5 zero-shot heuristic for ``cfg.task`` with a pre-trained LM (see
     :func:`~ronbun.gpt.zeroshot.run_zeroshot`)."""
-    from .api import load_gpt
+    from .language_model import load_gpt
     from .zeroshot import run_zeroshot
 
     lm = load_gpt(checkpoint)

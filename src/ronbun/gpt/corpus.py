@@ -27,8 +27,8 @@ generative model to learn to condition on long-range information" (§4.1).  The 
   reads neither the text nor the tokenizer's output again.
 
 Tokenizers: a :class:`~ronbun.text.bpe.TextTokenizer` (byte-level BPE trained on the corpus) or GPT-1's own
-40,000-merge BPE (:class:`~ronbun.text.gpt1_bpe.GPT1Tokenizer`); :func:`load_checkpoint_tokenizer` finds the
-right one for a checkpoint.
+40,000-merge BPE (:class:`~ronbun.text.gpt1_bpe.GPT1Tokenizer`); :func:`tokenizer_spec` records which one a
+run used, and :func:`ronbun.training.checkpoint.load_checkpoint` loads it back.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ import numpy as np
 from ..data.errors import DataError
 from ..data.parallel import read_lines
 from ..settings import from_mapping, setting
+from ..text.bpe import line_break_id
 
 __all__ = [
     "CORPORA",
@@ -56,11 +57,7 @@ __all__ = [
     "Tokenizer",
     "build_token_stream",
     "corpus_key",
-    "find_checkpoint_tokenizer",
-    "gpt_tokenizer_hint",
-    "has_checkpoint_tokenizer",
     "line_break_id",
-    "load_checkpoint_tokenizer",
     "load_corpus",
     "tokenizer_fingerprint",
     "tokenizer_spec",
@@ -250,19 +247,6 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
     return h.hexdigest()[:16]
 
 
-def line_break_id(tokenizer: Any) -> int | None:
-    """The id that separates lines in the token stream (and serves as the context of a text's first
-    token when scoring): byte-level BPE's ``"\\n"`` byte ``Ċ``, GPT-1's ``"\\n</w>"`` (40477)."""
-    newline = getattr(tokenizer, "newline_id", None)
-    if newline is not None:
-        return int(newline)
-    inner = getattr(tokenizer, "tokenizer", None)
-    if inner is not None and hasattr(inner, "token_to_id"):
-        found = inner.token_to_id("Ċ")
-        return None if found is None else int(found)
-    return None
-
-
 def tokenizer_spec(tokenizer: Any, source_dir: str | Path | None = None) -> dict[str, Any]:
     """How to rebuild ``tokenizer`` (recorded in ``task_config.json``)."""
     if type(tokenizer).__name__ == "GPT1Tokenizer":
@@ -274,85 +258,6 @@ def tokenizer_spec(tokenizer: Any, source_dir: str | Path | None = None) -> dict
             "vocab_size": tokenizer.vocab_size,
         }
     return {"kind": "bpe", "file": "tokenizer.json", "vocab_size": tokenizer.vocab_size}
-
-
-def gpt_tokenizer_hint(directory: str | Path) -> str:
-    """How to give the GPT checkpoint ``directory`` a tokenizer (the end of a one-line error message)."""
-    from ..text.gpt1_bpe import ENCODER_FILENAME, MERGES_FILENAME
-
-    return (
-        f"copy GPT-1's BPE files {ENCODER_FILENAME} + {MERGES_FILENAME} (Hugging Face's vocab.json + "
-        f"merges.txt, renamed) or the tokenizer.json the model was trained with into {directory}"
-    )
-
-
-def _task_tokenizer_spec(directory: Path) -> dict[str, Any]:
-    task_file = directory / "task_config.json"
-    if not task_file.is_file():
-        return {}
-    try:
-        return json.loads(task_file.read_text(encoding="utf-8")).get("tokenizer") or {}
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        return {}
-
-
-def _tokenizer_location(directory: Path, spec: dict[str, Any]) -> tuple[str, Path] | None:
-    """``("tokenizer.json", directory)``, ``("gpt1-bpe", folder)`` or ``None`` (no tokenizer files)."""
-    from ..text.gpt1_bpe import ENCODER_FILENAME, MERGES_FILENAME
-
-    if (directory / "tokenizer.json").is_file():
-        return "tokenizer.json", directory
-    for folder in (directory, Path(spec["dir"]) if spec.get("dir") else None):
-        if (
-            folder is not None
-            and (folder / ENCODER_FILENAME).is_file()
-            and (folder / MERGES_FILENAME).is_file()
-        ):
-            return "gpt1-bpe", folder
-    return None
-
-
-def has_checkpoint_tokenizer(directory: str | Path) -> bool:
-    """Whether :func:`find_checkpoint_tokenizer` finds tokenizer files for ``directory`` (loads nothing)."""
-    directory = Path(directory)
-    return _tokenizer_location(directory, _task_tokenizer_spec(directory)) is not None
-
-
-def find_checkpoint_tokenizer(directory: str | Path) -> tuple[Any, Path | None]:
-    """The tokenizer of a GPT checkpoint directory and, for GPT-1's BPE, the folder its files came from.
-
-    Looked for in this order: ``tokenizer.json`` (byte-level BPE); GPT-1's BPE files
-    ``encoder_bpe_40000.json`` + ``vocab_40000.bpe`` in the directory (converted OpenAI/Hugging Face weights);
-    the GPT-1 BPE folder recorded in ``task_config.json`` (``tokenizer.dir``).  Without any of them:
-    :class:`~ronbun.training.checkpoint.MissingTokenizerError` (a weights-only checkpoint; ``ronbun.load``
-    opens it as a bare model).
-    """
-    from ..training.checkpoint import MissingTokenizerError
-
-    directory = Path(directory)
-    spec = _task_tokenizer_spec(directory)
-    found = _tokenizer_location(directory, spec)
-    if found is not None and found[0] == "tokenizer.json":
-        from ..text.bpe import TextTokenizer
-
-        return TextTokenizer.load(directory / "tokenizer.json"), None
-    if found is not None:
-        from ..text.gpt1_bpe import GPT1Tokenizer
-
-        mode = spec.get("pre_tokenizer", "auto")
-        unk = bool(spec.get("special_unk_literal", False))
-        return GPT1Tokenizer.from_dir(found[1], mode, special_unk_literal=unk), found[1]
-    raise MissingTokenizerError(
-        f"{directory} has no tokenizer (weights only)"
-        + (f"; task_config.json names {spec['dir']}, which lacks one" if spec.get("dir") else "")
-        + f", and text needs one: {gpt_tokenizer_hint(directory)} (ronbun.load() still opens it as a bare "
-        "model that works on token ids)"
-    )
-
-
-def load_checkpoint_tokenizer(directory: str | Path) -> Any:
-    """The tokenizer of a GPT checkpoint directory (see :func:`find_checkpoint_tokenizer`)."""
-    return find_checkpoint_tokenizer(directory)[0]
 
 
 # -- the token stream -----------------------------------------------------------------------------------

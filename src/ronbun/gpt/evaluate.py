@@ -4,7 +4,6 @@ its token-level perplexity on a corpus split (windows of n_ctx, stride n_ctx).""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,13 +33,12 @@ class EvaluationConfig:
 
 def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig) -> dict[str, Any]:
     """The report of :func:`evaluate_task` for a checkpoint with a task head, else of :func:`evaluate_lm`."""
-    from .finetune import read_head, resolve_checkpoint
+    from ..training.checkpoint import read_head, read_task_config, resolve_checkpoint
 
     ckpt = resolve_checkpoint(checkpoint)
-    recorded: dict[str, Any] = {}
-    if (ckpt / "task_config.json").is_file():
-        recorded = json.loads((ckpt / "task_config.json").read_text(encoding="utf-8")).get("data", {})
-    evaluate = evaluate_task if read_head(ckpt) is not None else evaluate_lm
+    task_cfg = read_task_config(ckpt)
+    recorded: dict[str, Any] = task_cfg.get("data", {})
+    evaluate = evaluate_task if read_head(ckpt, task_cfg) is not None else evaluate_lm
     return evaluate(ckpt, recorded, cfg)
 
 
@@ -48,10 +46,12 @@ def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -
     """Predict a task split with a fine-tuned checkpoint (default: its task and evaluation split) and
     compute the task's metrics; unlabeled splits give predictions only (written to ``predictions``)."""
     from ..evaluation.metrics import compute_metrics
-    from .finetune import DEFAULT_SPLITS, encode_examples, load_classifier, predict
+    from ..training.checkpoint import GPT_WITH_HEAD, load_checkpoint
+    from .finetune import DEFAULT_SPLITS, encode_examples, predict
     from .tasks import load_task
 
-    model, tokenizer = load_classifier(ckpt)
+    loaded = load_checkpoint(ckpt, expect=GPT_WITH_HEAD)
+    model, tokenizer = loaded.model, loaded.tokenizer
     spec = model.spec
     data_dir = cfg.data_dir or recorded.get("data_dir")
     if data_dir is None:
@@ -84,8 +84,8 @@ def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -
 def evaluate_lm(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:
     """Token-level loss and perplexity of a language model on a plain-text ``file`` or a corpus split
     (default: the pre-training corpus; its test split for wikitext2 and ptb, else its validation split)."""
-    from .api import load_gpt
     from .corpus import CorpusConfig, TokenStream, encode_lines, line_break_id, load_corpus
+    from .language_model import load_gpt
     from .pretrain import evaluate_stream
 
     lm = load_gpt(ckpt)

@@ -25,13 +25,12 @@ mean over examples; the auxiliary LM loss of a sequence is its mean token NLL (p
 ``⟨s⟩``, the delimiter and ``⟨e⟩`` included), averaged over the example's sequences; ``L3 = mean(L2) + λ ·
 mean(L1)``.  For the trainer this is ``Σ_examples (L2_i + λ L1_i)`` with ``n_tokens`` = number of examples.
 
-**Checkpoint format.**  :class:`GPTClassifier` *is* a :class:`~ronbun.models.gpt.GPT` (a subclass) with two
-extra tensors, ``head.weight (n_out, d_model)`` and ``head.bias (n_out,)``, so the Trainer's ordinary checkpoint
-holds the fine-tuned model in one ``model.safetensors``: the body under exactly the pre-trained GPT's names,
-``config.json`` = the ``GPTConfig`` (with ``n_special = 3`` more), and the head description (task, kind,
-num_labels, label names, special-token ids) in ``task_config.json["head"]``.  Resume is exact with no Trainer
-change.  :func:`load_classifier` reads it back (:func:`ronbun.load` does too); the generic
-:func:`~ronbun.training.checkpoint.load_model` rejects the two head tensors as unexpected.
+**Checkpoint.**  The network, :class:`~ronbun.models.task_head.GPTClassifier` (a GPT with the head ``W_y``),
+its :class:`~ronbun.models.task_head.HeadSpec` and the layer transfer live on the models floor
+(:mod:`ronbun.models.task_head`), so the Trainer's ordinary checkpoint holds the fine-tuned model and
+:func:`ronbun.training.checkpoint.load_checkpoint` (hence :func:`ronbun.load`) opens it without this module;
+:meth:`FineTuneTask.describe` records the head in ``task_config.json``.  Resume is exact with no Trainer
+change.
 
 Layer transfer (Figure 2 left, ``n_transfer``): the token and position embeddings and the first ``n`` blocks
 come from the pre-trained model; the other blocks keep their random N(0, 0.02) initialisation.
@@ -40,7 +39,6 @@ come from the pre-trained model; the other blocks keep their random N(0, 0.02) i
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,36 +51,24 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..evaluation.metrics import compute_metrics
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
+from ..models.task_head import HEAD_KEY, GPTClassifier, HeadSpec, SpecialTokens
 from ..settings import from_mapping, setting
-from ..training.checkpoint import (
-    CheckpointError,
-    load_config,
-    load_model,
-    load_tensors,
-    unique_state_dict,
-    verify_checkpoint,
-)
-from .corpus import find_checkpoint_tokenizer, tokenizer_spec
+from ..training.checkpoint import CheckpointError, load_checkpoint
+from .corpus import tokenizer_spec
 from .tasks import TaskData, TaskExample, load_task
-from .transforms import SpecialTokens, TransformedExample, TruncationStats, collate, transform
+from .transforms import TransformedExample, TruncationStats, collate, transform
 
 __all__ = [
     "DEFAULT_SPLITS",
     "FINETUNE_TRAINER_DEFAULTS",
     "FineTuneConfig",
     "FineTuneTask",
-    "GPTClassifier",
-    "HeadSpec",
     "encode_examples",
     "lm_loss_per_example",
     "lm_loss_sum",
-    "load_classifier",
     "predict",
-    "read_head",
-    "resolve_checkpoint",
     "task_loss",
-    "transfer_layers",
 ]
 
 #: §4.1 fine-tuning optimisation (``TrainerConfig`` keys); ``max_steps``/``warmup`` follow from the data.
@@ -101,170 +87,6 @@ DEFAULT_SPLITS: dict[str, tuple[str, str]] = {
     "story_cloze": ("val", "test"),
     "mnli": ("train", "dev_matched"),
 }
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or the newest intact checkpoint of a run directory (``RUN/checkpoints/step_…``)."""
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        from ..training.loop import latest_intact_checkpoint
-
-        found = latest_intact_checkpoint(path, log=lambda m: None)
-        if found is not None:
-            return found
-        raise CheckpointError(f"{path} is a run directory without an intact checkpoint")
-    if not path.exists():
-        raise CheckpointError(f"checkpoint directory {path} does not exist")
-    raise CheckpointError(
-        f"{path} is not a ronbun checkpoint (no config.json) nor a run directory (no checkpoints/)"
-    )
-
-
-# -- the model ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class HeadSpec:
-    """What the task head needs (stored as ``task_config.json["head"]``)."""
-
-    task: str
-    kind: str  # classification | entailment | similarity | multiple_choice
-    num_labels: int  # 1 = regression (STS-B); for multiple choice the number of candidates
-    special: SpecialTokens
-    label_names: tuple[str, ...] = ()
-    clf_dropout: float = 0.1
-
-    @property
-    def regression(self) -> bool:
-        return self.num_labels == 1 and self.kind != "multiple_choice"
-
-    @property
-    def n_out(self) -> int:
-        return 1 if self.kind == "multiple_choice" or self.regression else self.num_labels
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["label_names"] = list(self.label_names)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> HeadSpec:
-        try:
-            return cls(
-                task=d["task"],
-                kind=d["kind"],
-                num_labels=int(d["num_labels"]),
-                special=SpecialTokens(**d["special"]),
-                label_names=tuple(d.get("label_names", ())),
-                clf_dropout=float(d.get("clf_dropout", 0.1)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"malformed head description {d!r} ({exc})") from None
-
-
-class GPTClassifier(GPT):
-    """GPT-1 with the §3.2 task head: ``dropout(0.1)`` then a linear layer on ``h_l`` at the extract token.
-
-    ``forward(ids)`` is the language model (as :class:`GPT`); ``forward(ids (B, C, T), extract_positions
-    (B, C))`` returns ``(task_logits, lm_logits)``: task logits ``(B, num_labels)`` (classification,
-    entailment, similarity), ``(B,)`` (regression) or ``(B, C)`` (multiple choice, one scalar per candidate),
-    and the LM logits ``(B·C, T, V)`` when ``lm=True`` (else ``None``), or the final hidden states ``(B·C, T,
-    d_model)`` when ``hidden=True`` (training feeds them to the fused loss: :func:`lm_loss_sum`).
-    """
-
-    def __init__(self, config: GPTConfig, head: HeadSpec) -> None:
-        super().__init__(config)
-        self.spec = head
-        self.clf_dropout = nn.Dropout(head.clf_dropout)
-        self.head = nn.Linear(config.d_model, head.n_out)  # W_y (Eq. 3)
-        nn.init.normal_(self.head.weight, std=config.init_std)
-        nn.init.zeros_(self.head.bias)
-
-    def forward(  # type: ignore[override]
-        self, ids: Tensor, extract_positions: Tensor | None = None, *, lm: bool = False, hidden: bool = False
-    ) -> Tensor | tuple[Tensor, Tensor | None]:
-        if extract_positions is None:
-            return super().forward(ids)  # (B, T, V)
-        b, c, t = ids.shape
-        flat = ids.reshape(b * c, t)  # (B·C, T)
-        h, _ = self.hidden_states(flat)  # (B·C, T, d)
-        rows = torch.arange(b * c, device=ids.device)
-        h_e = h[rows, extract_positions.reshape(-1)].view(b, c, -1)  # (B, C, d): h_l^m at ⟨e⟩
-        kind = self.spec.kind
-        if kind == "multiple_choice":
-            logits = self.head(self.clf_dropout(h_e)).squeeze(-1)  # (B, C): one scalar per candidate
-        else:
-            if kind == "similarity":
-                pooled = h_e.sum(dim=1)  # (B, d): both orders added element-wise (§3.3)
-            else:
-                if c != 1:
-                    raise ValueError(f"{kind} takes one sequence per example, got {c}")
-                pooled = h_e[:, 0]  # (B, d)
-            logits = self.head(self.clf_dropout(pooled))  # (B, n_out)
-            if self.spec.regression:
-                logits = logits.squeeze(-1)  # (B,)
-        if hidden:
-            return logits, h  # (B·C, T, d)
-        lm_logits = self.project(h) if lm else None  # (B·C, T, V)
-        return logits, lm_logits
-
-    @classmethod
-    def from_gpt(
-        cls,
-        gpt: GPT,
-        *,
-        task: str,
-        kind: str,
-        num_labels: int,
-        label_names: Sequence[str] = (),
-        clf_dropout: float = 0.1,
-        n_transfer: int | None = None,
-        pretrained: bool = True,
-    ) -> GPTClassifier:
-        """A classifier for ``task`` whose body starts from ``gpt`` (the first ``n_transfer`` blocks; all when
-        ``None``; nothing when ``pretrained=False``), with three new special tokens appended (§3.3)."""
-        config = dataclasses.replace(gpt.config)
-        n_base = config.total_vocab
-        special = SpecialTokens(start=n_base, delim=n_base + 1, extract=n_base + 2)
-        head = HeadSpec(task, kind, num_labels, special, tuple(label_names), clf_dropout)
-        model = cls(config, head)
-        if pretrained:
-            transfer_layers(gpt, model, n_transfer)
-        model.add_special_tokens(3)
-        return model
-
-
-def transfer_layers(source: GPT, target: GPT, n_transfer: int | None = None) -> list[str]:
-    """Copy the embeddings (tokens, positions; an untied output layer) and the first ``n_transfer`` blocks
-    of ``source`` into ``target`` (Figure 2 left); the final LayerNorm of a pre-LN model only with all blocks.
-    Returns the copied parameter names."""
-    n_layers = source.config.n_layers
-    n = n_layers if n_transfer is None else n_transfer
-    if not 0 <= n <= n_layers:
-        raise ValueError(
-            f"n_transfer must be between 0 and {n_layers} (the pre-trained model's layers), got {n}"
-        )
-    if target.config.n_layers < n:
-        raise ValueError(f"the target has {target.config.n_layers} layers, fewer than n_transfer={n}")
-    copied: list[str] = []
-    src = source.state_dict()
-    dst = target.state_dict()
-    with torch.no_grad():
-        for name, value in src.items():
-            if name.startswith("blocks.layers."):
-                if int(name.split(".")[2]) >= n:
-                    continue
-            elif name.startswith("blocks.final_norm.") and n < n_layers:
-                continue
-            if name not in dst:
-                continue
-            if dst[name].shape != value.shape:
-                raise ValueError(
-                    f"cannot transfer {name}: shape {tuple(value.shape)} vs {tuple(dst[name].shape)}"
-                )
-            dst[name].copy_(value)
-            copied.append(name)
-    return copied
 
 
 # -- losses ------------------------------------------------------------------------------------------------
@@ -451,21 +273,14 @@ class FineTuneTask:
         self.tokenizer_file: Path | None = None
         base: GPT | None = None
         if cfg.init is not None:
-            init = resolve_checkpoint(cfg.init)
-            base = load_model(init, expect="gpt")  # type: ignore[assignment]
-            if (init / "task_config.json").is_file():
-                head = json.loads((init / "task_config.json").read_text(encoding="utf-8")).get("head")
-                if head:
-                    raise CheckpointError(
-                        f"{init} is already fine-tuned (on {head.get('task')}); start from a pre-trained LM"
-                    )
-            self.tokenizer, self.bpe_dir = find_checkpoint_tokenizer(init)
-            if self.tokenizer.vocab_size > base.config.vocab_size:
+            ckpt = load_checkpoint(cfg.init, expect="gpt")
+            if ckpt.head is not None:
                 raise CheckpointError(
-                    f"vocabulary mismatch in {init}: the tokenizer has {self.tokenizer.vocab_size} tokens but the "
-                    f"model's embedding only {base.config.vocab_size}"
+                    f"{ckpt.path} is already fine-tuned (on {ckpt.head.task}); start from a pre-trained LM"
                 )
-            self.init_dir: Path | None = init
+            base, self.tokenizer = ckpt.model, ckpt.tokenizer  # type: ignore[assignment]
+            self.bpe_dir = ckpt.gpt1_bpe_dir
+            self.init_dir: Path | None = ckpt.path
         elif cfg.from_scratch:
             from ..text.bpe import TextTokenizer
 
@@ -575,7 +390,7 @@ class FineTuneTask:
     def describe(self) -> dict[str, Any]:
         return {
             "task": "gpt_finetune",
-            "head": self.spec.to_dict(),
+            HEAD_KEY: self.spec.to_dict(),
             "data": dataclasses.asdict(self.cfg),
             "init": str(self.init_dir) if self.init_dir is not None else None,
             "tokenizer": tokenizer_spec(self.tokenizer, self.bpe_dir),
@@ -594,50 +409,3 @@ class FineTuneTask:
         from ..text.gpt1_bpe import ENCODER_FILENAME, MERGES_FILENAME
 
         return {name: self.bpe_dir / name for name in (ENCODER_FILENAME, MERGES_FILENAME)}
-
-
-# -- loading -----------------------------------------------------------------------------------------------
-def read_head(directory: str | Path) -> HeadSpec | None:
-    """The head description of a fine-tuned checkpoint, ``None`` for a plain language model."""
-    path = Path(directory) / "task_config.json"
-    if not path.is_file():
-        return None
-    try:
-        head = json.loads(path.read_text(encoding="utf-8")).get("head")
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-    return HeadSpec.from_dict(head) if head else None
-
-
-def load_classifier(
-    directory: str | Path, *, device: str | torch.device = "cpu"
-) -> tuple[GPTClassifier, Any]:
-    """``(model (eval mode), tokenizer)`` of a fine-tuned GPT checkpoint (or of the newest one of a run)."""
-    directory = resolve_checkpoint(directory)
-    verify_checkpoint(directory)
-    config = load_config(directory)
-    if config.model_type() != "gpt":
-        raise CheckpointError(f"{directory} holds a {config.model_type()!r} model, not a fine-tuned GPT")
-    head = read_head(directory)
-    if head is None:
-        raise CheckpointError(f"{directory} is a pre-trained GPT without a task head; fine-tune it first")
-    model = GPTClassifier(config, head)  # type: ignore[arg-type]
-    tensors = load_tensors(directory / "model.safetensors")
-    expected = unique_state_dict(model)
-    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{directory}: weights do not match the classifier: missing {missing[:5]}, unexpected {unexpected[:5]}"
-        )
-    for name, value in tensors.items():
-        if value.shape != expected[name].shape:
-            raise CheckpointError(
-                f"{directory}: {name} has shape {tuple(value.shape)}, expected {tuple(expected[name].shape)}"
-            )
-    model.load_state_dict(tensors, strict=False)
-    tokenizer, _ = find_checkpoint_tokenizer(directory)
-    if tokenizer.vocab_size > config.vocab_size:  # type: ignore[attr-defined]
-        raise CheckpointError(
-            f"vocabulary mismatch in {directory}: tokenizer {tokenizer.vocab_size} tokens, model {config.vocab_size}"  # type: ignore[attr-defined]
-        )
-    return model.to(device).eval(), tokenizer

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
 from ..settings import from_mapping, setting
 from ..training.losses import nll, output_layer_nll
 from .corpus import (
@@ -36,7 +36,6 @@ from .corpus import (
     TokenStream,
     build_token_stream,
     corpus_key,
-    find_checkpoint_tokenizer,
     load_corpus,
     tokenizer_spec,
 )
@@ -178,10 +177,12 @@ class LMTask:
         self.bpe_dir: Path | None = None
         base: GPT | None = None
         if init is not None:
-            from ..training.checkpoint import load_model
+            from ..training.checkpoint import load_checkpoint
 
-            base = load_model(init, expect="gpt")  # type: ignore[assignment]
-            tokenizer, self.bpe_dir = find_checkpoint_tokenizer(init)
+            ckpt = load_checkpoint(init, expect="gpt")
+            base = ckpt.model if ckpt.head is None else ckpt.model.body()  # type: ignore[assignment,operator]
+            tokenizer = ckpt.tokenizer
+            self.bpe_dir = ckpt.gpt1_bpe_dir
         self.tokenizer_file: Path | None = None
         tok_path = self.out_dir / "tokenizer.json"
         if tokenizer is None and data.tokenizer == "gpt1":

@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..models.task_head import SpecialTokens
+
 if TYPE_CHECKING:
     from ronbun.gpt.tasks import TaskData
 
@@ -71,15 +73,6 @@ __all__ = [
 ]
 
 TokenIds = Sequence[int]
-
-
-@dataclass(frozen=True)
-class SpecialTokens:
-    """Ids of GPT-1's added tokens (§3.3): start ``⟨s⟩``, delimiter ``$``, extract ``⟨e⟩``."""
-
-    start: int
-    delim: int
-    extract: int
 
 
 @dataclass(frozen=True)

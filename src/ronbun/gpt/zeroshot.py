@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from ..evaluation.metrics import compute_metrics, matthews_corrcoef
-from ..models.gpt import GPT
+from ..models.decoder_only import GPT
 from .corpus import line_break_id
 from .tasks import TaskDataError, TaskExample, load_task
 

@@ -15,7 +15,6 @@ from .attention import (
     check_layer_head,
     load_inspectable,
     printable,
-    resolve_checkpoint_dir,
     token_pieces,
 )
 
@@ -29,6 +28,5 @@ __all__ = [
     "check_layer_head",
     "load_inspectable",
     "printable",
-    "resolve_checkpoint_dir",
     "token_pieces",
 ]

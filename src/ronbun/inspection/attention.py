@@ -2,7 +2,7 @@
 map with its axis labels (the paper's §4 / appendix argument that self-attention is interpretable).
 
 :func:`load_inspectable` opens a Transformer or GPT checkpoint (or the newest checkpoint of a run) with its
-tokenizer; :func:`attention_view` returns an :class:`AttentionView`: ``maps[kind]`` per layer and head,
+tokenizer through :func:`ronbun.training.checkpoint.load_checkpoint`; :func:`attention_view` returns an :class:`AttentionView`: ``maps[kind]`` per layer and head,
 ``axes[kind]`` their token labels.  :func:`averaged_alignment` and :func:`check_layer_head` select and average
 maps.  The pictures (:mod:`ronbun.viz.attention`) and the web page (:mod:`ronbun.serve`) both start here; this
 module never imports matplotlib, so the server does not load it.
@@ -35,7 +35,6 @@ __all__ = [
     "check_layer_head",
     "load_inspectable",
     "printable",
-    "resolve_checkpoint_dir",
     "token_pieces",
 ]
 
@@ -123,63 +122,22 @@ class Inspectable:
         }
 
 
-def resolve_checkpoint_dir(path: str | Path) -> Path:
-    """A checkpoint directory, or the newest intact checkpoint of a run directory (``RUN/checkpoints/…``)."""
-    from ..training.checkpoint import CheckpointError
-    from ..training.loop import latest_intact_checkpoint
-
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    if (path / "checkpoints").is_dir():
-        found = latest_intact_checkpoint(path, log=lambda _msg: None)
-        if found is not None:
-            return found
-        raise CheckpointError(f"{path} is a run directory without an intact checkpoint")
-    if not path.exists():
-        raise CheckpointError(f"checkpoint directory {path} does not exist")
-    raise CheckpointError(f"{path} is not a ronbun checkpoint (no config.json) nor a run (no checkpoints/)")
-
-
-def _gpt_tokenizer(directory: Path) -> tuple[Any, int | None]:
-    try:  # GPT-1's own BPE or a byte-level tokenizer.json, as the GPT package finds it
-        from ..gpt.corpus import find_checkpoint_tokenizer, line_break_id
-
-        tok = find_checkpoint_tokenizer(directory)[0]
-        return tok, line_break_id(tok)
-    except ImportError:  # pragma: no cover - the GPT package is optional for this module
-        from ..text.bpe import TextTokenizer
-        from ..training.checkpoint import TOKENIZER_FILE
-
-        tok = TextTokenizer.load(directory / TOKENIZER_FILE)
-        found = tok.tokenizer.token_to_id("Ċ")
-        return tok, None if found is None else int(found)
-
-
 def load_inspectable(path: str | Path, device: str = "cpu") -> Inspectable:
     """Open a Transformer or GPT checkpoint (or the newest checkpoint of a run) with its tokenizer."""
-    from ..training.checkpoint import CheckpointError, load_config, load_model
+    from ..training.checkpoint import TRANSFORMER, load_checkpoint
 
-    directory = resolve_checkpoint_dir(path)
-    kind = load_config(directory).model_type()
-    if kind == "transformer":
+    ckpt = load_checkpoint(path, device=device)
+    if ckpt.kind == TRANSFORMER:
         from ..mt.translator import Translator
 
-        tr = Translator.from_checkpoint(directory, device=device)
-        return Inspectable("transformer", tr.model, tr.tokenizer, directory, translator=tr)
-    if kind == "gpt":
-        model = load_model(directory, expect="gpt", device=device)
-        tok, line_break = _gpt_tokenizer(directory)
-        c = model.config
-        if tok.vocab_size > c.total_vocab:
-            raise CheckpointError(
-                f"vocabulary mismatch: tokenizer has {tok.vocab_size} tokens, the model {c.total_vocab}"
-            )
-        banned = set(range(tok.vocab_size, c.total_vocab))
-        if type(tok).__name__ == "TextTokenizer":
-            banned |= {0, 1, 2, 3}  # <pad> <s> </s> <unk> never occur in the pre-training stream
-        return Inspectable("gpt", model, tok, directory, line_break=line_break, banned_ids=sorted(banned))
-    raise CheckpointError(f"{directory}: cannot inspect model_type {kind!r}")  # pragma: no cover
+        tr = Translator(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]
+        return Inspectable("transformer", tr.model, tr.tokenizer, ckpt.path, translator=tr)
+    from ..gpt.language_model import LanguageModel
+
+    lm = LanguageModel(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]
+    return Inspectable(
+        "gpt", lm.model, lm.tokenizer, ckpt.path, line_break=lm.line_break, banned_ids=lm.banned_ids
+    )
 
 
 def token_pieces(tokenizer: Any, ids: Sequence[int], line_break: int | None = None) -> list[str]:

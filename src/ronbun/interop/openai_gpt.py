@@ -49,7 +49,7 @@ import torch
 from torch import Tensor
 
 from ..models.config import ConfigError
-from ..models.gpt import GPT, GPTConfig
+from ..models.decoder_only import GPT, GPTConfig
 from . import (
     ConversionError,
     HFDirectory,

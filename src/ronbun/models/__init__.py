@@ -1,9 +1,9 @@
 """The two papers' models, composed from :mod:`ronbun.nn` blocks."""
 
 from .config import BlockConfig, ConfigError, TransformerConfig
+from .decoder_only import GPT, GPTConfig
 from .decoding import EncoderDecoderAdapter, LMAdapter
 from .faithfulness import Deviation, deviations
-from .gpt import GPT, GPTConfig
 from .stack import InputError
 from .transformer import AttentionMaps, Transformer
 

@@ -1,7 +1,7 @@
 """Model configurations: the paper's settings as defaults, every known deviation an explicit named option.
 
 ``BlockConfig`` holds what the Transformer and GPT-1 share (the §3 building blocks); ``TransformerConfig``
-adds the encoder-decoder specifics (§3.1, §3.4, §3.5, §5.4).  ``GPTConfig`` lives in ``models/gpt.py``.
+adds the encoder-decoder specifics (§3.1, §3.4, §3.5, §5.4).  ``GPTConfig`` lives in ``models/decoder_only.py``.
 Configs are plain dataclasses serialised as JSON; unknown keys are an error, never silently dropped.
 """
 

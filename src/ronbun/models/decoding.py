@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:  # annotations only: gpt.py and transformer.py import this module
-    from .gpt import GPT
+    from .decoder_only import GPT
     from .transformer import Transformer
 
 __all__ = ["EncoderDecoderAdapter", "LMAdapter", "source_lengths"]

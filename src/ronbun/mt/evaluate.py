@@ -137,9 +137,9 @@ def read_test_set(checkpoint: Path, cfg: EvaluationConfig) -> EvaluationData:
 
 def _dataset_split(checkpoint: Path, dataset: str | None, data_dir: str | None, split: str) -> EvaluationData:
     from ..data.registry import load_dataset, tokenized_references
+    from ..training.checkpoint import read_task_config
 
-    task_config = checkpoint / "task_config.json"
-    trained = json.loads(task_config.read_text()).get("data", {}) if task_config.is_file() else {}
+    trained = read_task_config(checkpoint).get("data", {})
     name = dataset or trained.get("dataset") or "builtin"
     src_lang, tgt_lang = trained.get("src_lang", "en"), trained.get("tgt_lang", "de")
     data_dir = data_dir or trained.get("data_dir")

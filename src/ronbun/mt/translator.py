@@ -14,57 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from ..models import Transformer, TransformerConfig
+from ..models import Transformer
 from ..text.bpe import TextTokenizer
-from ..text.moses import MOSES_LOWERCASE, MosesNormalizedTokenizer
-from ..training.checkpoint import TOKENIZER_FILE, CheckpointError, MissingTokenizerError, load_model
-
-#: The sentencepiece files a converted Marian model tokenises with (see :mod:`ronbun.text.marian_spm`).
-MARIAN_FILES = ("source.spm", "target.spm", "vocab.json")
-
-
-def is_marian(config: TransformerConfig) -> bool:
-    """Whether the model is a converted Marian model (it tokenises with sentencepiece files)."""
-    extra = config.extra or {}
-    spec = extra.get("tokenizer") or {}
-    origin = extra.get("imported_from") or {}
-    return spec.get("kind") == "marian-sentencepiece" or origin.get("format") == "hf-marian"
-
-
-def translator_tokenizer_hint(directory: str | Path, marian: bool = False) -> str:
-    """How to give the Transformer checkpoint ``directory`` a tokenizer (the end of a one-line message)."""
-    if marian:
-        return f"copy the Hugging Face model's {', '.join(MARIAN_FILES)} into {directory}"
-    return f"copy the {TOKENIZER_FILE} the model was trained with into {directory}"
-
-
-def has_translator_tokenizer(directory: str | Path, config: TransformerConfig) -> bool:
-    """Whether the checkpoint ``directory`` (a model with ``config``) has tokenizer files; loads nothing."""
-    directory = Path(directory)
-    if (directory / TOKENIZER_FILE).is_file():
-        return True
-    return is_marian(config) and all((directory / name).is_file() for name in MARIAN_FILES)
-
-
-def _load_tokenizer(source: Path, model: Transformer) -> Any:
-    """The tokenizer in ``source`` (a checkpoint folder or a ``tokenizer.json``), ``None`` if it has none."""
-    tok_path = source if source.is_file() else source / TOKENIZER_FILE
-    if not tok_path.is_file():
-        if source.is_dir() and is_marian(model.config) and has_translator_tokenizer(source, model.config):
-            from ..text.marian_spm import MarianTokenizer
-
-            c = model.config
-            return MarianTokenizer(source, eos_id=c.eos_id, unk_id=c.unk_id, pad_id=c.pad_id)
-        return None
-    tokenizer: Any = TextTokenizer.load(tok_path)
-    spec = (model.config.extra or {}).get("tokenizer") or {}
-    if spec.get("normalization") == MOSES_LOWERCASE:  # trained on lower-cased Moses-tokenised text
-        tokenizer = MosesNormalizedTokenizer(tokenizer, spec["src_lang"], spec["tgt_lang"])
-    return tokenizer
+from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
 
 
 class Translator:
@@ -101,38 +56,19 @@ class Translator:
         with ``require_tokenizer=False`` (what ``ronbun.load`` does) it loads as a bare :class:`Translator`
         whose text methods raise that error and whose :meth:`translate_ids` works.
         """
-        directory = Path(directory)
-        model = load_model(directory, expect="transformer", device=device)
-        if tokenizer is not None and not isinstance(tokenizer, (str, Path)):
-            return cls(model, tokenizer, directory=directory)
-        source = Path(tokenizer) if tokenizer is not None else directory
-        if tokenizer is not None and not source.exists():
-            raise FileNotFoundError(
-                f"tokenizer {source} does not exist (give a {TOKENIZER_FILE} or its folder)"
-            )
-        tok = _load_tokenizer(source, model)
-        if tok is None and (require_tokenizer or tokenizer is not None):
-            marian = is_marian(model.config)
-            wanted = f"{TOKENIZER_FILE}" + (f" or {', '.join(MARIAN_FILES)}" if marian else "")
-            if tokenizer is not None:
-                raise MissingTokenizerError(f"tokenizer folder {source} has no {wanted}")
-            raise MissingTokenizerError(
-                f"{source} has no tokenizer (expected {wanted}): translating text needs one; "
-                f"{translator_tokenizer_hint(source, marian)} (ronbun.load() still opens it as a bare model "
-                "that translates token ids)"
-            )
-        return cls(model, tok, directory=directory)
+        ckpt = load_checkpoint(
+            directory,
+            expect="transformer",
+            device=device,
+            tokenizer=tokenizer,
+            require_tokenizer=require_tokenizer,
+        )
+        return cls(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]
 
     def require_tokenizer(self, what: str = "this") -> TextTokenizer:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
-        if self.tokenizer is None:
-            marian = is_marian(self.model.config)
-            raise MissingTokenizerError.for_model(
-                what, "Transformer", self.directory, lambda where: translator_tokenizer_hint(where, marian),
-                "translate_ids() on token ids",
-            )  # fmt: skip
-        return self.tokenizer
+        return MissingTokenizerError.unless(self, what, "Transformer", "translate_ids() on token ids")
 
     def translate_ids(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
@@ -100,3 +101,16 @@ class TextTokenizer:
     def pieces(self, ids: Sequence[int]) -> list[str]:
         """Readable sub-word pieces of ``ids`` (for attention plots): each id decoded on its own."""
         return [self.tokenizer.decode([int(i)], skip_special_tokens=False) or "·" for i in ids]
+
+
+def line_break_id(tokenizer: Any) -> int | None:
+    """The id that separates lines in a GPT-1 token stream (and serves as the context of a text's first
+    token when scoring): byte-level BPE's ``"\\n"`` byte ``Ċ``, GPT-1's ``"\\n</w>"`` (40477)."""
+    newline = getattr(tokenizer, "newline_id", None)
+    if newline is not None:
+        return int(newline)
+    inner = getattr(tokenizer, "tokenizer", None)
+    if inner is not None and hasattr(inner, "token_to_id"):
+        found = inner.token_to_id("Ċ")
+        return None if found is None else int(found)
+    return None

@@ -2,39 +2,32 @@
 10-minute intervals" for base; the last 20 for big).
 
 Streaming: one running float64 sum of the model's size, whatever ``k`` is; tensors are read one at a time
-with ``safetensors.safe_open``.  Integer tensors (none in ronbun's models, but in imported ones) are taken
+with ``safetensors.safe_open`` (:func:`~ronbun.training.checkpoint.open_weights`).  Integer tensors (none in ronbun's models, but in imported ones) are taken
 from the newest checkpoint unchanged.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
 from .checkpoint import (
-    CONFIG_FILE,
-    MODEL_FILE,
+    GPT1_BPE_FILES,
+    TASK_FILE,
     TOKENIZER_FILE,
     CheckpointError,
-    load_config,
+    model_from_tensors,
+    open_weights,
+    read_head,
+    read_model_config,
     read_state,
     save_checkpoint,
     verify_checkpoint,
 )
 
 # files that describe how the model was made and how to use it travel with the average
-CARRIED_FILES = (
-    "task_config.json",
-    "train_config.json",
-    "conversion.json",
-    "encoder_bpe_40000.json",
-    "vocab_40000.bpe",
-)
+CARRIED_FILES = (TASK_FILE, "train_config.json", "conversion.json", *GPT1_BPE_FILES)
 
 
 def select_last(checkpoints: list[Path], k: int) -> list[Path]:
@@ -98,13 +91,13 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
         raise ValueError("no checkpoints to average")
     for p in paths:
         verify_checkpoint(p)
-    configs = [load_config(p).to_dict() for p in paths]
+    configs = [read_model_config(p).to_dict() for p in paths]
     if any(c != configs[0] for c in configs[1:]):
         raise CheckpointError("cannot average checkpoints of different model configurations")
     total: dict[str, torch.Tensor] = {}
     dtypes: dict[str, torch.dtype] = {}
     for p in paths:
-        with safe_open(str(p / MODEL_FILE), framework="pt") as f:
+        with open_weights(p) as f:
             keys = set(f.keys())
             if total and keys != set(total):
                 raise CheckpointError(f"{p} holds different tensors than {paths[0]}")
@@ -123,14 +116,9 @@ def average_checkpoints(paths: list[Path], out: str | Path) -> Path:
     }
     newest = paths[-1]
     out = Path(out)
-    with tempfile.TemporaryDirectory() as tmp:
-        staging = Path(tmp) / "avg"
-        staging.mkdir()
-        shutil.copyfile(newest / CONFIG_FILE, staging / CONFIG_FILE)
-        save_file(averaged, str(staging / MODEL_FILE), metadata={"averaged": str(len(paths))})
-        from .checkpoint import load_model
-
-        model = load_model(staging, verify=False)
+    model = model_from_tensors(
+        read_model_config(newest), read_head(newest), averaged, f"the average of {newest}"
+    )
     tokenizer = newest / TOKENIZER_FILE
     carried = {n: newest / n for n in CARRIED_FILES if (newest / n).is_file()}
     save_checkpoint(

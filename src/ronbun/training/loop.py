@@ -29,17 +29,19 @@ from torch import Tensor, nn
 
 from ..settings import from_mapping, setting
 from .checkpoint import (
-    CheckpointError,
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS_DIR,
+    TASK_FILE,
     ensure_output_dir,
+    latest_intact_checkpoint,
+    list_checkpoints,
     load_tensors,
     read_state,
+    read_weights,
     save_checkpoint,
-    verify_checkpoint,
 )
 from .optim import make_optimizer
 from .schedules import make_schedule
-
-CHECKPOINT_PREFIX = "step_"
 
 
 class TrainingError(RuntimeError):
@@ -183,26 +185,6 @@ def _dist_info() -> tuple[int, int]:
     return 0, 1
 
 
-def list_checkpoints(out_dir: str | Path) -> list[Path]:
-    """Checkpoint directories under ``out_dir/checkpoints``, oldest step first."""
-    root = Path(out_dir) / "checkpoints"
-    if not root.is_dir():
-        return []
-    found = [p for p in root.iterdir() if p.is_dir() and p.name.startswith(CHECKPOINT_PREFIX)]
-    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX) :]))
-
-
-def latest_intact_checkpoint(out_dir: str | Path, log=print) -> Path | None:
-    """The newest checkpoint that passes verification; torn or corrupted ones are reported by name."""
-    for path in reversed(list_checkpoints(out_dir)):
-        try:
-            verify_checkpoint(path)
-            return path
-        except CheckpointError as exc:
-            log(f"skipping damaged checkpoint: {exc}")
-    return None
-
-
 def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
     sd = opt.state_dict()
     tensors = {
@@ -312,7 +294,7 @@ class Trainer:
             )
             return
         state = read_state(path)
-        weights = load_tensors(path / "model.safetensors")
+        weights = read_weights(path)
         self.model.load_state_dict(weights, strict=False)
         _load_optimizer(
             self.optimizer, load_tensors(path / "optimizer.safetensors"), state["optimizer_param_groups"]
@@ -351,7 +333,7 @@ class Trainer:
                 *[int(x) if i < 2 else float(x) for i, x in enumerate(np_state[2:])],
             ],
         }
-        path = self.out / "checkpoints" / f"{CHECKPOINT_PREFIX}{self.step:08d}"
+        path = self.out / CHECKPOINTS_DIR / f"{CHECKPOINT_PREFIX}{self.step:08d}"
         save_checkpoint(
             path,
             self.model,
@@ -361,7 +343,7 @@ class Trainer:
                 "optimizer.safetensors": opt_tensors,
                 "rng.safetensors": {"torch.0": torch.get_rng_state()},
             },
-            extra_json={"train_config.json": self.config.to_dict(), "task_config.json": self.task.describe()},
+            extra_json={"train_config.json": self.config.to_dict(), TASK_FILE: self.task.describe()},
             extra_files=getattr(self.task, "extra_checkpoint_files", dict)(),
         )
         self.last_save_time = self.train_seconds

@@ -40,7 +40,6 @@ from ..inspection.attention import (
     check_layer_head,
     load_inspectable,
     printable,
-    resolve_checkpoint_dir,
     token_pieces,
 )
 
@@ -64,7 +63,6 @@ __all__ = [  # the pictures, and the inspection names they are drawn from (re-ex
     "plot_kinds",
     "plot_scaling",
     "printable",
-    "resolve_checkpoint_dir",
     "scaling_data",
     "token_pieces",
 ]

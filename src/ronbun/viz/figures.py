@@ -95,8 +95,10 @@ def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figure
     figures.make("attention_scaling.png", lambda p: plot_scaling(p))
     figures.make("gpt_input_transformations.png", input_transformations)
     _complexity_figure(figures, cfg.skip_complexity)
+    from ..training.checkpoint import is_checkpoint_or_run
+
     ckpt = cfg.checkpoint or DEMO_CHECKPOINT
-    if (ckpt / "config.json").is_file() or (ckpt / "checkpoints").is_dir():
+    if is_checkpoint_or_run(ckpt):
         _translation_figures(figures, ckpt, cfg.run, cfg.sentence)
     else:
         figures.skipped.append(

@@ -10,7 +10,7 @@ Usage::
     clf = ronbun.load("runs/gpt-sst2")                    # a fine-tuned checkpoint → TaskModel
     clf.predict(["a charming and often affecting journey"])  # [1]
 
-:class:`LanguageModel` wraps a :class:`~ronbun.models.gpt.GPT` and its tokenizer; generation is KV-cached
+:class:`LanguageModel` wraps a :class:`~ronbun.models.decoder_only.GPT` and its tokenizer; generation is KV-cached
 (:func:`ronbun.generation.generate`), scoring uses :func:`ronbun.gpt.zeroshot.continuation_logprobs`.  A text's
 first token is conditioned on the line-break token that separates lines in the pre-training stream.
 :class:`TaskModel` (a fine-tuned checkpoint) adds :meth:`~TaskModel.predict` and :meth:`~TaskModel.evaluate`.
@@ -33,10 +33,11 @@ import numpy as np
 import torch
 
 from ..evaluation.metrics import compute_metrics
-from ..models.gpt import GPT
-from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_model
-from .corpus import find_checkpoint_tokenizer, gpt_tokenizer_hint, has_checkpoint_tokenizer, line_break_id
-from .finetune import GPTClassifier, encode_examples, load_classifier, predict, read_head, resolve_checkpoint
+from ..models.decoder_only import GPT
+from ..models.task_head import GPTClassifier
+from ..text.bpe import line_break_id
+from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
+from .finetune import encode_examples, predict
 from .tasks import TaskData, TaskExample
 from .zeroshot import continuation_logprobs
 
@@ -88,12 +89,9 @@ class LanguageModel:
     def require_tokenizer(self, what: str = "this") -> Any:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
         (``what`` names the method that needs it)."""
-        if self.tokenizer is None:
-            raise MissingTokenizerError.for_model(
-                what, "GPT model", self.directory, gpt_tokenizer_hint,
-                "the token-id methods (generate_ids, score_ids, token_logprobs_ids)",
-            )  # fmt: skip
-        return self.tokenizer
+        return MissingTokenizerError.unless(
+            self, what, "GPT model", "the token-id methods (generate_ids, score_ids, token_logprobs_ids)"
+        )
 
     @property
     def device(self) -> torch.device:
@@ -336,38 +334,8 @@ def load_gpt(
     default: the command line fails before reading any input), else gives a bare :class:`LanguageModel`
     (``tokenizer is None``) whose text methods raise that error; ``ronbun.load`` does the latter.
     """
-    directory = resolve_checkpoint(directory)
-    if read_head(directory) is not None:
-        model, own = load_classifier(directory, device=device)
-        return TaskModel(model, own if tokenizer is None else _tokenizer_from(tokenizer), directory=directory)
-    model = load_model(directory, expect="gpt", device=device)
-    if tokenizer is not None:
-        tok = _tokenizer_from(tokenizer)
-    else:
-        try:
-            tok, _ = find_checkpoint_tokenizer(directory)
-        except MissingTokenizerError:
-            if require_tokenizer:
-                raise
-            tok = None
-    return LanguageModel(model, tok, directory=directory)  # type: ignore[arg-type]
-
-
-def _tokenizer_from(tokenizer: Any | str | Path) -> Any:
-    """A tokenizer object as given, else loaded from a ``tokenizer.json`` or a folder with tokenizer files."""
-    if not isinstance(tokenizer, (str, Path)):
-        return tokenizer
-    path = Path(tokenizer)
-    if path.is_dir():
-        if not has_checkpoint_tokenizer(path):
-            raise FileNotFoundError(
-                f"tokenizer folder {path} holds neither tokenizer.json nor GPT-1's BPE files"
-            )
-        return find_checkpoint_tokenizer(path)[0]
-    if path.is_file():
-        from ..text.bpe import TextTokenizer
-
-        return TextTokenizer.load(path)
-    raise FileNotFoundError(
-        f"tokenizer {path} does not exist (give a tokenizer.json or a folder holding one)"
+    ckpt = load_checkpoint(
+        directory, expect="gpt", device=device, tokenizer=tokenizer, require_tokenizer=require_tokenizer
     )
+    cls = TaskModel if ckpt.head is not None else LanguageModel
+    return cls(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""``ronbun.load`` and :class:`~ronbun.gpt.api.LanguageModel`: KV-cached generation equals recomputation,
+"""``ronbun.load`` and :class:`~ronbun.gpt.language_model.LanguageModel`: KV-cached generation equals recomputation,
 scores are log-probabilities (Eq. 1), checkpoints of both papers dispatch to the right object."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch
 
 import ronbun.api
 from ronbun import GPT, GPTConfig, Transformer, TransformerConfig
-from ronbun.gpt.api import LanguageModel
+from ronbun.gpt.language_model import LanguageModel
 from ronbun.mt.translator import Translator
 from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import save_checkpoint
