@@ -20,11 +20,11 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every figure the plotting functions would save, kept open for inspection instead of written."""
     kept: list[Any] = []
 
-    def keep(fig: Any, out: str | Path, dpi: int) -> Path:
+    def keep(fig: Any, out: str | Path, dpi: int = 110) -> Path:
         kept.append(fig)
         return Path(out)
 
-    monkeypatch.setattr(viz, "_save", keep)
+    monkeypatch.setattr(viz, "save_figure", keep)
     return kept
 
 

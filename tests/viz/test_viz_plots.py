@@ -13,12 +13,13 @@ import torch
 
 from ronbun.cli.main import main
 from ronbun.data.synthetic import generate_corpus
+from ronbun.inspection import attention_view, averaged_alignment, load_inspectable
 from ronbun.models import GPT, GPTConfig, Transformer, TransformerConfig
 from ronbun.nn.embeddings import sinusoid_table
 from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import save_checkpoint
 from ronbun.training.schedules import noam
-from ronbun.viz.attention import attention_view, averaged_alignment, load_inspectable, scaling_data
+from ronbun.viz.attention import scaling_data
 from ronbun.viz.complexity import measure, plot_complexity, read_results, write_results
 from ronbun.viz.curves import eq3_reference, plot_curves, read_curves
 from ronbun.viz.positions import plot_positions

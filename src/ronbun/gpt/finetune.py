@@ -56,6 +56,7 @@ from ..models.task_head import HEAD_KEY, GPTClassifier, HeadSpec, SpecialTokens
 from ..settings import from_mapping, setting
 from ..training.checkpoint import CheckpointError, load_checkpoint
 from .corpus import tokenizer_spec
+from .pretrain import PRETRAIN_TRAINER_DEFAULTS
 from .tasks import TaskData, TaskExample, load_task
 from .transforms import TransformedExample, TruncationStats, collate, transform
 
@@ -71,14 +72,13 @@ __all__ = [
     "task_loss",
 ]
 
-#: §4.1 fine-tuning optimisation (``TrainerConfig`` keys); ``max_steps``/``warmup`` follow from the data.
+#: §4.1 fine-tuning optimisation (``TrainerConfig`` keys): "unless specified, we reuse the hyperparameter
+#: settings from unsupervised pre-training" (Adam, weight decay, clipping); the learning rate and its linear
+#: decay are specified.  ``max_steps``/``warmup`` follow from the data.
 FINETUNE_TRAINER_DEFAULTS: dict[str, Any] = {
+    **PRETRAIN_TRAINER_DEFAULTS,
     "schedule": "linear",
     "lr": 6.25e-5,
-    "betas": (0.9, 0.999),
-    "eps": 1e-8,
-    "weight_decay": 0.01,
-    "clip_norm": 1.0,
     "out_dir": "runs/gpt-finetune",
 }
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import torch
@@ -41,7 +41,19 @@ from .finetune import encode_examples, predict
 from .tasks import TaskData, TaskExample
 from .zeroshot import continuation_logprobs
 
-__all__ = ["LanguageModel", "TaskModel", "load_gpt"]
+__all__ = ["LanguageModel", "Sampling", "TaskModel", "load_gpt"]
+
+
+class Sampling(TypedDict, total=False):
+    """How :meth:`LanguageModel.generate` picks each next token (declared once; the defaults are those of
+    :meth:`LanguageModel.generate_ids`): ``temperature``, ``top_k`` and ``top_p`` filtering, a ``seed`` for
+    reproducible sampling, or ``greedy`` argmax decoding."""
+
+    temperature: float
+    top_k: int | None
+    top_p: float | None
+    seed: int | None
+    greedy: bool
 
 
 class LanguageModel:
@@ -120,18 +132,15 @@ class LanguageModel:
         prompts: str | Sequence[str],
         max_new_tokens: int = 50,
         *,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        top_p: float | None = None,
-        seed: int | None = None,
-        greedy: bool = False,
         stop_at_newline: bool = False,
+        **sampling: Unpack[Sampling],
     ) -> str | list[str]:
         """Continue each prompt (the prompt text followed by its continuation is returned).
 
         Sampling with ``temperature`` / ``top_k`` / ``top_p`` (``greedy=True``: argmax); ``seed`` makes it
-        reproducible.  Prompts longer than ``n_ctx - max_new_tokens + 1`` tokens keep their last tokens.
-        ``stop_at_newline`` ends a continuation at its first line break.
+        reproducible (:class:`Sampling`, defaults of :meth:`generate_ids`).  Prompts longer than
+        ``n_ctx - max_new_tokens + 1`` tokens keep their last tokens.  ``stop_at_newline`` ends a
+        continuation at its first line break.
         """
         single = isinstance(prompts, str)
         items = [prompts] if single else list(prompts)  # type: ignore[list-item]
@@ -140,14 +149,7 @@ class LanguageModel:
         encoded = [self._prompt_ids(p) for p in items]
         encoded = [ids[-keep:] if len(ids) > keep else ids for ids in encoded]
         new = self.generate_ids(
-            encoded,
-            max_new_tokens,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            seed=seed,
-            greedy=greedy,
-            eos_id=self.line_break if stop_at_newline else None,
+            encoded, max_new_tokens, eos_id=self.line_break if stop_at_newline else None, **sampling
         )
         out = [
             item + self._continuation(ids, cont) for item, ids, cont in zip(items, encoded, new, strict=True)

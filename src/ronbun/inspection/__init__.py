@@ -2,31 +2,11 @@
 
 The floor between the applications (:mod:`ronbun.mt`, :mod:`ronbun.gpt`, whose loaders it uses) and the two
 ways of showing what it finds: pictures (:mod:`ronbun.viz`) and the web page (:mod:`ronbun.serve`).  It
-imports no plotting library, so the server never loads matplotlib.
+imports no plotting library, so the server never loads matplotlib.  The package exports exactly the names of
+:mod:`ronbun.inspection.attention` (listed once, in its ``__all__``).
 """
 
-from .attention import (
-    KINDS,
-    AttentionView,
-    Inspectable,
-    as_layer,
-    attention_view,
-    averaged_alignment,
-    check_layer_head,
-    load_inspectable,
-    printable,
-    token_pieces,
-)
+from . import attention
+from .attention import *  # noqa: F403
 
-__all__ = [
-    "KINDS",
-    "AttentionView",
-    "Inspectable",
-    "as_layer",
-    "attention_view",
-    "averaged_alignment",
-    "check_layer_head",
-    "load_inspectable",
-    "printable",
-    "token_pieces",
-]
+__all__ = attention.__all__

@@ -162,7 +162,7 @@ def average_run(runs: Iterable[Path], cfg: AveragingConfig) -> tuple[list[Path],
     """Average the chosen checkpoints of a run directory (or of the checkpoint directories given); returns
     ``(chosen, output directory)``."""
     from ..training.averaging import average_checkpoints, select_by_interval, select_by_steps, select_last
-    from ..training.loop import list_checkpoints
+    from ..training.checkpoint import list_checkpoints
 
     runs = list(runs)
     missing = [p for p in runs if not p.exists()]

@@ -14,12 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import torch
 
 from ..models import Transformer
 from ..text.bpe import TextTokenizer
 from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
+
+
+class Search(TypedDict, total=False):
+    """How :meth:`Translator.translate` decodes (declared once; the defaults are those of
+    :meth:`Translator.stream`): ``beam`` size and length penalty ``alpha`` (§6.1), sentences per
+    ``batch_size``, and the longest output ``max_len_a * source length + max_len_b`` tokens."""
+
+    beam: int
+    alpha: float
+    batch_size: int
+    max_len_a: float
+    max_len_b: int
 
 
 class Translator:
@@ -103,27 +116,10 @@ class Translator:
             )
         return [list(r.tokens) for r in results]
 
-    def translate(
-        self,
-        sentences: Sequence[str],
-        *,
-        beam: int = 4,
-        alpha: float = 0.6,
-        batch_size: int = 64,
-        max_len_a: float = 1.0,
-        max_len_b: int = 50,
-    ) -> list[str]:
-        """Translate ``sentences`` (beam 4, α = 0.6, max length = input length + 50: the paper's §6.1)."""
-        return list(
-            self.stream(
-                sentences,
-                beam=beam,
-                alpha=alpha,
-                batch_size=batch_size,
-                max_len_a=max_len_a,
-                max_len_b=max_len_b,
-            )
-        )
+    def translate(self, sentences: Sequence[str], **search: Unpack[Search]) -> list[str]:
+        """Translate ``sentences`` (beam 4, α = 0.6, max length = input length + 50: the paper's §6.1); the
+        :class:`Search` settings and their defaults are those of :meth:`stream`."""
+        return list(self.stream(sentences, **search))
 
     def stream(
         self,

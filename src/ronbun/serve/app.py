@@ -64,18 +64,27 @@ def _round_maps(view: AttentionView, digits: int = 4) -> dict[str, Any]:
 
 
 # -- typed field readers: every bad value becomes a 400 with a sentence naming the field -------------------
+def _read(payload: dict[str, Any], key: str, noun: str) -> tuple[Any, float] | None:
+    """``payload[key]`` as sent and as a float (``noun`` names the type in the error); ``None`` when the
+    field is absent or empty, so that its default applies."""
+    value = payload.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ApiError(400, f"{key} must be {noun}, got {value!r}")
+    try:
+        return value, float(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, f"{key} must be {noun}, got {value!r}") from None
+
+
 def _number(
     payload: dict[str, Any], key: str, default: float, lo: float, hi: float, *, lo_open: bool = False
 ) -> float:
-    value = payload.get(key, default)
-    if value is None or value == "":
+    read = _read(payload, key, "a number")
+    if read is None:
         return default
-    if isinstance(value, bool):
-        raise ApiError(400, f"{key} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"{key} must be a number, got {value!r}") from None
+    value, number = read
     if not math.isfinite(number) or number > hi or number < lo or (lo_open and number <= lo):
         bound = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
         raise ApiError(400, f"{key} must be in {bound}, got {value!r}")
@@ -83,15 +92,10 @@ def _number(
 
 
 def _integer(payload: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
-    value = payload.get(key, default)
-    if value is None or value == "":
+    read = _read(payload, key, "a whole number")
+    if read is None:
         return default
-    if isinstance(value, bool):
-        raise ApiError(400, f"{key} must be a whole number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"{key} must be a whole number, got {value!r}") from None
+    value, number = read
     if not math.isfinite(number) or number != int(number):
         raise ApiError(400, f"{key} must be a whole number, got {value!r}")
     if not lo <= int(number) <= hi:

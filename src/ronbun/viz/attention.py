@@ -4,7 +4,7 @@ all heads of one layer, and the *averaged alignment* (mean over layers and heads
 
 This module only draws.  Opening a checkpoint and collecting its maps (:func:`load_inspectable`,
 :func:`attention_view`, :func:`averaged_alignment`) is :mod:`ronbun.inspection`, which the web server uses
-without loading matplotlib; the names are re-exported here for the pictures' callers.
+without loading matplotlib.
 
 Usage::
 
@@ -30,41 +30,22 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor
 
-from ..inspection.attention import (
-    KINDS,
-    AttentionView,
-    Inspectable,
-    as_layer,
-    attention_view,
-    averaged_alignment,
-    check_layer_head,
-    load_inspectable,
-    printable,
-    token_pieces,
-)
+from ..inspection import KINDS, AttentionView, as_layer, averaged_alignment
+from .saving import save_figure
 
-__all__ = [  # the pictures, and the inspection names they are drawn from (re-exported)
+__all__ = [
     "KEY_LABEL",
-    "KINDS",
     "KIND_TITLES",
     "QUERY_LABEL",
     "WEIGHT_LABEL",
-    "AttentionView",
-    "Inspectable",
-    "attention_view",
-    "averaged_alignment",
-    "check_layer_head",
     "count_from_zero",
     "layer_label",
-    "load_inspectable",
     "plot_alignment",
     "plot_attention",
     "plot_heads",
     "plot_kinds",
     "plot_scaling",
-    "printable",
     "scaling_data",
-    "token_pieces",
 ]
 
 KIND_TITLES = {
@@ -73,15 +54,6 @@ KIND_TITLES = {
     "cross": "encoder-decoder attention",
     "self": "masked self-attention",
 }
-
-
-def _save(fig: Any, out: str | Path, dpi: int) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    plt.close(fig)
-    return out
-
 
 #: Colour-bar label of every attention heat-map: each cell is one softmax weight of Eq. 1.
 WEIGHT_LABEL = "attention weight"
@@ -128,7 +100,7 @@ def plot_attention(
         ax.set_title(count_from_zero(title), fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.04).set_label(WEIGHT_LABEL)
     fig.tight_layout()
-    return _save(fig, out, 130)
+    return save_figure(fig, out, 130)
 
 
 def plot_heads(
@@ -164,7 +136,7 @@ def plot_heads(
         fig.suptitle(count_from_zero(title), fontsize=10)
     if im is not None:  # one bar for the whole grid: the heads share its scale
         fig.colorbar(im, ax=axes, fraction=0.025, pad=0.01).set_label(WEIGHT_LABEL)
-    return _save(fig, out, 110)
+    return save_figure(fig, out, 110)
 
 
 def plot_alignment(
@@ -205,7 +177,7 @@ def plot_kinds(view: AttentionView, out: str | Path, *, title: str = "") -> Path
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return _save(fig, out, 110)
+    return save_figure(fig, out, 110)
 
 
 # -- §3.2.1: why the 1/sqrt(d_k) ---------------------------------------------------------------------------
@@ -258,4 +230,4 @@ def plot_scaling(out: str | Path, **kwargs: Any) -> Path:
     b.legend(fontsize=8)
     fig.suptitle("§3.2.1: without the 1/√d_k factor the softmax saturates as d_k grows", fontsize=10)
     fig.tight_layout()
-    return _save(fig, out, 120)
+    return save_figure(fig, out, 120)
