@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -59,67 +60,20 @@ class DemoRecipe:
     precision: str = "auto"  # bf16 autocast where the CPU has it natively, else fp32 (both measured)
 
 
+def say(message: str) -> None:
+    """Print one line of the demo's report at once (training runs for minutes between lines)."""
+    print(message, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, default=Path("runs/demo"))
-    p.add_argument("--updates", type=int, default=DemoRecipe.updates, help="training budget in updates")
-    p.add_argument("--max-minutes", type=float, default=30.0, help="safety cap on training time (default 30)")
-    p.add_argument("--test-sentences", type=int, default=500)
-    p.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto (bf16 where native)")
-    p.add_argument(
-        "--recipe", action="append", default=[], metavar="KEY=VALUE", help="change a DemoRecipe field"
-    )
+    """Train, average, score, translate the examples and draw, then write ``summary.json``."""
     given = list(sys.argv[1:] if argv is None else argv)
-    args = p.parse_args(given)
-    changes = {"updates": args.updates}
-    for item in args.recipe:
-        key, _, value = item.partition("=")
-        if key not in DemoRecipe.__dataclass_fields__:
-            p.error(f"unknown recipe field {key!r}; fields: {', '.join(DemoRecipe.__dataclass_fields__)}")
-        changes[key] = type(getattr(DemoRecipe, key))(value)
-    recipe = DemoRecipe(**changes)
+    args, recipe = parse_arguments(given)
     if args.threads:
         torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
-    say = lambda msg: print(msg, flush=True)  # noqa: E731
     say("ronbun demo: Transformer (Vaswani et al. 2017) on the built-in English→German corpus\n")
-    data = MTDataConfig(
-        dataset="builtin",
-        vocab_size=recipe.vocab_size,
-        max_tokens=recipe.max_tokens,
-        valid_bleu_sentences=200,
-    )
-    overrides = {
-        "d_model": recipe.d_model,
-        "d_ff": recipe.d_ff,
-        "n_encoder_layers": recipe.layers,
-        "n_decoder_layers": recipe.layers,
-        "dropout": recipe.dropout,
-    }
-    task = TranslationTask(
-        data, out_dir=args.out, preset=recipe.preset, model_overrides=overrides, seed=recipe.seed, log=say
-    )
-    n_params = sum(p.numel() for p in task.model.parameters())
-    say(
-        f"model: {recipe.layers}+{recipe.layers} layers, d_model {recipe.d_model}, d_ff {recipe.d_ff}, "
-        f"{n_params:,} parameters; budget {recipe.updates:,} updates"
-    )
-    cfg = TrainerConfig(
-        out_dir=str(args.out),
-        max_steps=recipe.updates,
-        max_minutes=args.max_minutes,
-        lr=recipe.lr,
-        warmup=recipe.warmup,
-        seed=recipe.seed,
-        precision=args.precision or recipe.precision,  # type: ignore[arg-type]
-        eval_every=recipe.updates // 4,
-        save_every=recipe.save_every,
-        keep_last=recipe.average,
-        log_every=20,
-    )
-    trainer = Trainer(task, cfg, resume=False, log=say)
-    result = trainer.fit()
+    task, trainer, result = train(recipe, args.out, max_minutes=args.max_minutes, precision=args.precision)
     chosen = select_by_steps(
         list_checkpoints(args.out), recipe.average, every=recipe.save_every, after=recipe.warmup
     )
@@ -128,16 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     translator = Translator.from_checkpoint(averaged)
     src, refs = task.raw["test"]
     n = min(args.test_sentences, len(src))
-    hyps = translator.translate(src[:n], beam=4, alpha=0.6)
-    report = score_translations(hyps, refs[:n], target_lang="de")
+    report = score_translations(translator.translate(src[:n], beam=4, alpha=0.6), refs[:n], target_lang="de")
     say(f"\nheld-out test ({n} sentences, beam 4, α 0.6):\n{report.format()}\n")
-    examples = translator.translate(list(EXAMPLES), beam=4, alpha=0.6)
-    right = 0
-    for (sentence, expected), translation in zip(EXAMPLES.items(), examples, strict=True):
-        ok = translation == expected
-        right += ok
-        say(f"  {sentence}\n  → {translation}  {'✓' if ok else '✗ expected: ' + expected}")
-    say(f"  {right} of {len(EXAMPLES)} example translations exactly right")
+    examples, right = translate_examples(translator)
     pictures = draw(translator, list(EXAMPLES)[1], args.out / "pictures")
     total = time.perf_counter() - t_start
     summary = {
@@ -162,6 +109,84 @@ def main(argv: list[str] | None = None) -> int:
     say(f"total time: {total / 60:.1f} min ({result['summary']})")
     say(f"\ntry: .venv/bin/ronbun mt translate {averaged} <<< 'The dog sees the cat.'")
     return 0
+
+
+def parse_arguments(given: list[str]) -> tuple[argparse.Namespace, DemoRecipe]:
+    """The command line and the :class:`DemoRecipe` it asks for (``--updates``, ``--recipe KEY=VALUE``)."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=Path, default=Path("runs/demo"))
+    p.add_argument("--updates", type=int, default=DemoRecipe.updates, help="training budget in updates")
+    p.add_argument("--max-minutes", type=float, default=30.0, help="safety cap on training time (default 30)")
+    p.add_argument("--test-sentences", type=int, default=500)
+    p.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto (bf16 where native)")
+    p.add_argument(
+        "--recipe", action="append", default=[], metavar="KEY=VALUE", help="change a DemoRecipe field"
+    )
+    args = p.parse_args(given)
+    changes = {"updates": args.updates}
+    for item in args.recipe:
+        key, _, value = item.partition("=")
+        if key not in DemoRecipe.__dataclass_fields__:
+            p.error(f"unknown recipe field {key!r}; fields: {', '.join(DemoRecipe.__dataclass_fields__)}")
+        changes[key] = type(getattr(DemoRecipe, key))(value)
+    return args, DemoRecipe(**changes)
+
+
+def train(
+    recipe: DemoRecipe, out: Path, *, max_minutes: float, precision: str | None
+) -> tuple[TranslationTask, Trainer, dict[str, Any]]:
+    """Train the recipe's model for its budget of updates (§5), checkpointing every ``save_every``; returns
+    the task (its data), the trainer and the loop's result."""
+    data = MTDataConfig(
+        dataset="builtin",
+        vocab_size=recipe.vocab_size,
+        max_tokens=recipe.max_tokens,
+        valid_bleu_sentences=200,
+    )
+    overrides = {
+        "d_model": recipe.d_model,
+        "d_ff": recipe.d_ff,
+        "n_encoder_layers": recipe.layers,
+        "n_decoder_layers": recipe.layers,
+        "dropout": recipe.dropout,
+    }
+    task = TranslationTask(
+        data, out_dir=out, preset=recipe.preset, model_overrides=overrides, seed=recipe.seed, log=say
+    )
+    n_params = sum(p.numel() for p in task.model.parameters())
+    say(
+        f"model: {recipe.layers}+{recipe.layers} layers, d_model {recipe.d_model}, d_ff {recipe.d_ff}, "
+        f"{n_params:,} parameters; budget {recipe.updates:,} updates"
+    )
+    cfg = TrainerConfig(
+        out_dir=str(out),
+        max_steps=recipe.updates,
+        max_minutes=max_minutes,
+        lr=recipe.lr,
+        warmup=recipe.warmup,
+        seed=recipe.seed,
+        precision=precision or recipe.precision,  # type: ignore[arg-type]
+        eval_every=recipe.updates // 4,
+        save_every=recipe.save_every,
+        keep_last=recipe.average,
+        log_every=20,
+    )
+    trainer = Trainer(task, cfg, resume=False, log=say)
+    return task, trainer, trainer.fit()
+
+
+def translate_examples(translator: Translator) -> tuple[list[str], int]:
+    """Translate the four :data:`EXAMPLES` (beam 4, α 0.6), print each against its German; returns the
+    translations and how many are exactly right."""
+    examples = translator.translate(list(EXAMPLES), beam=4, alpha=0.6)
+    right = 0
+    for (sentence, expected), translation in zip(EXAMPLES.items(), examples, strict=True):
+        ok = translation == expected
+        right += ok
+        say(f"  {sentence}\n  → {translation}  {'✓' if ok else '✗ expected: ' + expected}")
+    say(f"  {right} of {len(EXAMPLES)} example translations exactly right")
+    return examples, right
 
 
 def draw(translator: Translator, sentence: str, out: Path) -> list[Path]:

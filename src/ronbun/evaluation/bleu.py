@@ -264,40 +264,11 @@ def _bleu_details(score: Any) -> str:
     )
 
 
-def score_translations(
-    hyps: Sequence[str],
-    refs: Sequence[str],
-    *,
-    target_lang: str = "de",
-    lowercase_tokenised: bool = False,
-    compound_split: bool | None = None,
-    paper_tokenizer: PaperTokenizer = "13a",
-) -> BleuReport:
-    """Score system outputs ``hyps`` against one reference each, three ways (see module docstring).
-
-    Args:
-        hyps: detokenised system outputs, one string per segment (empty strings allowed).
-        refs: references, line-aligned with ``hyps``; detokenised and cased (e.g. WMT newstest), or
-            Multi30k ``lc.norm.tok`` with ``lowercase_tokenised=True``.
-        target_lang: target language code; selects sacreBLEU's default tokenizer (``trg_lang``) and the
-            Moses language, and turns compound splitting on by default for ``"de"``.
-        lowercase_tokenised: references are lower-cased Moses-tokenised (Multi30k ``lc.norm.tok``);
-            hypotheses get the same normalisation and all metrics become case-insensitive.
-        compound_split: apply the ``##AT##`` compound split in the paper-style BLEU; default: on for
-            German targets unless ``lowercase_tokenised``.
-        paper_tokenizer: ``"13a"`` (default) or ``"moses"`` (needs ``sacremoses``).
-
-    Raises:
-        ValueError: different numbers of hypotheses and references, or none at all.
-        TypeError: a single string instead of a list, or non-string items.
-    """
-    hyps, refs = _validate(hyps, refs)
-    if paper_tokenizer not in ("13a", "moses"):
-        raise ValueError(f"paper_tokenizer must be '13a' or 'moses', got {paper_tokenizer!r}")
-    split = (target_lang == "de" and not lowercase_tokenised) if compound_split is None else compound_split
+def _detokenised_scores(
+    hyps: list[str], refs: list[str], target_lang: str, lowercase_tokenised: bool
+) -> tuple[MetricResult, MetricResult, list[str]]:
+    """sacreBLEU and chrF on detokenised text, and the warnings about inputs that make them misleading."""
     warnings: list[str] = []
-
-    # --- sacreBLEU and chrF (detokenised text) -------------------------------------------------
     if lowercase_tokenised:
         sacre_refs = [moses_unescape(r) for r in refs]
         sacre_hyps = [moses_unescape(h) for h in hyps]
@@ -332,8 +303,18 @@ def score_translations(
     chrf_metric = CHRF(lowercase=lowercase_tokenised)
     c = chrf_metric.corpus_score(sacre_hyps, [sacre_refs])
     chrf = MetricResult(name="chrF2", score=float(c.score), signature=str(chrf_metric.get_signature()))
+    return sacre, chrf, warnings
 
-    # --- paper-style tokenised BLEU --------------------------------------------------------------
+
+def _tokenised_score(
+    hyps: list[str],
+    refs: list[str],
+    target_lang: str,
+    lowercase_tokenised: bool,
+    split: bool,
+    paper_tokenizer: PaperTokenizer,
+) -> MetricResult:
+    """The paper-style tokenised BLEU (module docstring, steps 1-3), its signature naming every step."""
     lang = target_lang or "en"
 
     def tok(text: str) -> str:
@@ -364,13 +345,48 @@ def score_translations(
         + (" on lower-cased text" if lowercase_tokenised else "")
         + ", multi-bleu-like (tokenize=none, no smoothing); not comparable with sacreBLEU"
     )
-    tokenised = MetricResult(
+    return MetricResult(
         name="tokenised BLEU (paper-style)",
         score=float(t.score),
         signature=f"pre:{'+'.join(steps)}|{tbleu.get_signature()}",
         description=description,
         details=_bleu_details(t),
     )
+
+
+def score_translations(
+    hyps: Sequence[str],
+    refs: Sequence[str],
+    *,
+    target_lang: str = "de",
+    lowercase_tokenised: bool = False,
+    compound_split: bool | None = None,
+    paper_tokenizer: PaperTokenizer = "13a",
+) -> BleuReport:
+    """Score system outputs ``hyps`` against one reference each, three ways (see module docstring).
+
+    Args:
+        hyps: detokenised system outputs, one string per segment (empty strings allowed).
+        refs: references, line-aligned with ``hyps``; detokenised and cased (e.g. WMT newstest), or
+            Multi30k ``lc.norm.tok`` with ``lowercase_tokenised=True``.
+        target_lang: target language code; selects sacreBLEU's default tokenizer (``trg_lang``) and the
+            Moses language, and turns compound splitting on by default for ``"de"``.
+        lowercase_tokenised: references are lower-cased Moses-tokenised (Multi30k ``lc.norm.tok``);
+            hypotheses get the same normalisation and all metrics become case-insensitive.
+        compound_split: apply the ``##AT##`` compound split in the paper-style BLEU; default: on for
+            German targets unless ``lowercase_tokenised``.
+        paper_tokenizer: ``"13a"`` (default) or ``"moses"`` (needs ``sacremoses``).
+
+    Raises:
+        ValueError: different numbers of hypotheses and references, or none at all.
+        TypeError: a single string instead of a list, or non-string items.
+    """
+    hyps, refs = _validate(hyps, refs)
+    if paper_tokenizer not in ("13a", "moses"):
+        raise ValueError(f"paper_tokenizer must be '13a' or 'moses', got {paper_tokenizer!r}")
+    split = (target_lang == "de" and not lowercase_tokenised) if compound_split is None else compound_split
+    sacre, chrf, warnings = _detokenised_scores(hyps, refs, target_lang, lowercase_tokenised)
+    tokenised = _tokenised_score(hyps, refs, target_lang, lowercase_tokenised, split, paper_tokenizer)
     return BleuReport(
         sacrebleu=sacre,
         chrf=chrf,

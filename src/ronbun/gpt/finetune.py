@@ -243,6 +243,30 @@ class FineTuneTask:
         if cfg.aux_lm < 0.0:
             raise ValueError(f"aux_lm (λ) must be >= 0, got {cfg.aux_lm}")
         train_split, eval_split = cfg.splits(cfg.task)
+        train, evaluation = self._read_splits(train_split, eval_split)
+        self.task_name = train.name
+        self.train_data, self.eval_data = train, evaluation
+        base = self._starting_model(train, preset, model_overrides)
+        torch.manual_seed(seed)
+        self.model: GPTClassifier = GPTClassifier.from_gpt(
+            base,
+            task=train.name,
+            kind=train.kind,
+            num_labels=train.num_labels,
+            label_names=train.label_names,
+            clf_dropout=cfg.clf_dropout,
+            n_transfer=cfg.n_transfer,
+            pretrained=not cfg.from_scratch,
+        )
+        self.spec = self.model.spec
+        self._encode_splits(train_split, eval_split)
+        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
+
+    # -- the steps of __init__ -----------------------------------------------------------------------------
+    def _read_splits(self, train_split: str, eval_split: str) -> tuple[TaskData, TaskData | None]:
+        """The labelled training split (``limit``: a seeded random subset) and the evaluation split
+        (``eval_limit``: its first examples; ``None`` when it is missing, empty or unlabelled)."""
+        cfg, log = self.cfg, self.log
         train = load_task(cfg.task, cfg.data_dir, train_split, strict=cfg.strict)
         if not train.examples:
             raise ValueError(f"{cfg.task} {train_split}: no examples")
@@ -250,10 +274,9 @@ class FineTuneTask:
             raise ValueError(f"{cfg.task} {train_split} is unlabeled; fine-tuning needs labels")
         if train.skipped:
             log(f"{cfg.task} {train_split}: skipped {train.skipped} malformed/unlabelled row(s)")
-        self.task_name = train.name
         if cfg.limit is not None and cfg.limit < len(train.examples):
             keep = np.sort(
-                np.random.default_rng([seed, 0x11A7]).permutation(len(train.examples))[: cfg.limit]
+                np.random.default_rng([self.seed, 0x11A7]).permutation(len(train.examples))[: cfg.limit]
             )
             train = dataclasses.replace(train, examples=[train.examples[i] for i in keep])
         try:
@@ -266,19 +289,21 @@ class FineTuneTask:
         if evaluation is not None and (not evaluation.examples or not evaluation.labeled):
             log(f"{cfg.task} {eval_split} is empty or unlabeled: no validation metrics during training")
             evaluation = None
-        self.train_data, self.eval_data = train, evaluation
+        return train, evaluation
 
-        # tokenizer and pre-trained body
+    def _starting_model(self, train: TaskData, preset: str, model_overrides: dict[str, Any] | None) -> GPT:
+        """The pre-trained language model of ``init`` with its tokenizer, or (``from_scratch``, §5 Table 5) a
+        random one of ``preset`` with a BPE trained on the task's text; the tokenizer is saved in the run."""
+        cfg, log = self.cfg, self.log
         self.bpe_dir: Path | None = None
         self.tokenizer_file: Path | None = None
-        base: GPT | None = None
         if cfg.init is not None:
             ckpt = load_checkpoint(cfg.init, expect="gpt")
             if ckpt.head is not None:
                 raise CheckpointError(
                     f"{ckpt.path} is already fine-tuned (on {ckpt.head.task}); start from a pre-trained LM"
                 )
-            base, self.tokenizer = ckpt.model, ckpt.tokenizer  # type: ignore[assignment]
+            base, self.tokenizer = ckpt.model, ckpt.tokenizer
             self.bpe_dir = ckpt.gpt1_bpe_dir
             self.init_dir: Path | None = ckpt.path
         elif cfg.from_scratch:
@@ -300,19 +325,11 @@ class FineTuneTask:
         if hasattr(self.tokenizer, "save"):
             self.tokenizer_file = self.out_dir / "tokenizer.json"
             self.tokenizer.save(self.tokenizer_file)
+        return base  # type: ignore[return-value]
 
-        torch.manual_seed(seed)
-        self.model: GPTClassifier = GPTClassifier.from_gpt(
-            base,
-            task=train.name,
-            kind=train.kind,
-            num_labels=train.num_labels,
-            label_names=train.label_names,
-            clf_dropout=cfg.clf_dropout,
-            n_transfer=cfg.n_transfer,
-            pretrained=not cfg.from_scratch,
-        )
-        self.spec = self.model.spec
+    def _encode_splits(self, train_split: str, eval_split: str) -> None:
+        """Both splits as the §3.3 input transformations of the task, truncated to ``n_ctx`` (counted)."""
+        train, evaluation, log = self.train_data, self.eval_data, self.log
         n_ctx = self.model.config.n_ctx
         self.train_examples, self.train_stats = encode_examples(
             train, train.kind, self.tokenizer, self.spec.special, n_ctx
@@ -330,7 +347,6 @@ class FineTuneTask:
             log(
                 f"{train.name} {eval_split}: {len(evaluation.examples):,} examples; truncation: {self.eval_stats}"
             )
-        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
 
     # -- sizes used to set up the trainer ----------------------------------------------------------------------
     @property

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -136,6 +137,22 @@ def evaluate_stream(
     return {"valid_loss": mean, "valid_ppl": math.exp(min(mean, 50.0)), "valid_tokens": float(count)}
 
 
+def _lazy_splits(corpus: CorpusConfig) -> Callable[[str], list[str]]:
+    """``lines(split)``: the corpus's ``split`` as text lines, read from disk on first use only (a saved
+    tokenizer and a cached token stream never need the text, which is freed with ``lines``)."""
+    raw: dict[str, list[str]] | None = None
+
+    def lines(split: str) -> list[str]:
+        nonlocal raw
+        if raw is None:
+            raw = load_corpus(corpus)
+        if split not in raw:
+            raise ValueError(f"corpus {corpus.name!r} has no {split!r} split (has {', '.join(raw)})")
+        return raw[split]
+
+    return lines
+
+
 class LMTask:
     """GPT-1 pre-training for :class:`ronbun.training.loop.Trainer` (see the module docstring).
 
@@ -163,26 +180,41 @@ class LMTask:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         corpus = data.corpus_config()
-        key = corpus_key(corpus)
-        raw: dict[str, list[str]] | None = None
-
-        def lines(split: str) -> list[str]:
-            nonlocal raw
-            if raw is None:
-                raw = load_corpus(corpus)
-            if split not in raw:
-                raise ValueError(f"corpus {corpus.name!r} has no {split!r} split (has {', '.join(raw)})")
-            return raw[split]
-
+        lines = _lazy_splits(corpus)
         self.bpe_dir: Path | None = None
         base: GPT | None = None
         if init is not None:
-            from ..training.checkpoint import load_checkpoint
+            base, tokenizer = self._continue_from(init)
+        self.tokenizer = self._prepare_tokenizer(tokenizer, lines)
+        self._read_token_streams(corpus_key(corpus), lines)
+        self.model_config = self._checked_model_config(model_config, base, preset, model_overrides)
+        self.n_ctx = self.model_config.n_ctx
+        if len(self.train_stream) < self.n_ctx + 1:
+            raise ValueError(
+                f"the training split has {len(self.train_stream)} tokens, fewer than one window of "
+                f"n_ctx + 1 = {self.n_ctx + 1}; use a bigger corpus or a smaller n_ctx"
+            )
+        self.windows_per_epoch = data.windows_per_epoch or math.ceil(len(self.train_stream) / self.n_ctx)
+        torch.manual_seed(seed)
+        self.model: nn.Module = GPT(self.model_config)
+        if base is not None:
+            self.model.load_state_dict(base.state_dict())
+        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
 
-            ckpt = load_checkpoint(init, expect="gpt")
-            base = ckpt.model if ckpt.head is None else ckpt.model.body()  # type: ignore[assignment,operator]
-            tokenizer = ckpt.tokenizer
-            self.bpe_dir = ckpt.gpt1_bpe_dir
+    # -- the steps of __init__ -----------------------------------------------------------------------------
+    def _continue_from(self, init: str | Path) -> tuple[GPT, Any]:
+        """The language model of a GPT checkpoint (a fine-tuned one: its body) and the checkpoint's tokenizer."""
+        from ..training.checkpoint import load_checkpoint
+
+        ckpt = load_checkpoint(init, expect="gpt")
+        base = ckpt.model if ckpt.head is None else ckpt.model.body()  # type: ignore[assignment,operator]
+        self.bpe_dir = ckpt.gpt1_bpe_dir
+        return base, ckpt.tokenizer  # type: ignore[return-value]
+
+    def _prepare_tokenizer(self, tokenizer: Any, lines: Callable[[str], list[str]]) -> Any:
+        """The tokenizer given, else the one ``data.tokenizer`` names: GPT-1's released BPE (``gpt1``), or a
+        byte-level BPE (``bpe``) trained on the training split once and kept in the run directory."""
+        data, log = self.data, self.log
         self.tokenizer_file: Path | None = None
         tok_path = self.out_dir / "tokenizer.json"
         if tokenizer is None and data.tokenizer == "gpt1":
@@ -210,15 +242,19 @@ class LMTask:
         elif hasattr(tokenizer, "save"):
             tokenizer.save(tok_path)
             self.tokenizer_file = tok_path
-        self.tokenizer = tokenizer
+        return tokenizer
 
-        cache = Path(data.cache_dir) if data.cache_dir else self.out_dir / "cache"
+    def _read_token_streams(self, key: str, lines: Callable[[str], list[str]]) -> None:
+        """The training and (if the corpus has one) validation token streams, from the cache when it holds
+        them for this corpus and tokenizer (``key``)."""
+        cache = Path(self.data.cache_dir) if self.data.cache_dir else self.out_dir / "cache"
+        log = self.log
         self.train_stream = build_token_stream(
-            cache, "train", key, tokenizer, lambda: lines("train"), log=log
+            cache, "train", key, self.tokenizer, lambda: lines("train"), log=log
         )
         try:
             self.valid_stream: TokenStream | None = build_token_stream(
-                cache, "valid", key, tokenizer, lambda: lines("valid"), log=log
+                cache, "valid", key, self.tokenizer, lambda: lines("valid"), log=log
             )
         except ValueError:
             self.valid_stream = None
@@ -227,30 +263,28 @@ class LMTask:
                 f"token stream from cache: {len(self.train_stream):,} training tokens ({self.train_stream.path})"
             )
 
+    def _checked_model_config(
+        self,
+        model_config: GPTConfig | None,
+        base: GPT | None,
+        preset: str,
+        overrides: dict[str, Any] | None,
+    ) -> GPTConfig:
+        """The model given, else the continued checkpoint's, else the preset sized to the tokenizer; its
+        vocabulary must hold the tokenizer's."""
+        vocab_size = self.tokenizer.vocab_size
         if model_config is None:
             model_config = (
                 dataclasses.replace(base.config)
                 if base is not None
-                else GPTConfig.preset(preset, vocab_size=tokenizer.vocab_size, **(model_overrides or {}))
+                else GPTConfig.preset(preset, vocab_size=vocab_size, **(overrides or {}))
             )
-        if tokenizer.vocab_size > model_config.vocab_size:
+        if vocab_size > model_config.vocab_size:
             raise ValueError(
-                f"vocabulary mismatch: the tokenizer has {tokenizer.vocab_size} tokens but the model only "
+                f"vocabulary mismatch: the tokenizer has {vocab_size} tokens but the model only "
                 f"{model_config.vocab_size} (vocab_size)"
             )
-        self.model_config = model_config
-        self.n_ctx = model_config.n_ctx
-        if len(self.train_stream) < self.n_ctx + 1:
-            raise ValueError(
-                f"the training split has {len(self.train_stream)} tokens, fewer than one window of "
-                f"n_ctx + 1 = {self.n_ctx + 1}; use a bigger corpus or a smaller n_ctx"
-            )
-        self.windows_per_epoch = data.windows_per_epoch or math.ceil(len(self.train_stream) / self.n_ctx)
-        torch.manual_seed(seed)
-        self.model: nn.Module = GPT(model_config)
-        if base is not None:
-            self.model.load_state_dict(base.state_dict())
-        self._epoch_cache: tuple[int, list[np.ndarray]] | None = None
+        return model_config
 
     # -- Task protocol -------------------------------------------------------------------------------------
     def epoch_batches(self, epoch: int) -> list[np.ndarray]:

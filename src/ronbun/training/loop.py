@@ -206,6 +206,26 @@ def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, Tensor], grou
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 
+@dataclass
+class _Window:
+    """Training statistics since the last ``train`` line of the log (``log_every`` steps)."""
+
+    tokens: int = 0
+    seconds: float = 0.0
+    loss: float = 0.0
+    steps: int = 0
+
+    def add(self, loss: float, tokens: int, seconds: float) -> None:
+        self.tokens += tokens
+        self.seconds += seconds
+        self.loss += loss
+        self.steps += 1
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / max(self.seconds, 1e-9)
+
+
 class Trainer:
     """Runs a :class:`Task` with the paper's optimiser and schedule; see the module docstring."""
 
@@ -470,16 +490,10 @@ class Trainer:
         """Train until ``max_steps`` / ``max_minutes`` / a signal; returns a summary."""
         cfg = self.config
         previous = self._install_signal_handlers()
-        bar = None
-        if cfg.progress and self.is_main:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(
-                total=cfg.max_steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr
-            )
+        bar = self._progress_bar()
         batches = self._micro_batches()
-        window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
-        first_step, first_seconds = self.step, self.train_seconds
+        window = _Window()
+        start = (self.step, self.train_seconds)
         stop_reason = "max_steps"
         metrics: dict[str, float] = {}
         try:
@@ -492,60 +506,91 @@ class Trainer:
                 dt = time.perf_counter() - t0
                 self.train_seconds += dt
                 self.tokens_seen += n_tok
-                window_tokens += n_tok
-                window_time += dt
-                window_loss += loss
-                window_steps += 1
+                window.add(loss, n_tok, dt)
                 if bar is not None:
-                    done = self.step - first_step  # the pace of this process (a resumed run: since resuming)
-                    pace = (self.train_seconds - first_seconds) / done if done else 0.0
-                    bar.total = expected_total_steps(
-                        self.step, cfg.max_steps, cfg.max_minutes, self.train_seconds, pace
-                    )
-                    bar.n = self.step
-                    bar.set_postfix(
-                        loss=f"{loss:.3f}",
-                        lr=f"{self.lr_at(max(self.step, 1)):.2e}",
-                        tok_s=f"{window_tokens / max(window_time, 1e-9):.0f}",
-                    )
-                if self.step % cfg.log_every == 0 and window_steps:
-                    avg = window_loss / window_steps
-                    self.log_metrics(
-                        {
-                            "step": self.step,
-                            "split": "train",
-                            "loss": avg,
-                            "ppl": math.exp(min(avg, 50)),
-                            "lr": self.lr_at(self.step),
-                            "tokens_per_s": window_tokens / max(window_time, 1e-9),
-                            "epoch": self.epoch,
-                            "train_seconds": self.train_seconds,
-                        }
-                    )
-                    window_tokens, window_time, window_loss, window_steps = 0, 0.0, 0.0, 0
+                    self._show_progress(bar, loss, window, start)
+                if self.step % cfg.log_every == 0 and window.steps:
+                    self._log_window(window)
+                    window = _Window()
                 if cfg.eval_every and self.step % cfg.eval_every == 0:
                     metrics = self.evaluate()
                     self._log_main(
                         f"step {self.step}: " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
                     )
-                due_time = (
-                    cfg.save_every_minutes
-                    and self.train_seconds - self.last_save_time >= 60 * cfg.save_every_minutes
-                )
-                if (cfg.save_every and self.step % cfg.save_every == 0) or due_time:
+                if self._save_due():
                     self.save()
-                if self._stop_signal is not None:
-                    stop_reason = self._stop_signal
-                    break
-                if cfg.max_minutes is not None and self.train_seconds >= 60 * cfg.max_minutes:
-                    stop_reason = "max_minutes"
+                reason = self._stop_requested()
+                if reason is not None:
+                    stop_reason = reason
                     break
         finally:
             if bar is not None:
                 bar.close()
             for sig, h in previous.items():
                 signal.signal(sig, h)
-        path = None
+        return self._finish(stop_reason, metrics)
+
+    # -- the steps of fit ---------------------------------------------------------------------------------------
+    def _progress_bar(self) -> Any:
+        """A tqdm bar on stderr (main process with ``progress``), else ``None``."""
+        if not (self.config.progress and self.is_main):
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.config.max_steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr
+        )
+
+    def _show_progress(self, bar: Any, loss: float, window: _Window, start: tuple[int, float]) -> None:
+        """Move the bar to this step; its total is re-estimated when ``max_minutes`` will stop training
+        first.  ``start`` is ``(step, train_seconds)`` when this process began (a resumed run: resuming)."""
+        cfg = self.config
+        done = self.step - start[0]  # the pace of this process
+        pace = (self.train_seconds - start[1]) / done if done else 0.0
+        bar.total = expected_total_steps(self.step, cfg.max_steps, cfg.max_minutes, self.train_seconds, pace)
+        bar.n = self.step
+        bar.set_postfix(
+            loss=f"{loss:.3f}",
+            lr=f"{self.lr_at(max(self.step, 1)):.2e}",
+            tok_s=f"{window.tokens_per_s:.0f}",
+        )
+
+    def _log_window(self, window: _Window) -> None:
+        """One ``train`` line of ``metrics.jsonl``: the mean loss of the window and its throughput."""
+        avg = window.loss / window.steps
+        self.log_metrics(
+            {
+                "step": self.step,
+                "split": "train",
+                "loss": avg,
+                "ppl": math.exp(min(avg, 50)),
+                "lr": self.lr_at(self.step),
+                "tokens_per_s": window.tokens_per_s,
+                "epoch": self.epoch,
+                "train_seconds": self.train_seconds,
+            }
+        )
+
+    def _save_due(self) -> bool:
+        """A checkpoint is due every ``save_every`` steps and every ``save_every_minutes`` of training."""
+        cfg = self.config
+        due_time = (
+            cfg.save_every_minutes and self.train_seconds - self.last_save_time >= 60 * cfg.save_every_minutes
+        )
+        return bool((cfg.save_every and self.step % cfg.save_every == 0) or due_time)
+
+    def _stop_requested(self) -> str | None:
+        """``"SIGINT"``/``"SIGTERM"`` after a signal, ``"max_minutes"`` when the time budget is spent."""
+        if self._stop_signal is not None:
+            return self._stop_signal
+        if self.config.max_minutes is not None and self.train_seconds >= 60 * self.config.max_minutes:
+            return "max_minutes"
+        return None
+
+    def _finish(self, stop_reason: str, metrics: dict[str, float]) -> dict[str, Any]:
+        """Checkpoint the last step (unless just saved), validate it (unless just evaluated or stopped by a
+        signal) and return the summary of the run."""
+        cfg = self.config
         existing = list_checkpoints(self.out)
         if not existing or existing[-1].name != f"{CHECKPOINT_PREFIX}{self.step:08d}":
             path = self.save()
