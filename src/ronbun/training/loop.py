@@ -208,18 +208,17 @@ def _load_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, Tensor], grou
 
 @dataclass
 class _Window:
-    """Training statistics since the last ``train`` line of the log (``log_every`` steps)."""
+    """The steps since the last ``train`` line of the log (``log_every`` steps): their losses, tokens and
+    training time."""
 
+    losses: list[float] = dataclasses.field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
-    loss: float = 0.0
-    steps: int = 0
 
     def add(self, loss: float, tokens: int, seconds: float) -> None:
+        self.losses.append(loss)
         self.tokens += tokens
         self.seconds += seconds
-        self.loss += loss
-        self.steps += 1
 
     @property
     def tokens_per_s(self) -> float:
@@ -509,7 +508,7 @@ class Trainer:
                 window.add(loss, n_tok, dt)
                 if bar is not None:
                     self._show_progress(bar, loss, window, start)
-                if self.step % cfg.log_every == 0 and window.steps:
+                if self.step % cfg.log_every == 0 and window.losses:
                     self._log_window(window)
                     window = _Window()
                 if cfg.eval_every and self.step % cfg.eval_every == 0:
@@ -557,7 +556,7 @@ class Trainer:
 
     def _log_window(self, window: _Window) -> None:
         """One ``train`` line of ``metrics.jsonl``: the mean loss of the window and its throughput."""
-        avg = window.loss / window.steps
+        avg = sum(window.losses) / len(window.losses)
         self.log_metrics(
             {
                 "step": self.step,
