@@ -187,3 +187,40 @@ def test_cli_reports_a_missing_checkpoint(tmp_path: Path, capsys: pytest.Capture
 
     assert main(["serve", str(tmp_path / "missing"), "--port", "0"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_program_api_batches_concurrent_requests_and_answers_each_its_own(
+    server: RonbunHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sentences = [
+        f"The {w} sees dog number {i}." for i, w in enumerate(("man", "woman", "child", "teacher") * 4)
+    ]
+    service = server.app.translation
+    # the real tiny model answers over HTTP (random weights: its output depends on the batch's padding, so
+    # routing is checked below with a translator whose answer is a function of its input alone)
+    status, data, _ = call(server, "/api/v1/translate", {"texts": sentences[:3], "beam": 2})
+    assert status == 200 and len(data["translations"]) == 3 and data["search"] == "beam 2, α=0.6"
+
+    class Reverser:
+        def translate(self, texts, *, beam, alpha):
+            return [t[::-1] for t in texts]
+
+    monkeypatch.setitem(service.translators, "mt", Reverser())
+    monkeypatch.setattr(service.batcher, "max_wait", 0.2)  # a wide window: batching even on a slow machine
+    before = service.batcher.stats.batches
+    with ThreadPoolExecutor(len(sentences)) as pool:  # more clients than the page's concurrency limit (1)
+        answers = list(pool.map(lambda s: call(server, "/api/v1/translate", {"text": s}), sentences))
+    assert [status for status, _, _ in answers] == [200] * len(sentences)
+    assert [data["translations"] for _, data, _ in answers] == [[s[::-1]] for s in sentences]
+    assert service.batcher.stats.batches - before < len(sentences)  # really batched
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"text": "x" * (MAX_CHARS + 1)}, 413), ({"texts": []}, 400), ({"text": "a", "model": "gpt"}, 404)],
+)
+def test_the_program_api_refuses_bad_requests_in_json(server: RonbunHTTPServer, body, status) -> None:
+    got, data, _ = call(server, "/api/v1/translate", body)
+    assert got == status and data["status"] == status and data["error"]

@@ -32,6 +32,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_MAX_CONCURRENT,
         help=f"model requests run at once; more get HTTP 503 (default {DEFAULT_MAX_CONCURRENT})",
     )
+    p.add_argument(
+        "--max-batch", type=int, default=32, help="/api/v1/translate: texts per decode (default 32)"
+    )
+    p.add_argument(
+        "--batch-wait-ms",
+        type=float,
+        default=10.0,
+        help="/api/v1/translate: wait for company (default 10 ms)",
+    )
+    p.add_argument(
+        "--max-queue", type=int, default=256, help="/api/v1/translate: queued texts before 503 (default 256)"
+    )
+    p.add_argument("--timeout", type=float, default=60.0, help="/api/v1/translate: seconds before 504")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--verbose", action="store_true", help="log every request (and tracebacks) to stderr")
 
@@ -42,7 +55,8 @@ def run_serve(args: argparse.Namespace) -> int:
     Serve a page (standard library http.server, no internet needed) where you type a sentence and get the
     Transformer's translation (greedy or beam search) with its encoder, decoder and encoder-decoder attention
     by layer and head, or give a GPT checkpoint a prompt and sample a continuation (temperature, top-k,
-    top-p) with its self-attention. Binds 127.0.0.1 by default: only this machine can reach it.
+    top-p) with its self-attention. Programs translate through POST /api/v1/translate, where concurrent
+    requests are decoded in shared batches. Binds 127.0.0.1 by default: only this machine can reach it.
     """
     import torch
 
@@ -50,8 +64,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port must be in 0..65535, got {args.port}")
-    if args.max_chars < 1 or args.max_concurrent < 1:
-        raise CLIError("--max-chars and --max-concurrent must be at least 1")
+    if min(args.max_chars, args.max_concurrent, args.max_batch, args.max_queue) < 1:
+        raise CLIError("--max-chars, --max-concurrent, --max-batch and --max-queue must be at least 1")
+    if args.batch_wait_ms < 0 or args.timeout <= 0:
+        raise CLIError("--batch-wait-ms must be >= 0 and --timeout > 0")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -62,6 +78,12 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         max_chars=args.max_chars,
         max_concurrent=args.max_concurrent,
+        batching={
+            "max_batch": args.max_batch,
+            "max_wait": args.batch_wait_ms / 1000,
+            "max_queue": args.max_queue,
+            "timeout": args.timeout,
+        },
         verbose=args.verbose,
     )
     return 0

@@ -8,6 +8,8 @@ Endpoints (all answers are JSON except the page and its static files)::
     POST /api/translate     {"model", "text", "beam": 1|4…, "alpha"} → translation + attention maps
     POST /api/generate      {"model", "prompt", "temperature", "top_k", "top_p", "max_tokens", "seed", "greedy"}
                             → continuation + masked self-attention maps
+    POST /api/v1/translate  {"text" | "texts", "model", "beam", "alpha"} → translations only, for programs:
+                            concurrent requests are decoded in shared batches (:mod:`.translation_api`)
 
 Attention maps come as ``attention[kind] = {"rows": [...], "cols": [...], "weights": [layer][head][row][col]}``
 with ``kind`` in ``encoder``, ``decoder``, ``cross`` (Transformer, §3.2.3) or ``self`` (GPT-1).
@@ -112,7 +114,10 @@ class ServeApp:
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        batching: dict[str, Any] | None = None,
     ) -> None:
+        """``batching``: keyword arguments of :class:`~ronbun.serve.translation_api.TranslationService`
+        (``max_batch``, ``max_wait``, ``max_queue``, ``timeout``) for ``/api/v1/translate``."""
         if not models:
             raise ValueError("serve needs at least one checkpoint")
         if max_chars < 1 or max_concurrent < 1:
@@ -127,6 +132,32 @@ class ServeApp:
         self.max_chars = max_chars
         self.max_concurrent = max_concurrent
         self.limiter = threading.BoundedSemaphore(max_concurrent)
+        self.translation = self._translation_service(batching or {})
+
+    def _translation_service(self, batching: dict[str, Any]) -> Any:
+        """The batched translation API over every loaded Transformer (``None`` when there is none)."""
+        from ..mt.translator import Translator
+        from .translation_api import TranslationService
+
+        translators = {
+            name: Translator(m.model, m.tokenizer, directory=m.directory)  # type: ignore[arg-type]
+            for name, m in self.models.items()
+            if m.model_type == "transformer" and m.tokenizer is not None
+        }
+        if not translators:
+            return None
+        return TranslationService(
+            translators, error=ApiError, max_chars=self.max_chars, max_beam=MAX_BEAM, **batching
+        )
+
+    def translate_batched(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/v1/translate``: translations only, batched with concurrent requests
+        (:mod:`ronbun.serve.translation_api`)."""
+        if self.translation is None:
+            raise ApiError(
+                400, f"no translation checkpoint is loaded; this server has: {', '.join(self.models)}"
+            )
+        return self.translation.handle(payload)
 
     @classmethod
     def from_checkpoints(cls, paths: Sequence[str | Path], **kwargs: Any) -> ServeApp:
@@ -339,7 +370,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
-        routes = {"/api/translate": self.server.app.translate, "/api/generate": self.server.app.generate}
+        app = self.server.app
+        routes = {
+            "/api/translate": app.translate,
+            "/api/generate": app.generate,
+            "/api/v1/translate": app.translate_batched,
+        }
         if path not in routes:
             self._error(404, f"no such endpoint: {path}")
             return
@@ -360,6 +396,9 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(payload, dict):
             self._error(400, "The request body must be a JSON object.")
             return
+        if path == "/api/v1/translate":  # the batcher queues, limits and times out its own requests
+            self._json(*self._answer(path, routes[path], payload))
+            return
         limiter = self.server.app.limiter
         if not limiter.acquire(blocking=False):
             n = self.server.app.max_concurrent
@@ -370,19 +409,23 @@ class Handler(BaseHTTPRequestHandler):
             )
             return
         try:
-            status, data = 200, routes[path](payload)
+            status, data = self._answer(path, routes[path], payload)
+        finally:
+            limiter.release()  # before answering, so a client's next request never sees its own slot taken
+        self._json(status, data)
+
+    def _answer(self, path: str, endpoint: Any, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``(status, JSON)`` of one endpoint call; every failure becomes a JSON error, never a traceback."""
+        try:
+            return 200, endpoint(payload)
         except ApiError as exc:
-            status, data = exc.status, {"error": exc.message, "status": exc.status}
+            return exc.status, {"error": exc.message, "status": exc.status}
         except Exception as exc:  # a bug or an unexpected input: report it readably, log the traceback
             if self.server.verbose:
                 traceback.print_exc()
             else:
                 sys.stderr.write(f"ronbun serve: {type(exc).__name__} on {path}: {exc}\n")
-            status = 500
-            data = {"error": f"Internal error ({type(exc).__name__}): {exc}", "status": 500}
-        finally:
-            limiter.release()  # before answering, so a client's next request never sees its own slot taken
-        self._json(status, data)
+            return 500, {"error": f"Internal error ({type(exc).__name__}): {exc}", "status": 500}
 
 
 class RonbunHTTPServer(ThreadingHTTPServer):
@@ -411,13 +454,17 @@ def create_server(
     port: int = 8000,
     max_chars: int = DEFAULT_MAX_CHARS,
     max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+    batching: dict[str, Any] | None = None,
     verbose: bool = False,
 ) -> RonbunHTTPServer:
-    """Load the checkpoints and bind (``port=0``: any free port); call ``serve_forever()`` to run."""
+    """Load the checkpoints and bind (``port=0``: any free port); call ``serve_forever()`` to run.
+    ``batching`` configures ``/api/v1/translate`` (see :class:`ServeApp`)."""
     app = (
         checkpoints
         if isinstance(checkpoints, ServeApp)
-        else ServeApp.from_checkpoints(checkpoints, max_chars=max_chars, max_concurrent=max_concurrent)
+        else ServeApp.from_checkpoints(
+            checkpoints, max_chars=max_chars, max_concurrent=max_concurrent, batching=batching
+        )
     )
     return RonbunHTTPServer((host, port), app, verbose=verbose)
 
@@ -432,3 +479,5 @@ def serve(checkpoints: Sequence[str | Path], **kwargs: Any) -> None:
         pass
     finally:
         server.server_close()
+        if server.app.translation is not None:
+            server.app.translation.close()
