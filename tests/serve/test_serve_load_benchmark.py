@@ -1,0 +1,30 @@
+"""The serving load test (``python -m benchmarks.serve_load``) runs end to end on a tiny checkpoint and
+reports both modes with no errors; its numbers are recorded in docs/performance.md, not checked here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from serving import tiny_checkpoints
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import serve_load  # noqa: E402
+
+
+def test_the_load_test_compares_batching_with_one_at_a_time(tmp_path, monkeypatch, capsys):
+    mt, _ = tiny_checkpoints(tmp_path)
+    sentences = tmp_path / "src.txt"
+    sentences.write_text("The man sees the dog.\nThe woman reads.\n", encoding="utf-8")
+    monkeypatch.setattr(serve_load, "RESULTS", tmp_path / "results")
+    argv = [str(mt), "--sentences", str(sentences), "--clients", "3", "--seconds", "1", "--beam", "1"]
+    assert serve_load.main([*argv, "--threads", "1"]) == 0
+    report = json.loads((tmp_path / "results" / "serve_load.json").read_text())
+    for mode in ("dynamic batching", "one at a time"):
+        assert report["results"][mode]["requests_ok"] > 0 and report["results"][mode]["errors"] == {}
+    assert report["results"]["one at a time"]["mean_batch"] == 1.0
+    assert report["throughput_ratio"] > 0 and "× throughput" in capsys.readouterr().out
