@@ -130,3 +130,19 @@ def test_self_attention_cache_grows_one_step_at_a_time():
         outs.append(out)
         assert len(cache) == i + 1
     assert torch.allclose(torch.cat(outs, 1), full, atol=1e-6)
+
+
+def test_the_kv_cache_writes_in_place_and_equals_concatenation_through_growth_and_reordering():
+    torch.manual_seed(0)
+    cache, k_all, v_all = KVCache(), torch.randn(3, 2, 0, 4), torch.randn(3, 2, 0, 4)
+    for t, n in enumerate((3, 1, 1, 1, 2, 1, 1, 1, 1)):  # a prompt, then single steps (the buffer doubles)
+        k, v = torch.randn(3, 2, n, 4), torch.randn(3, 2, n, 4)
+        k_all, v_all = torch.cat([k_all, k], 2), torch.cat([v_all, v], 2)
+        got_k, got_v = cache.append(k, v)
+        if t == 4:  # beam search keeps rows 2, 0, 0
+            index = torch.tensor([2, 0, 0])
+            cache.reorder(index)
+            k_all, v_all = k_all[index], v_all[index]
+            got_k, got_v = cache.k, cache.v
+        assert torch.equal(got_k, k_all) and torch.equal(got_v, v_all) and len(cache) == k_all.shape[2]
+    assert cache._k.shape[2] >= len(cache)  # spare room: the next step needs no copy

@@ -70,29 +70,59 @@ class KVCache:
 
     Self-attention caches grow by one step at a time; encoder-decoder (cross) attention caches are filled
     once per source sentence and then only read.  ``reorder`` follows beam search's choice of hypotheses.
+
+    Storage is a buffer with spare room that doubles when full, so a step writes its keys and values in place
+    instead of copying the whole cache (``torch.cat``: O(T) per step, O(T²) per sentence); ``k`` and ``v``
+    are views of the filled part.  A cache filled once (cross-attention) keeps exactly what it was given.
     """
 
-    __slots__ = ("k", "v")
+    __slots__ = ("_k", "_length", "_v")
 
     def __init__(self) -> None:
-        self.k: Tensor | None = None  # (B, h, T, d_k)
-        self.v: Tensor | None = None  # (B, h, T, d_v)
+        self._k: Tensor | None = None  # (B, h, capacity, d_k)
+        self._v: Tensor | None = None  # (B, h, capacity, d_v)
+        self._length = 0
+
+    @property
+    def k(self) -> Tensor | None:
+        return self._filled(self._k)  # (B, h, T, d_k)
+
+    @property
+    def v(self) -> Tensor | None:
+        return self._filled(self._v)  # (B, h, T, d_v)
+
+    def _filled(self, buffer: Tensor | None) -> Tensor | None:
+        if buffer is None or buffer.shape[2] == self._length:
+            return buffer  # a full buffer (a cross-attention cache) is handed out as it is
+        return buffer[:, :, : self._length]
 
     def __len__(self) -> int:
-        return 0 if self.k is None else self.k.shape[2]
+        return self._length
 
     def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        if self.k is None or self.v is None:
-            self.k, self.v = k, v
+        """Add ``(B, h, T_new, d)`` keys and values; returns the whole cache ``(B, h, T, d)``."""
+        if self._k is None or self._v is None:
+            self._k, self._v, self._length = k, v, k.shape[2]
         else:
-            self.k = torch.cat([self.k, k], dim=2)
-            self.v = torch.cat([self.v, v], dim=2)
-        return self.k, self.v
+            end = self._length + k.shape[2]
+            if end > self._k.shape[2]:
+                self._k, self._v = self._grown(self._k, end), self._grown(self._v, end)
+            self._k[:, :, self._length : end] = k
+            self._v[:, :, self._length : end] = v
+            self._length = end
+        return self.k, self.v  # type: ignore[return-value]
+
+    def _grown(self, buffer: Tensor, needed: int) -> Tensor:
+        """A buffer with room for at least ``needed`` positions (twice the old room), the filled part copied."""
+        b, h, room, d = buffer.shape
+        bigger = buffer.new_empty(b, h, max(needed, 2 * room), d)
+        bigger[:, :, : self._length] = buffer[:, :, : self._length]
+        return bigger
 
     def reorder(self, index: Tensor) -> None:
-        if self.k is not None and self.v is not None:
-            self.k = self.k.index_select(0, index)
-            self.v = self.v.index_select(0, index)
+        if self._k is not None and self._v is not None:
+            self._k = self._k.index_select(0, index)
+            self._v = self._v.index_select(0, index)
 
 
 class MultiHeadAttention(nn.Module):
