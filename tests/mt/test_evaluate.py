@@ -29,9 +29,19 @@ def test_a_perfect_translation_scores_100_and_the_report_says_how_it_decoded():
     translator = EchoTranslator(dict(zip(SRC, REF, strict=True)))
     decoding = DecodingConfig(beam=2, alpha=0.0)
     result = evaluate_translator(translator, EvaluationData(SRC, REF), decoding)
-    assert translator.search == {"beam": 2, "alpha": 0.0, "batch_size": 64, "max_len_b": 50}
+    assert translator.search == {
+        "beam": 2,
+        "alpha": 0.0,
+        "batch_size": 64,
+        "max_len_b": 50,
+        "precision": "fp32",
+    }
     assert result.raw.sacrebleu.score == pytest.approx(100.0)
-    assert result.summary["sentences"] == 2 and result.summary["beam"] == 2
+    assert (
+        result.summary["sentences"] == 2
+        and result.summary["beam"] == 2
+        and result.summary["precision"] == "fp32"
+    )
     assert "lowercase_tokenised" not in result.summary
     text = result.format()
     assert text.startswith("2 sentences, beam 2, alpha 0.0") and "sacreBLEU" in text

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..settings import RunSettings, setting
 
@@ -40,6 +40,9 @@ class DecodingConfig:
     alpha: float = setting(0.6, "GNMT length penalty α", paper="§6.1")
     batch_size: int = setting(64, "sentences per batch")
     max_len_b: int = setting(50, "max output length = input length + this", paper="§6.1")
+    precision: Literal["fp32", "bf16", "int8"] = setting(
+        "fp32", "arithmetic: fp32, bf16 weights, or int8 dynamic quantisation of the Linear layers"
+    )
     threads: int | None = setting(None, "CPU threads for decoding (default: PyTorch's choice)")
 
     def search(self) -> dict[str, Any]:

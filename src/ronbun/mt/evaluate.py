@@ -64,6 +64,7 @@ class MTEvaluation:
             "sentences": len(self.hyps),
             "beam": self.decoding.beam,
             "alpha": self.decoding.alpha,
+            "precision": self.decoding.precision,
             "raw": self.raw.as_dict(),
         }
         if self.lowercase_tokenised is not None:

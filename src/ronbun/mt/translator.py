@@ -19,20 +19,26 @@ from typing import TypedDict, Unpack
 import torch
 
 from ..models import Transformer
+from ..models.inference import PRECISIONS, at_precision
 from ..text.bpe import TextTokenizer
 from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
+
+#: Batches read ahead and sorted by length together when translating a stream of sentences.
+SORT_WINDOW = 16
 
 
 class Search(TypedDict, total=False):
     """How :meth:`Translator.translate` decodes (declared once; the defaults are those of
     :meth:`Translator.stream`): ``beam`` size and length penalty ``alpha`` (§6.1), sentences per
-    ``batch_size``, and the longest output ``max_len_a * source length + max_len_b`` tokens."""
+    ``batch_size``, the longest output ``max_len_a * source length + max_len_b`` tokens, and the arithmetic
+    ``precision`` (``fp32``, ``bf16`` or ``int8``: :mod:`ronbun.models.inference`)."""
 
     beam: int
     alpha: float
     batch_size: int
     max_len_a: float
     max_len_b: int
+    precision: str
 
 
 class Translator:
@@ -49,6 +55,15 @@ class Translator:
             )
         self.model, self.tokenizer = model, tokenizer
         self.directory = Path(directory) if directory is not None else None
+        self._at_precision: dict[str, torch.nn.Module] = {}
+
+    def model_at(self, precision: str = "fp32") -> torch.nn.Module:
+        """The model at an inference ``precision`` (made once, then kept; ``fp32`` is the model itself)."""
+        if precision == "fp32":
+            return self.model
+        if precision not in self._at_precision:
+            self._at_precision[precision] = at_precision(self.model, precision)
+        return self._at_precision[precision]
 
     @classmethod
     def from_checkpoint(
@@ -91,9 +106,11 @@ class Translator:
         alpha: float = 0.6,
         max_len_a: float = 1.0,
         max_len_b: int = 50,
+        precision: str = "fp32",
     ) -> list[list[int]]:
         from ..generation import translate
 
+        model = self.model_at(precision)
         c = self.model.config
         device = next(self.model.parameters()).device
         width = max(1, max(len(s) for s in src_ids))
@@ -103,10 +120,10 @@ class Translator:
             src[i, : len(ids)] = torch.tensor(ids)
         src = src.to(device)
         max_len_b = min(max_len_b, c.max_positions - int(max_len_a * width) - 1) if max_len_a else max_len_b
-        self.model.eval()
+        model.eval()
         with torch.no_grad():
             results = translate(
-                self.model,
+                model,
                 src,
                 search="greedy" if beam == 1 else "beam",
                 beam=beam,
@@ -130,9 +147,12 @@ class Translator:
         batch_size: int = 64,
         max_len_a: float = 1.0,
         max_len_b: int = 50,
+        precision: str = "fp32",
     ) -> Iterator[str]:
-        """Translations in input order, yielded batch by batch (sorted by length inside a batch).  Bad
-        settings and a missing tokenizer are errors at the call, before any sentence is read."""
+        """Translations in input order.  Sentences are read ahead :data:`SORT_WINDOW` batches at a time and
+        sorted by length inside that window, so a batch holds sentences of similar length (little padding,
+        and its sentences finish together); the translations are put back in input order.  Bad settings
+        and a missing tokenizer are errors at the call, before any sentence is read."""
         self.require_tokenizer("translating text")
         if beam < 1:
             raise ValueError(f"beam size must be >= 1, got {beam}")
@@ -140,25 +160,33 @@ class Translator:
             raise ValueError(f"length penalty alpha must be >= 0, got {alpha}")
         if batch_size < 1:
             raise ValueError(f"batch size must be >= 1, got {batch_size}")
-        return self._stream(sentences, beam, alpha, batch_size, max_len_a, max_len_b)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        search = {"beam": beam, "alpha": alpha, "max_len_a": max_len_a, "max_len_b": max_len_b}
+        return self._stream(sentences, batch_size, {**search, "precision": precision})
 
-    def _stream(
-        self,
-        sentences: Iterable[str],
-        beam: int,
-        alpha: float,
-        batch_size: int,
-        max_len_a: float,
-        max_len_b: int,
-    ) -> Iterator[str]:
-        batch: list[str] = []
+    def _stream(self, sentences: Iterable[str], batch_size: int, search: dict) -> Iterator[str]:
+        window: list[str] = []
         for line in sentences:
-            batch.append(line)
-            if len(batch) == batch_size:
-                yield from self._translate_batch(batch, beam, alpha, max_len_a, max_len_b)
-                batch = []
-        if batch:
-            yield from self._translate_batch(batch, beam, alpha, max_len_a, max_len_b)
+            window.append(line)
+            if len(window) == batch_size * SORT_WINDOW:
+                yield from self._translate_window(window, batch_size, search)
+                window = []
+        if window:
+            yield from self._translate_window(window, batch_size, search)
+
+    def _translate_window(self, lines: list[str], batch_size: int, search: dict) -> list[str]:
+        """Translate ``lines`` in length-sorted batches of ``batch_size``; results in the order of ``lines``."""
+        tokenizer = self.require_tokenizer("translating text")
+        ids = tokenizer.encode_batch(lines)
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        result = [""] * len(lines)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            texts = tokenizer.decode_batch(self.translate_ids([ids[i] for i in batch], **search))
+            for i, text in zip(batch, texts, strict=True):
+                result[i] = text if lines[i].strip() else ""
+        return result
 
     @torch.no_grad()
     def attention(self, sentence: str, *, beam: int = 4, alpha: float = 0.6):
@@ -174,16 +202,3 @@ class Translator:
         maps = self.model.attention_maps(src, tgt_in)
         tgt_pieces = [*tokenizer.pieces(out_ids), "</s>"]
         return tokenizer.pieces(src_ids), tgt_pieces, maps
-
-    def _translate_batch(self, lines: list[str], beam: int, alpha: float, a: float, b: int) -> list[str]:
-        tokenizer = self.require_tokenizer("translating text")
-        ids = tokenizer.encode_batch(lines)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out_ids = self.translate_ids(
-            [ids[i] for i in order], beam=beam, alpha=alpha, max_len_a=a, max_len_b=b
-        )
-        texts = tokenizer.decode_batch(out_ids)
-        result = [""] * len(lines)
-        for pos, i in enumerate(order):
-            result[i] = texts[pos] if lines[i].strip() else ""
-        return result

@@ -1,0 +1,94 @@
+"""Decoding engineering that must not change the answer: length-sorted batches restored to input order,
+one batch equal to one sentence at a time, and the lower inference precisions (bf16 weights, int8 dynamic
+quantisation) within a stated agreement of fp32 on a trained model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ronbun.data.synthetic import generate_corpus
+from ronbun.models import Transformer, TransformerConfig
+from ronbun.models.inference import at_precision
+from ronbun.mt.translator import SORT_WINDOW, Translator
+from ronbun.text.bpe import TextTokenizer
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[Translator, list[str]]:
+    """A tiny Transformer fitted to 48 pairs of the built-in corpus (about 10 s on one thread)."""
+    torch.manual_seed(0)
+    en, de = generate_corpus(n_train=48, n_valid=1, n_test=1, seed=3)["train"]
+    tok = TextTokenizer.train(en + de, 600)
+    cfg = TransformerConfig.preset("tiny", vocab_size=tok.vocab_size, dropout=0.0, max_positions=128)
+    model = Transformer(cfg)
+    pad, bos, eos = cfg.pad_id, cfg.bos_id, cfg.eos_id
+
+    def padded(rows: list[list[int]]) -> torch.Tensor:
+        out = torch.full((len(rows), max(map(len, rows))), pad)
+        for i, r in enumerate(rows):
+            out[i, : len(r)] = torch.tensor(r)
+        return out
+
+    src = padded(tok.encode_batch(en))
+    tgt = tok.encode_batch(de)
+    tgt_in, tgt_out = padded([[bos, *t] for t in tgt]), padded([[*t, eos] for t in tgt])
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        loss = F.cross_entropy(model(src, tgt_in).flatten(0, 1), tgt_out.flatten(), ignore_index=pad)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return Translator(model.eval(), tok), en
+
+
+def test_a_batch_decodes_as_each_sentence_alone(trained):
+    translator, en = trained
+    ids = translator.tokenizer.encode_batch(en[:12])
+    together = translator.translate_ids(ids, beam=4)
+    alone = [translator.translate_ids([s], beam=4)[0] for s in ids]
+    assert together == alone
+
+
+def test_sorting_by_length_restores_input_order(trained, monkeypatch):
+    translator, en = trained
+    seen: list[list[int]] = []
+
+    def echo(src_ids, **search):  # "translates" a sentence into itself, recording each batch's lengths
+        seen.append([len(s) for s in src_ids])
+        return [list(s) for s in src_ids]
+
+    monkeypatch.setattr(translator, "translate_ids", echo)
+    lines = [en[i % len(en)] + " ." * (i % 5) for i in range(2 * 3 * SORT_WINDOW + 5)]
+    lines[7] = ""
+    out = translator.translate(lines, batch_size=3)
+    tok = translator.tokenizer
+    assert out == [tok.decode(tok.encode(s)) if s.strip() else "" for s in lines]
+    assert all(batch == sorted(batch) for batch in seen)  # each batch holds neighbours in length
+    assert len(seen) == -(-len(lines) // 3)
+
+
+@pytest.mark.parametrize(("precision", "agreement"), [("bf16", 0.9), ("int8", 0.9)])
+def test_lower_precisions_agree_with_fp32(trained, precision, agreement):
+    translator, en = trained
+    reference = translator.translate(en, beam=4)
+    reduced = translator.translate(en, beam=4, precision=precision)
+    same = sum(a == b for a, b in zip(reference, reduced, strict=True)) / len(en)
+    assert same >= agreement, f"{precision}: {same:.0%} of the sentences equal to fp32"
+    assert translator.model_at(precision) is translator.model_at(precision)  # converted once
+    assert next(translator.model.parameters()).dtype == torch.float32  # the fp32 model is untouched
+
+
+def test_int8_quantises_the_linear_layers_and_keeps_the_tied_embedding(trained):
+    translator, _ = trained
+    q = at_precision(translator.model, "int8")
+    linears = [m for m in q.modules() if type(m).__name__ == "Linear"]
+    assert linears and all(type(m).__module__.startswith("torch.ao.nn.quantized.dynamic") for m in linears)
+    assert q.src_embed.tokens.weight.dtype == torch.float32
+
+
+def test_an_unknown_precision_is_refused_before_any_work(trained):
+    translator, _ = trained
+    with pytest.raises(ValueError, match="fp32, bf16, int8"):
+        translator.translate(["a"], precision="fp8")
