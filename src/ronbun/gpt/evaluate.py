@@ -48,7 +48,6 @@ def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -
     from ..evaluation.metrics import compute_metrics
     from ..training.checkpoint import GPT_WITH_HEAD, load_checkpoint
     from .finetune import DEFAULT_SPLITS, encode_examples, predict
-    from .tasks import load_task
 
     loaded = load_checkpoint(ckpt, expect=GPT_WITH_HEAD)
     model, tokenizer = loaded.model, loaded.tokenizer
@@ -58,7 +57,7 @@ def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -
         raise ValueError("give --data-dir (the checkpoint does not record one)")
     split = cfg.split or recorded.get("eval_split") or DEFAULT_SPLITS.get(spec.task, ("train", "dev"))[1]
     try:
-        data = load_task(cfg.task or spec.task, data_dir, split)
+        data = _split(cfg.task or spec.task, data_dir, split, recorded)
     except KeyError as exc:
         raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from None
     if data.kind != spec.kind or (data.num_labels != spec.num_labels and spec.kind != "multiple_choice"):
@@ -79,6 +78,20 @@ def evaluate_task(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -
         report["note"] = "unlabeled split: predictions only"
     report["truncated"] = str(stats)
     return report
+
+
+def _split(task: str, data_dir: str, split: str, recorded: dict[str, Any]) -> Any:
+    """A task split; ``holdout`` is the validation split carved from the training split at fine-tuning
+    (``--holdout N``, recorded in the checkpoint), re-drawn with the same fixed seed."""
+    from .finetune import DEFAULT_SPLITS
+    from .tasks import carve_holdout, load_task
+
+    if split != "holdout":
+        return load_task(task, data_dir, split)
+    if not recorded.get("holdout"):
+        raise ValueError("this checkpoint was fine-tuned without --holdout: there is no holdout split")
+    train_split = recorded.get("train_split") or DEFAULT_SPLITS.get(task, ("train", "dev"))[0]
+    return carve_holdout(load_task(task, data_dir, train_split), int(recorded["holdout"]))[1]
 
 
 def evaluate_lm(ckpt: Path, recorded: dict[str, Any], cfg: EvaluationConfig) -> dict[str, Any]:

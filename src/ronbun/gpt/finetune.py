@@ -57,7 +57,7 @@ from ..settings import from_mapping, setting
 from ..training.checkpoint import CheckpointError, load_checkpoint
 from .corpus import tokenizer_spec
 from .pretrain import PRETRAIN_TRAINER_DEFAULTS
-from .tasks import TaskData, TaskExample, load_task
+from .tasks import TaskData, TaskExample, carve_holdout, load_task
 from .transforms import TransformedExample, TruncationStats, collate, transform
 
 __all__ = [
@@ -188,6 +188,11 @@ class FineTuneConfig:
     eval_split: str | None = setting(
         None, "evaluation split (default dev; story_cloze: test; mnli: dev_matched)"
     )
+    holdout: int | None = setting(
+        None,
+        "carve N examples (fixed seed) from the training split as the validation split: training uses the "
+        "rest and evaluates on these instead of the evaluation split (choose settings on them, not on dev)",
+    )
     limit: int | None = setting(None, "train on a seeded random subset of N examples")
     eval_limit: int | None = setting(None, "evaluate on the first N examples of the evaluation split")
     batch_size: int = setting(32, "examples per micro-batch", paper="§4.1")
@@ -274,13 +279,19 @@ class FineTuneTask:
             raise ValueError(f"{cfg.task} {train_split} is unlabeled; fine-tuning needs labels")
         if train.skipped:
             log(f"{cfg.task} {train_split}: skipped {train.skipped} malformed/unlabelled row(s)")
+        holdout = None
+        if cfg.holdout:
+            train, holdout = carve_holdout(train, cfg.holdout)
+            log(f"{cfg.task}: {cfg.holdout:,} examples of {train_split} held out as the validation split")
         if cfg.limit is not None and cfg.limit < len(train.examples):
             keep = np.sort(
                 np.random.default_rng([self.seed, 0x11A7]).permutation(len(train.examples))[: cfg.limit]
             )
             train = dataclasses.replace(train, examples=[train.examples[i] for i in keep])
+        evaluation: TaskData | None = holdout
         try:
-            evaluation: TaskData | None = load_task(cfg.task, cfg.data_dir, eval_split, strict=cfg.strict)
+            if holdout is None:
+                evaluation = load_task(cfg.task, cfg.data_dir, eval_split, strict=cfg.strict)
         except FileNotFoundError as exc:
             log(f"no evaluation split: {exc}")
             evaluation = None
@@ -345,7 +356,8 @@ class FineTuneTask:
                 evaluation, evaluation.kind, self.tokenizer, self.spec.special, n_ctx
             )
             log(
-                f"{train.name} {eval_split}: {len(evaluation.examples):,} examples; truncation: {self.eval_stats}"
+                f"{train.name} {evaluation.split or eval_split}: {len(evaluation.examples):,} examples; "
+                f"truncation: {self.eval_stats}"
             )
 
     # -- sizes used to set up the trainer ----------------------------------------------------------------------

@@ -65,9 +65,11 @@ single file (read with the task's format). Problems in a file raise :class:`Task
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 import json
+import random
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +81,7 @@ from ..data.errors import DataError
 from ..evaluation.metrics import TASK_METRICS
 
 __all__ = [
+    "HOLDOUT_SEED",
     "KINDS",
     "TASKS",
     "TaskData",
@@ -87,6 +90,7 @@ __all__ = [
     "TaskKind",
     "TaskSpec",
     "canonical_task_name",
+    "carve_holdout",
     "get_task",
     "load_task",
 ]
@@ -679,3 +683,20 @@ def load_task(name: str, data_dir: str | Path, split: str, *, strict: bool = Tru
         files=tuple(files),
         skipped=skipped,
     )
+
+
+#: Fixed seed of :func:`carve_holdout`: every run, whatever its training seed, holds out the same examples.
+HOLDOUT_SEED = 0x5E1EC7
+
+
+def carve_holdout(data: TaskData, n: int) -> tuple[TaskData, TaskData]:
+    """``(rest, holdout)``: ``n`` examples of ``data`` drawn with :data:`HOLDOUT_SEED` become a validation
+    split (split name ``"holdout"``), the others stay for training, both in file order.  Settings are chosen
+    on the holdout so that dev (or test) is reported once, for the chosen setting only."""
+    if not 0 < n < len(data.examples):
+        raise ValueError(f"holdout must be between 1 and {len(data.examples) - 1} examples, got {n}")
+    rng = random.Random(HOLDOUT_SEED)
+    held = set(rng.sample(range(len(data.examples)), n))
+    rest = [ex for i, ex in enumerate(data.examples) if i not in held]
+    kept = [ex for i, ex in enumerate(data.examples) if i in held]
+    return dataclasses.replace(data, examples=rest), dataclasses.replace(data, examples=kept, split="holdout")
