@@ -19,10 +19,17 @@ MULTI30K = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mul
 UPDATES = 600
 WARMUP = 300
 
-# Three measured runs (seeds 0, 1, 2; 2 threads, bf16): see MEASURED; the floor sits a stated margin below the
-# lowest of them.
-MEASURED = {0: None, 1: None, 2: None}
-BLEU_FLOOR = None
+# Three measured runs (seeds 0, 1, 2; 2 threads, bf16; 2026-12-02, 2-vCPU AMD EPYC, torch 2.13.0): final
+# validation loss (label-smoothed, whole split) and greedy BLEU (first 300 sentences).  After 600 updates the BLEU
+# is small and noisy (spread 3.0), the loss is not (spread 0.08): the loss ceiling sits 0.24 (3× its spread)
+# above the highest, the BLEU floor 2.66 below the lowest, so a model that stops learning fails either way.
+MEASURED = {
+    0: {"valid_loss": 3.861, "valid_bleu": 5.53},
+    1: {"valid_loss": 3.794, "valid_bleu": 7.69},
+    2: {"valid_loss": 3.783, "valid_bleu": 4.66},
+}
+LOSS_CEILING = 4.10
+BLEU_FLOOR = 2.0
 
 
 def recipe(out: Path, seed: int = 0, threads: int = 2) -> list[str]:
@@ -37,10 +44,11 @@ def recipe(out: Path, seed: int = 0, threads: int = 2) -> list[str]:
     ]  # fmt: skip
 
 
-def valid_bleu(out: Path) -> float:
-    """The greedy BLEU on the first 300 validation sentences, logged by the run's final evaluation."""
+def final_validation(out: Path) -> dict:
+    """The run's final evaluation: ``valid_loss`` (label-smoothed, the whole validation split) and
+    ``valid_bleu`` (greedy, its first 300 sentences)."""
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
-    return next(row["valid_bleu"] for row in reversed(rows) if "valid_bleu" in row)
+    return next(row for row in reversed(rows) if "valid_bleu" in row)
 
 
 @pytest.mark.slow
@@ -48,10 +56,12 @@ def valid_bleu(out: Path) -> float:
 def test_a_few_hundred_updates_of_the_multi30k_recipe_reach_the_floor(tmp_path):
     done = subprocess.run(recipe(tmp_path / "run"), capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert valid_bleu(tmp_path / "run") >= BLEU_FLOOR
+    row = final_validation(tmp_path / "run")
+    assert row["valid_loss"] <= LOSS_CEILING
+    assert row["valid_bleu"] >= BLEU_FLOOR
 
 
 if __name__ == "__main__":  # measure one run: python tests/mt/test_multi30k_floor.py OUT SEED
     out, seed = Path(sys.argv[1]), int(sys.argv[2])
     subprocess.run(recipe(out, seed), check=True)
-    print(json.dumps({"seed": seed, "valid_bleu": valid_bleu(out)}))
+    print(json.dumps({"seed": seed, **final_validation(out)}))
