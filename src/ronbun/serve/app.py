@@ -433,6 +433,7 @@ class RonbunHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the listen backlog: dozens of concurrent API clients connect at once
 
     def __init__(self, address: tuple[str, int], app: ServeApp, *, verbose: bool = False) -> None:
         self.app = app
