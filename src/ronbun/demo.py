@@ -46,7 +46,8 @@ class DemoRecipe:
 
     updates: int = 800  # the budget (machine-independent): about 5 minutes of training on 2 CPU threads
     warmup: int = 400  # Eq. 3 warm-up
-    lr: float = 0.7  # Eq. 3 scale: peak 0.7 · d_model^-0.5 · warmup^-0.5 = 2.2e-3 at update 400
+    schedule: str = "noam"  # noam (Eq. 3) or linear (the same warm-up, then linear decay to 0 at `updates`)
+    lr: float = 0.7  # noam: Eq. 3 scale, peak 0.7 · d_model^-0.5 · warmup^-0.5 = 2.2e-3; linear: the peak
     save_every: int = 80  # checkpoints by update count …
     average: int = 5  # … the last 5 are averaged (§6.1): updates 480-800, all after the warm-up
     preset: str = "small"
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "recipe": asdict(recipe),
         "updates": result["step"],
         "stop_reason": result["stop_reason"],
+        "validation": result["metrics"],  # the last checkpoint on the valid split: how the recipe was chosen
         "averaged": [c.name for c in chosen],
         "train_seconds": round(result["train_seconds"], 1),
         "total_seconds": round(total, 1),
@@ -117,7 +119,9 @@ def parse_arguments(given: list[str]) -> tuple[argparse.Namespace, DemoRecipe]:
     p.add_argument("--out", type=Path, default=Path("runs/demo"))
     p.add_argument("--updates", type=int, default=DemoRecipe.updates, help="training budget in updates")
     p.add_argument("--max-minutes", type=float, default=30.0, help="safety cap on training time (default 30)")
-    p.add_argument("--test-sentences", type=int, default=500)
+    p.add_argument(
+        "--test-sentences", type=int, default=1000, help="held-out pairs scored (default: all 1,000)"
+    )
     p.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's choice)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="default auto (bf16 where native)")
     p.add_argument(
@@ -163,6 +167,7 @@ def train(
         out_dir=str(out),
         max_steps=recipe.updates,
         max_minutes=max_minutes,
+        schedule=recipe.schedule,  # type: ignore[arg-type]
         lr=recipe.lr,
         warmup=recipe.warmup,
         seed=recipe.seed,

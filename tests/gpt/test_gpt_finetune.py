@@ -87,6 +87,9 @@ def test_finetune_save_and_load_roundtrip(tmp_path, pretrained):
     )
     result = run(task, tmp_path / "run", lr=1e-3)
     assert "valid_accuracy" in result["metrics"]
+    # the loss is a mean over examples, but tokens_seen counts the tokens processed (2 epochs of 16 examples)
+    tokens_per_epoch = sum(len(s) for example in task.train_examples for s in example.sequences)
+    assert result["tokens_seen"] == 2 * tokens_per_epoch > 2 * 16
     ckpt = tmp_path / "run" / "checkpoints" / "step_00000004"
     saved = json.loads((ckpt / "task_config.json").read_text())
     assert (

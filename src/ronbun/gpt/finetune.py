@@ -386,6 +386,7 @@ class FineTuneTask:
             "extract_positions": b.extract_positions,  # (B, C)
             "labels": b.labels,  # (B,)
             "n_tokens": torch.tensor(len(rows)),  # examples: L3 is a mean over examples
+            "n_input_tokens": b.attention_mask.sum(),  # tokens processed, for tokens/s and tokens_seen
         }
 
     def loss_parts(self, model: nn.Module, t: dict[str, Tensor]) -> dict[str, Tensor]:

@@ -112,7 +112,9 @@ class Task(Protocol):
         """The (global) batches of one epoch, deterministic in (seed, epoch)."""
 
     def collate(self, batch: Any, rank: int, world: int) -> dict[str, Tensor]:
-        """Tensors of this rank's shard of ``batch``; must include ``n_tokens`` (a 0-d count)."""
+        """Tensors of this rank's shard of ``batch``; must include ``n_tokens`` (a 0-d count: what the loss is
+        normalised by) and may include ``n_input_tokens`` (the tokens processed, for throughput, when the loss
+        is normalised by something else, e.g. examples)."""
 
     def loss(self, model: nn.Module, tensors: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """``(loss summed over tokens, n_tokens)`` of one micro-batch."""
@@ -501,7 +503,8 @@ class Trainer:
                 micro = [
                     self.task.collate(next(batches), self.rank, self.world) for _ in range(cfg.accum_steps)
                 ]
-                loss, n_tok = self.train_step(micro)
+                loss, _ = self.train_step(micro)
+                n_tok = sum(int(m.get("n_input_tokens", m["n_tokens"])) for m in micro)  # for tokens/s
                 dt = time.perf_counter() - t0
                 self.train_seconds += dt
                 self.tokens_seen += n_tok
