@@ -131,7 +131,7 @@ def machine(threads: int) -> dict[str, Any]:
         "transformers": tf_version,
         "python": platform.python_version(),
         "threads": threads,
-        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
+        "command": " ".join(["python", *sys.orig_argv[1:]]),  # the command as typed (-m module included)
     }
 
 
