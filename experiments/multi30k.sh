@@ -19,6 +19,9 @@ UPDATES=${UPDATES:-6600}
 SEED=${SEED:-0}
 THREADS=${THREADS:-2}
 DROPOUT=${DROPOUT:-0.1}
+# bf16 autocast where the CPU has native bf16 (AVX-512 BF16/AMX), else fp32 (emulated bf16 is ~5x slower); the
+# resolved value is recorded in the run's config and summary, because bf16 and fp32 runs are different runs
+PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}
 NAME=${NAME:-multi30k}
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}
@@ -27,7 +30,7 @@ start=$(date +%s)
 $RONBUN mt train --out "$OUT" --dataset multi30k --data-dir "$DATA" --vocab-size 8000 \
   --preset small --set dropout="$DROPOUT" --max-tokens 2500 --lr 1.0 --warmup 800 --seed "$SEED" \
   --max-steps "$UPDATES" --max-minutes 120 --save-every "$SAVE_EVERY" --keep-last 5 \
-  --eval-every 500 --valid-bleu-sentences 300 --threads "$THREADS" --precision bf16 --no-progress \
+  --eval-every 500 --valid-bleu-sentences 300 --threads "$THREADS" --precision "$PRECISION" --no-progress \
   --log-every 50 "$@"
 $RONBUN mt average "$OUT" --last 5 --out "$OUT/averaged"
 last=$(ls -d "$OUT"/checkpoints/step_* | tail -n 1)
@@ -45,4 +48,4 @@ done
 RONBUN=$RONBUN PYTHON=$PYTHON DATA=$DATA THREADS=$THREADS experiments/multi30k_alpha.sh "$OUT"
 cat "$OUT/eval/averaged_test_beam4.txt"
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/eval" --wall-seconds $(( $(date +%s) - start )) \
-  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"
+  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT PRECISION=$PRECISION experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"
