@@ -27,11 +27,16 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def cpu(m: dict[str, Any]) -> str:
+    """The CPU model and, where recorded, its vector unit (it decides speed and bf16-or-fp32 under ``auto``)."""
+    return f"{m['cpu']} ({m['cpu_capability']})" if m.get("cpu_capability") else m["cpu"]
+
+
 def machine_line(s: dict[str, Any]) -> str:
     m = s["machine"]
     wall = f", {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else ""
     return (
-        f"`{s['command']}` · {s['date']} · {m['cpu']}, {m['cores']} cores, {m.get('threads') or 'default'} "
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m.get('threads') or 'default'} "
         f"threads · torch {m['torch']}, sacreBLEU {m.get('sacrebleu', '?')} · {s['updates']:,} updates in "
         f"{s['train_seconds'] / 60:.1f} min of training{wall}"
     )
@@ -144,7 +149,7 @@ def demo_table(runs: list[dict[str, Any]]) -> str:
         )
     first = runs[0]
     m = first["machine"]
-    lines += ["", f"{first.get('date', '')} · {m['cpu']}, {m['cores']} cores · torch {m['torch']}", ""]
+    lines += ["", f"{first.get('date', '')} · {cpu(m)}, {m['cores']} cores · torch {m['torch']}", ""]
     lines += [f"- {en} → {de}" for en, de in first["examples"].items()]
     return "\n".join(lines)
 

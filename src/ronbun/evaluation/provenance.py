@@ -26,8 +26,13 @@ def machine_description(threads: int | None = None) -> dict[str, Any]:
     import tokenizers
     import torch
 
+    from ..training.loop import cpu_has_bf16
+
     return {
         "cpu": cpu_model(),
+        # the vector unit decides the speed and whether precision "auto" trains in bf16 (native) or fp32
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "native_bf16": cpu_has_bf16(),
         "cores": os.cpu_count() or 0,
         "threads": torch.get_num_threads() if threads is None else threads,
         "python": platform.python_version(),
