@@ -42,6 +42,7 @@ FLOORS: dict[str, int] = {
     "inspection": 5,
     "viz": 6,
     "serve": 6,
+    "experiments": 6,
     "cli": 7,
     "api": 8,
     "demo": 8,
@@ -214,7 +215,12 @@ CONTRACTS: list[tuple[str, set[str], set[str]]] = [
         {"viz", "serve", "cli", *ENTRY_POINTS},
     ),
     ("serve imports no viz (the web server never loads the plotting code)", {"serve"}, {"viz"}),
-    ("viz and serve import no cli", {"viz", "serve"}, {"cli", *ENTRY_POINTS}),
+    ("viz, serve and experiments import no cli", {"viz", "serve", "experiments"}, {"cli", *ENTRY_POINTS}),
+    (
+        "viz and serve import no experiment (an experiment draws through viz, never the reverse)",
+        {"viz", "serve"},
+        {"experiments"},
+    ),
 ]
 
 

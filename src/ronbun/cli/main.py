@@ -8,7 +8,7 @@ import importlib
 import importlib.util
 import sys
 
-GROUPS = ("model", "mt", "gpt", "convert", "export", "viz", "serve")
+GROUPS = ("model", "mt", "gpt", "convert", "export", "viz", "serve", "experiment")
 
 
 class CLIError(Exception):
