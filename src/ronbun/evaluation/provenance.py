@@ -20,18 +20,30 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_description(threads: int | None = None) -> dict[str, Any]:
-    """CPU model, cores, threads (default: PyTorch's current setting) and versions."""
-    import sacrebleu
-    import tokenizers
-    import torch
+def package_version(name: str) -> str:
+    """The installed version of ``name`` from its package metadata (no import), else its ``__version__``."""
+    from importlib import import_module
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return str(getattr(import_module(name), "__version__", "unknown"))
+
+
+def machine_description(threads: int | None = None) -> dict[str, Any]:
+    """CPU model, cores, threads (default: PyTorch's current setting) and versions (from the packages'
+    metadata: a summary writer need not import torch)."""
+    if threads is None:
+        import torch
+
+        threads = torch.get_num_threads()
     return {
         "cpu": cpu_model(),
         "cores": os.cpu_count() or 0,
-        "threads": torch.get_num_threads() if threads is None else threads,
+        "threads": threads,
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "tokenizers": tokenizers.__version__,
-        "sacrebleu": sacrebleu.__version__,
+        "torch": package_version("torch"),
+        "tokenizers": package_version("tokenizers"),
+        "sacrebleu": package_version("sacrebleu"),
     }
