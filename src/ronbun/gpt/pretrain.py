@@ -119,12 +119,16 @@ def window_starts(
     return rng.integers(0, n_tokens - n_ctx, size=(n_batches, batch_size), dtype=np.int64)
 
 
-def stream_windows(n_tokens: int, n_ctx: int, max_windows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def stream_windows(
+    n_tokens: int, n_ctx: int, max_windows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(starts, skips)`` of the evaluation windows of a stream of ``n_tokens``: windows of ``length + 1``
     tokens (``length = min(n_ctx, n_tokens - 1)``) with stride ``length``, then, if tokens are left over, one
     last window ending at the stream's end whose first ``skip`` targets were already scored.  So every token
     after the first is predicted exactly once.  ``max_windows``: only that many of them, evenly spaced from
     the first to the last (a held-out file made of several sources is sampled in every source)."""
+    if n_tokens < 2:  # nothing to predict
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     length = min(n_ctx, n_tokens - 1)
     starts = np.arange(0, n_tokens - length, length, dtype=np.int64)
     skips = np.zeros_like(starts)
