@@ -6,17 +6,13 @@ here, so every usable English training text is pooled).
 
 Training sources, each with the part held out for perplexity (never trained on):
 
-========================  ==========================================  ======================================
-source                    trained on                                   held out
-========================  ==========================================  ======================================
-``brown``                 ``brown_corpus/brown.zip``: 450 of the 500   the other 50 (every tenth document in
-                          documents, tags stripped                     name order, every genre)
-``ptb_sample``            ``ptb_treebank_sample/treebank.zip``, raw    every tenth article (20 of 199)
-                          WSJ text of 179 of the 199 articles
-``tiny_shakespeare``      ``tiny_shakespeare/input.txt``, first 90%    the last 10% (by characters)
-``multi30k``              ``multi30k/raw/train.en.gz`` (29,000         ``multi30k/raw/val.en.gz`` (1,014
-                          captions)                                    captions); test2016 is not used
-========================  ==========================================  ======================================
+* ``brown`` — ``brown_corpus/brown.zip``, tags stripped: 450 of the 500 documents; held out: every tenth
+  document in name order (50, every genre);
+* ``ptb_sample`` — ``ptb_treebank_sample/treebank.zip``, the raw WSJ text: 179 of the 199 articles; held out:
+  every tenth article (20);
+* ``tiny_shakespeare`` — ``tiny_shakespeare/input.txt``: the first 90% (by characters); held out: the last 10%;
+* ``multi30k`` — ``multi30k/raw/train.en.gz`` (29,000 captions); held out: ``multi30k/raw/val.en.gz`` (1,014
+  captions); test2016 is not used.
 
 Evaluation only (perplexity, never trained on): ``wikitext2`` = ``wikitext2_eval/wiki.test.tokens``.
 

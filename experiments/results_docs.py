@@ -176,6 +176,8 @@ def gpt_pretrain_table(s: dict[str, Any]) -> str:
         f"{t.get('schedule_total') or t['max_steps']:,} updates, stopped at {t['max_steps']:,}, seed {s['seed']}; "
         f"{corpus.get('train', {}).get('words', 0):,} training words"
     )
+    if s["updates"] != t["max_steps"]:
+        recipe += f" (**the {t.get('max_minutes'):g}-minute cap stopped it at update {s['updates']:,}**)"
     return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
 
 

@@ -156,6 +156,10 @@ def test_the_gpt_tables_are_rendered_from_their_summaries(tmp_path):
     assert "| pre-trained | 80.00 | 81.00 | 82.00 | **81.00 ± 1.00** |" in out
     assert "872 examples" in out and "**+10.00** points" in out
     assert "stale" not in out and gen.render(out, tmp_path) == out
+    assert "cap stopped it" not in out
+    pretrain["updates"], pretrain["settings"]["trainer"]["max_minutes"] = 700, 120.0
+    (tmp_path / "gpt1_pretrain.json").write_text(json.dumps(pretrain))
+    assert "the 120-minute cap stopped it at update 700" in gen.render(out, tmp_path)  # a stopped run says so
 
 
 def test_a_gpt_table_not_yet_run_names_its_command_instead_of_showing_numbers(tmp_path):
