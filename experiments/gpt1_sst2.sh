@@ -1,60 +1,89 @@
 #!/usr/bin/env bash
-# GPT-1 at CPU scale (docs/results.md §2).  Pre-train a small GPT (<= 40 min) on task-independent text
-# (Brown + tiny-shakespeare + WikiText-2 valid, lower-cased like GPT-1's own BPE), then fine-tune on the full
-# SST-2 training set with and without pre-training (Table 5 "w/o pre-training") and with the auxiliary LM
-# loss off (Table 5 "w/o aux LM"), 3 seeds each.
-#   Pre-training: the 759-update schedule (warm-up 100, cosine to 0 at update 1,000, stopped at 759: that is where
-#   the 40-minute budget ended on a shared 2-vCPU box; here the stop is explicit so any machine reproduces it).
-#   Fine-tuning: STEPS updates of 32 examples; the default 1,052 is half an epoch (the headline budget);
-#   docs/results.md also reports 700 (1/3 epoch) and 1,400 (2/3).  Two runs at a time, one thread each.
-# The 2,400-update pre-trainings of docs/results.md (warm-up 150, cosine to 0 at 2,400; one of them on a wider
-# corpus) differ only in the pre-training flags listed there.
+# GPT-1 SST-2 fine-tuning at CPU scale (GPT-1 §3.2, §3.3, §4.1; Table 5's "w/o pre-training" and "w/o aux LM").
+#   0. the pre-trained model: PRETRAIN (made by experiments/gpt1_pretrain.sh if it is not there yet).
+#   1. the budget, chosen on a validation split: HOLDOUT=2000 examples carved from SST-2 train with a fixed seed
+#      (`--holdout`; every run trains on the other 65,349), the pre-trained model with the auxiliary LM, first
+#      seed, fine-tuned for each budget of GRID = 681, 1,022 and 2,043 updates of 32 examples (1/3, 1/2 and 1
+#      epoch); the highest holdout accuracy wins (fewer updates on a tie).
+#   2. dev (872), scored once, at the chosen budget: seeds 0, 1, 2 of the pre-trained model, of the same model
+#      from random initialisation (same tokenizer and budget) and of the pre-trained model without the
+#      auxiliary LM (λ = 0) → results/NAME.json (the grid, the choice, dev per seed, means).
+#   lr 1e-4, warm-up over 0.2% of the updates then linear decay to 0, bf16; PARALLEL runs at a time, one
+#   thread each.  The script exits non-zero if any run fails (each background run's status is checked).
+#
+#   full run:       experiments/gpt1_sst2.sh
+#   smoke test:     HOLDOUT=10 GRID="1 2" SEEDS="0 1" GLUE=tiny/glue PRETRAIN=runs/tiny_pretrain experiments/gpt1_sst2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
-SHARED=${SHARED:-../shared/data}
-OUT=${OUT:-runs}
-STEPS=${STEPS:-1052}
-if [ ! -d "$OUT/gpt_pretrain/checkpoints" ]; then
-  .venv/bin/python - "$SHARED" "$OUT" <<'PY'
-import sys
-from ronbun.gpt.corpus import CorpusConfig, load_corpus
-shared, out = sys.argv[1], sys.argv[2]
-train, valid = [], []
-for name in ("brown", "tiny_shakespeare", "wikitext2"):
-    splits = load_corpus(CorpusConfig(corpus=name, data_dir=shared))
-    train += splits["train"]
-    valid += splits["valid"]
-for name, lines in (("train", train), ("valid", valid)):
-    with open(f"{out}/gpt_{name}.txt", "w", encoding="utf-8") as f:
-        f.write("\n".join(line.lower() for line in lines if line.strip()) + "\n")
-PY
-  printf '[trainer]\nschedule_total = 1000\n' > "$OUT/gpt_pretrain_schedule.toml"
-  $RONBUN gpt pretrain --config "$OUT/gpt_pretrain_schedule.toml" --train-file "$OUT/gpt_train.txt" \
-    --valid-file "$OUT/gpt_valid.txt" --vocab-size 8000 --preset small --set n_ctx=128 --batch-size 32 --lr 6e-4 \
-    --warmup 100 --max-steps 759 --max-minutes 40 --eval-every 250 --save-every 250 --eval-windows 200 \
-    --threads 2 --precision bf16 --no-progress --log-every 25 --out "$OUT/gpt_pretrain"
+PYTHON=${PYTHON:-.venv/bin/python}
+GLUE=${GLUE:-../shared/data/glue}
+PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
+NAME=${NAME:-gpt1_sst2}
+OUT=${OUT:-runs/$NAME}
+RESULTS=${RESULTS:-results}
+HOLDOUT=${HOLDOUT:-2000}
+GRID=${GRID:-681 1022 2043}
+SEEDS=${SEEDS:-0 1 2}
+PARALLEL=${PARALLEL:-2}
+read -r -a grid <<< "$GRID"
+read -r -a seeds <<< "$SEEDS"
+first=${seeds[0]}
+start=$(date +%s)
+if [[ ! -f $PRETRAIN/summary.json ]]; then
+  OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
 fi
-finetune() {  # name, extra flags...
-  local name=$1; shift
-  $RONBUN gpt finetune --init "$OUT/gpt_pretrain" --task sst2 --data-dir "$SHARED/glue" --max-steps "$STEPS" --lr 1e-4 \
-    --threads 1 --precision bf16 --no-progress --log-every 100 --eval-every 0 --out "$OUT/sst2_$name" "$@" \
-    > "$OUT/sst2_$name.log" 2>&1
-  $RONBUN gpt evaluate "$OUT/sst2_$name" > "$OUT/sst2_$name.eval.txt" 2>&1
-  $RONBUN gpt evaluate "$OUT/sst2_$name" --json > "$OUT/sst2_$name.eval.json"
+mkdir -p "$OUT"
+
+finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout accuracy (eval/holdout.json)
+  local dir=$OUT/$1; shift
+  rm -rf "$dir" && mkdir -p "$dir/eval"
+  $RONBUN gpt finetune --init "$PRETRAIN" --task sst2 --data-dir "$GLUE" --holdout "$HOLDOUT" --lr 1e-4 \
+    --threads 1 --precision bf16 --no-progress --log-every 100 --eval-every 0 --out "$dir" "$@" > "$dir/train.log" 2>&1
+  $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
 }
-failed=0
-wait_all() {  # wait for every background run; a failed one fails the script (a bare `wait` would not)
-  local pid
-  for pid in "$@"; do wait "$pid" || { echo "a fine-tuning run failed (pid $pid)" >&2; failed=1; }; done
+score_dev() {  # run name: its dev accuracy (eval/dev.json)
+  $RONBUN gpt evaluate "$OUT/$1" --split dev --json > "$OUT/$1/eval/dev.json"
 }
-for seed in 0 1 2; do
-  finetune "pretrained_s$seed" --seed "$seed" & a=$!
-  finetune "scratch_s$seed" --seed "$seed" --from-scratch & b=$!
-  wait_all "$a" "$b"
+pids=() failed=0
+launch() {  # run a command in the background, at most PARALLEL at a time
+  if (( ${#pids[@]} >= PARALLEL )); then wait_one; fi
+  "$@" & pids+=($!)
+  echo "started: $* (pid $!)"
+}
+wait_one() {  # wait for the oldest background run; a failed one fails the script (a bare `wait` would not)
+  local pid=${pids[0]}
+  pids=("${pids[@]:1}")
+  wait "$pid" || { echo "a fine-tuning run failed (pid $pid)" >&2; failed=1; }
+}
+wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
+
+for u in "${grid[@]}"; do launch finetune "pretrained_u${u}_s$first" --max-steps "$u" --seed "$first"; done
+wait_all
+(( failed == 0 )) || exit 1
+chosen=$($PYTHON experiments/gpt1_sst2_summary.py choose "$OUT" --grid "$GRID" --seed "$first")
+echo "budget chosen on the holdout: $chosen updates"
+
+final=()
+for s in "${seeds[@]}"; do
+  for variant in pretrained scratch noaux; do
+    final+=("${variant}_u${chosen}_s$s")
+    case $variant in
+      pretrained) flags=() ;;
+      scratch) flags=(--from-scratch) ;;  # same tokenizer and shape, random weights
+      noaux) flags=(--aux-lm 0) ;;
+    esac
+    if [[ $variant != pretrained || $s != "$first" ]]; then  # the first seed's pre-trained run is the grid's
+      launch finetune "${variant}_u${chosen}_s$s" --max-steps "$chosen" --seed "$s" "${flags[@]}"
+    fi
+  done
 done
-pids=()
-for seed in 0 1 2; do finetune "noaux_s$seed" --seed "$seed" --aux-lm 0 & pids+=($!); done
-wait_all "${pids[@]}"
-grep -H accuracy "$OUT"/sst2_*.eval.txt
-exit "$failed"
+wait_all
+for run in "${final[@]}"; do  # dev, once per final run (a failed run has no checkpoint to score)
+  if [[ -d $OUT/$run/checkpoints ]]; then launch score_dev "$run"; fi
+done
+wait_all
+(( failed == 0 )) || exit 1
+$PYTHON experiments/gpt1_sst2_summary.py write "$OUT" --grid "$GRID" --seeds "$SEEDS" --chosen "$chosen" \
+  --name "$NAME" --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \
+  --command "HOLDOUT=$HOLDOUT GRID=\"$GRID\" SEEDS=\"$SEEDS\" experiments/gpt1_sst2.sh"

@@ -32,12 +32,13 @@ def cpu(m: dict[str, Any]) -> str:
     return f"{m['cpu']} ({m['cpu_capability']})" if m.get("cpu_capability") else m["cpu"]
 
 
-def machine_line(s: dict[str, Any]) -> str:
+def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacrebleu")) -> str:
+    """Command, date, machine, versions (torch and ``tool``: (shown name, key)), updates and times of a run."""
     m = s["machine"]
     wall = f", {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else ""
     return (
         f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m.get('threads') or 'default'} "
-        f"threads · torch {m['torch']}, sacreBLEU {m.get('sacrebleu', '?')} · {s['updates']:,} updates in "
+        f"threads · torch {m['torch']}, {tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
         f"{s['train_seconds'] / 60:.1f} min of training{wall}"
     )
 
@@ -154,11 +155,86 @@ def demo_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def gpt_pretrain_table(s: dict[str, Any]) -> str:
+    """Perplexity on the whole held-out text of every source (experiments/gpt1_pretrain.sh), with its size."""
+    corpus = s.get("corpus", {})
+    described = {**corpus.get("sources", {}), **corpus.get("evaluation_only", {})}
+    order = [name for name in described if name in s["evaluations"]]
+    order += [name for name in s["evaluations"] if name not in described]
+    rows = [
+        "| held-out text (all of it) | words | BPE tokens scored | perplexity per BPE token |",
+        "|---|---|---|---|",
+    ]
+    for name in order:
+        e, d = s["evaluations"][name], described.get(name, {})
+        words = d.get("heldout", {}).get("words")
+        rows.append(
+            f"| {d.get('heldout_text', name)} | {f'{words:,}' if words else '–'} | {e['tokens']:,} | "
+            f"**{fmt(e['perplexity'], 1)}** |"
+        )
+    cfg = s["settings"]
+    t, data = cfg["trainer"], cfg["data"]
+    recipe = (
+        f"`{cfg['preset']}` GPT, n_ctx {cfg['model'].get('n_ctx', 'preset')}, byte-level BPE of "
+        f"{data['vocab_size']:,}{' (lower-casing)' if data.get('lowercase') else ''}, {data['batch_size']} "
+        f"windows per update, lr {t['lr']:g}, warm-up {t['warmup']}, {t['schedule']} schedule over "
+        f"{t.get('schedule_total') or t['max_steps']:,} updates, stopped at {t['max_steps']:,}, seed {s['seed']}; "
+        f"{corpus.get('train', {}).get('words', 0):,} training words"
+    )
+    if s["updates"] != t["max_steps"]:
+        recipe += f" (**the {t.get('max_minutes'):g}-minute cap stopped it at update {s['updates']:,}**)"
+    return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
+
+
+def gpt_sst2_tables(s: dict[str, Any]) -> str:
+    """The budget chosen on the holdout, then dev once at that budget (experiments/gpt1_sst2.sh)."""
+    sel, seeds = s["selection"], s["seeds"]
+    lines = [
+        f"Budget chosen on the holdout ({sel['holdout_examples']:,} examples of SST-2 train, fixed seed; "
+        f"{s['train_examples']:,} left for training; seed {sel['seed']}): {sel['rule']}.",
+        "",
+        "| updates of 32 examples | epochs | holdout accuracy (%), pre-trained, aux LM |",
+        "|---|---|---|",
+    ]
+    for row in sel["grid"]:
+        b = "**" if row["updates"] == sel["chosen_updates"] else ""
+        chosen = " (chosen)" if b else ""
+        lines.append(
+            f"| {b}{row['updates']:,}{b}{chosen} | {fmt(row['epochs'])} | {b}{fmt(row['holdout_accuracy'])}{b} |"
+        )
+    lines += [
+        "",
+        f"SST-2 dev accuracy (%, {s['dev_examples']} examples), scored once, at the chosen {s['updates']:,} "
+        f"updates:",
+        "",
+        "| model | " + " | ".join(f"seed {x}" for x in seeds) + " | **mean ± sd** |",
+        "|---|" + "---|" * (len(seeds) + 1),
+    ]
+    for v in s["variants"].values():
+        sd = f" ± {v['sd']:.2f}" if v.get("sd") is not None else ""
+        cells = " | ".join(fmt(v["dev_accuracy"][str(x)]) for x in seeds)
+        lines.append(f"| {v['label']} | {cells} | **{v['mean']:.2f}{sd}** |")
+    m, pre = s["machine"], s.get("pretraining", {})
+    lines += [
+        "",
+        f"Pre-training adds **{s['pretraining_gain']:+.2f}** points of dev accuracy (means).",
+        "",
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, 1 thread per run · torch {m['torch']} · "
+        f"{len(s['runs'])} runs, {s['train_seconds'] / 60:.1f} min of training in all, "
+        f"{s['wall_seconds'] / 60:.1f} min wall · pre-trained model: `{pre.get('command', pre.get('init'))}` "
+        f"({pre.get('date', '?')})",
+    ]
+    return "\n".join(lines)
+
+
 def blocks(results: Path) -> dict[str, Callable[[], str]]:
-    def one(pattern: str, render: Callable[[dict[str, Any]], str]) -> Callable[[], str]:
+    def one(pattern: str, render: Callable[[dict[str, Any]], str], command: str = "") -> Callable[[], str]:
+        """The block of the first summary matching ``pattern``; without one, the command that makes it."""
+        missing = f"_not yet run: `{command}`_" if command else "_not run yet_"
+
         def run() -> str:
             found = load(results, pattern)
-            return render(found[0]) if found else "_not run yet_"
+            return render(found[0]) if found else missing
 
         return run
 
@@ -167,6 +243,8 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
+        "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
+        "gpt-sst2": one("gpt1_sst2.json", gpt_sst2_tables, "experiments/gpt1_sst2.sh"),
     }
 
 

@@ -62,3 +62,108 @@ def test_the_committed_results_page_matches_the_committed_summaries():
     gen = _generator()
     page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
     assert gen.render(page, ROOT / "results") == page, "docs/results.md is stale: run `make results-docs`"
+
+
+def _gpt_summaries() -> tuple[dict, dict]:
+    """A pre-training summary (experiments/gpt1_pretrain.sh) and an SST-2 one (experiments/gpt1_sst2.sh)."""
+    machine = {"cpu": "Test CPU", "cores": 2, "threads": 2, "torch": "2.13.0", "tokenizers": "0.23.3"}
+    pretrain = {
+        "command": "experiments/gpt1_pretrain.sh",
+        "date": "2026-12-02",
+        "machine": machine,
+        "seed": 0,
+        "updates": 759,
+        "train_seconds": 780.0,
+        "wall_seconds": 900.0,
+        "settings": {
+            "preset": "small",
+            "model": {"n_ctx": 128},
+            "data": {"vocab_size": 8000, "lowercase": True, "batch_size": 32},
+            "trainer": {
+                "lr": 6e-4,
+                "warmup": 100,
+                "schedule": "cosine",
+                "schedule_total": 1000,
+                "max_steps": 759,
+            },
+        },
+        "corpus": {
+            "train": {"words": 1_646_871},
+            "sources": {
+                "brown": {"heldout_text": "Brown, every tenth document", "heldout": {"words": 115_803}}
+            },
+            "evaluation_only": {
+                "wikitext2": {"heldout_text": "WikiText-2 test", "heldout": {"words": 241_211}}
+            },
+        },
+        "evaluations": {
+            "wikitext2": {"tokens": 300_000, "perplexity": 412.345},
+            "brown": {"tokens": 140_000, "perplexity": 201.04},
+        },
+    }
+    variant = {
+        "label": "pre-trained",
+        "dev_accuracy": {"0": 80.0, "1": 81.0, "2": 82.0},
+        "mean": 81.0,
+        "sd": 1.0,
+    }
+    scratch = {**variant, "label": "random initialisation", "dev_accuracy": {"0": 70.0, "1": 71.0, "2": 72.0}}
+    grid = [
+        {"updates": 681, "epochs": 0.333, "holdout_accuracy": 79.5},
+        {"updates": 1022, "epochs": 0.5, "holdout_accuracy": 80.25},
+    ]
+    sst2 = {
+        "command": "experiments/gpt1_sst2.sh",
+        "date": "2026-12-03",
+        "machine": {**machine, "threads": 1},
+        "wall_seconds": 3600.0,
+        "train_seconds": 3000.0,
+        "seeds": [0, 1, 2],
+        "updates": 1022,
+        "train_examples": 65_349,
+        "dev_examples": 872,
+        "selection": {
+            "holdout_examples": 2000,
+            "seed": 0,
+            "rule": "highest holdout accuracy",
+            "grid": grid,
+            "chosen_updates": 1022,
+        },
+        "variants": {"pretrained": variant, "scratch": {**scratch, "mean": 71.0}},
+        "pretraining_gain": 10.0,
+        "pretraining": {"command": "experiments/gpt1_pretrain.sh", "date": "2026-12-02"},
+        "runs": {"a": {}, "b": {}},
+    }
+    return pretrain, sst2
+
+
+GPT_PAGE = (
+    "<!-- generated:gpt-pretrain -->\nstale 230.8\n<!-- /generated:gpt-pretrain -->\n"
+    "<!-- generated:gpt-sst2 -->\nstale 80.24\n<!-- /generated:gpt-sst2 -->\n"
+)
+
+
+def test_the_gpt_tables_are_rendered_from_their_summaries(tmp_path):
+    gen = _generator()
+    pretrain, sst2 = _gpt_summaries()
+    (tmp_path / "gpt1_pretrain.json").write_text(json.dumps(pretrain))
+    (tmp_path / "gpt1_sst2.json").write_text(json.dumps(sst2))
+    out = gen.render(GPT_PAGE, tmp_path)
+    assert "| Brown, every tenth document | 115,803 | 140,000 | **201.0** |" in out  # the corpus' order
+    assert out.index("Brown") < out.index("| WikiText-2 test | 241,211 | 300,000 | **412.3** |")
+    assert "stopped at 759" in out and "759 updates in 13.0 min of training, 15.0 min wall" in out
+    assert "| **1,022** (chosen) | 0.50 | **80.25** |" in out and "| 681 | 0.33 | 79.50 |" in out
+    assert "| pre-trained | 80.00 | 81.00 | 82.00 | **81.00 ± 1.00** |" in out
+    assert "872 examples" in out and "**+10.00** points" in out
+    assert "stale" not in out and gen.render(out, tmp_path) == out
+    assert "cap stopped it" not in out
+    pretrain["updates"], pretrain["settings"]["trainer"]["max_minutes"] = 700, 120.0
+    (tmp_path / "gpt1_pretrain.json").write_text(json.dumps(pretrain))
+    assert "the 120-minute cap stopped it at update 700" in gen.render(out, tmp_path)  # a stopped run says so
+
+
+def test_a_gpt_table_not_yet_run_names_its_command_instead_of_showing_numbers(tmp_path):
+    out = _generator().render(GPT_PAGE, tmp_path)
+    assert "_not yet run: `experiments/gpt1_pretrain.sh`_" in out
+    assert "_not yet run: `experiments/gpt1_sst2.sh`_" in out
+    assert "230.8" not in out and "80.24" not in out

@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from ronbun.gpt.corpus import CorpusConfig, build_token_stream, corpus_key, load_corpus
-from ronbun.gpt.pretrain import PRETRAIN_TRAINER_DEFAULTS, LMDataConfig, LMTask, default_warmup, window_starts
+from ronbun.gpt.corpus import CorpusConfig, TokenStream, build_token_stream, corpus_key, load_corpus
+from ronbun.gpt.pretrain import (
+    PRETRAIN_TRAINER_DEFAULTS,
+    LMDataConfig,
+    LMTask,
+    default_warmup,
+    evaluate_stream,
+    stream_windows,
+    window_starts,
+)
 from ronbun.models.decoder_only import GPTConfig
 from ronbun.training.loop import Trainer, TrainerConfig
 
@@ -57,6 +65,42 @@ def test_windows_depend_only_on_seed_and_epoch():
 def test_an_epoch_is_tokens_over_n_ctx_windows(task):
     assert task.windows_per_epoch == -(-len(task.train_stream) // 32)
     assert len(task.epoch_batches(1)) == task.windows_per_epoch // 8
+
+
+class _UniformLM(torch.nn.Module):
+    """Equal logits for every token of a ``vocab``-token vocabulary (perplexity = ``vocab``); remembers its inputs."""
+
+    def __init__(self, vocab: int) -> None:
+        super().__init__()
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+        self.vocab, self.inputs = vocab, []
+
+    def forward(self, x):  # (B, T) -> (B, T, V)
+        self.inputs.append(x.clone())
+        return torch.zeros(*x.shape, self.vocab)
+
+
+@pytest.mark.parametrize("n_tokens", [2, 129, 257, 1000])
+def test_held_out_evaluation_predicts_every_token_after_the_first_exactly_once(n_tokens):
+    starts, skips = stream_windows(n_tokens, 128)
+    length = min(128, n_tokens - 1)
+    predicted = [p for s, k in zip(starts, skips, strict=True) for p in range(s + 1 + k, s + 1 + length)]
+    assert sorted(predicted) == list(range(1, n_tokens))  # the stream's end included, nothing twice
+    stream = TokenStream(np.arange(n_tokens, dtype=np.uint16) % 50)
+    metrics = evaluate_stream(_UniformLM(50), stream, 128)
+    assert metrics["valid_tokens"] == n_tokens - 1
+    assert metrics["valid_ppl"] == pytest.approx(50.0)
+
+
+def test_a_held_out_sample_is_spread_over_the_whole_stream_not_its_beginning():
+    model = _UniformLM(50)
+    stream = TokenStream(np.arange(10_000, dtype=np.uint16) % 50)
+    metrics = evaluate_stream(model, stream, 128, batch_size=64, max_windows=5)
+    first = [int(row[0]) for batch in model.inputs for row in batch]  # the first token of each window
+    assert len(first) == 5 and first[0] == 0 and first[-1] == (10_000 - 129) % 50
+    starts, _ = stream_windows(10_000, 128, max_windows=5)
+    assert starts[0] == 0 and starts[-1] == 10_000 - 129 and np.all(np.diff(starts) > 2_000)
+    assert metrics["valid_tokens"] < 5 * 128 + 1
 
 
 def test_the_token_stream_is_memory_mapped_and_cached(tmp_path, task):
@@ -157,6 +201,17 @@ def test_brown_tags_are_stripped(tmp_path):
     splits = load_corpus(CorpusConfig(corpus="brown", data_dir=str(tmp_path)))
     assert splits["train"][0] == 'The jury said " doc0 " .'
     assert splits["valid"] == ['The jury said " doc9 " .']  # every tenth document
+
+
+def test_the_penn_treebank_sample_is_read_as_raw_sentences_with_every_tenth_article_held_out(tmp_path):
+    z = tmp_path / "treebank.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        for i in range(20):
+            f.writestr(f"treebank/raw/wsj_{i + 1:04d}", f".START \n\nArticle {i} begins.\nIt ends.  \n\n")
+        f.writestr("treebank/combined/wsj_0001.mrg", "(S (NP trees are not text))")
+    splits = load_corpus(CorpusConfig(corpus="ptb_sample", data_dir=str(tmp_path)))
+    assert splits["train"][:2] == ["Article 0 begins.", "It ends."]
+    assert splits["valid"] == ["Article 9 begins.", "It ends.", "Article 19 begins.", "It ends."]
 
 
 def test_named_corpora_need_their_folder(tmp_path):

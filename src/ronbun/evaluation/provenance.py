@@ -20,23 +20,59 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpu_flags() -> set[str]:
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return {
+        flag
+        for line in text.splitlines()
+        if line.startswith("flags")
+        for flag in line.split(":", 1)[1].split()
+    }
+
+
+def cpu_has_bf16() -> bool:
+    """Native bf16 matrix instructions (AVX-512 BF16 or AMX) on this CPU (Linux ``/proc/cpuinfo``)."""
+    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+
+
+def cpu_capability() -> str:
+    """The widest vector unit (what PyTorch's CPU kernels dispatch on): AVX512, AVX2, or the machine name."""
+    flags = _cpu_flags()
+    if "avx512f" in flags:
+        return "AVX512" + (" BF16" if cpu_has_bf16() else "")
+    return "AVX2" if "avx2" in flags else platform.machine()
+
+
+def package_version(name: str) -> str:
+    """The installed version of ``name`` from its package metadata (no import), else its ``__version__``."""
+    from importlib import import_module
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return str(getattr(import_module(name), "__version__", "unknown"))
+
+
 def machine_description(threads: int | None = None) -> dict[str, Any]:
-    """CPU model, cores, threads (default: PyTorch's current setting) and versions."""
-    import sacrebleu
-    import tokenizers
-    import torch
+    """CPU model, cores, threads (default: PyTorch's current setting) and versions (from the packages'
+    metadata: a summary writer need not import torch)."""
+    if threads is None:
+        import torch
 
-    from ..training.loop import cpu_has_bf16
-
+        threads = torch.get_num_threads()
     return {
         "cpu": cpu_model(),
         # the vector unit decides the speed and whether precision "auto" trains in bf16 (native) or fp32
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cpu_capability": cpu_capability(),
         "native_bf16": cpu_has_bf16(),
         "cores": os.cpu_count() or 0,
-        "threads": torch.get_num_threads() if threads is None else threads,
+        "threads": threads,
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "tokenizers": tokenizers.__version__,
-        "sacrebleu": sacrebleu.__version__,
+        "torch": package_version("torch"),
+        "tokenizers": package_version("tokenizers"),
+        "sacrebleu": package_version("sacrebleu"),
     }

@@ -12,6 +12,9 @@ generative model to learn to condition on long-range information" (§4.1).  The 
   - ``brown`` — ``brown.zip`` (NLTK's tagged Brown corpus): ``word/tag`` → ``word``, one sentence a line,
     the tokens joined by spaces (`````` and ``''`` become ``"``); documents whose index is ``≡ 9 (mod 10)``
     in name order (50 of 500, every genre) are the valid split.
+  - ``ptb_sample`` — ``treebank.zip`` (NLTK's Penn Treebank sample, Wall Street Journal files wsj_0001–0199):
+    the untokenised text of ``treebank/raw/wsj_*``, one sentence a line; documents split as for Brown (20 of
+    199 held out).  These articles are not in the PTB language-model valid/test sets (sections 22–23).
   - ``wikitext2`` / ``ptb`` — only their valid and test files are available offline: ``train`` is the valid
     file and ``valid`` the test file (a small-corpus demo, not comparable to published WikiText-2/PTB numbers);
     :func:`load_corpus(..., eval_only=True)` gives the real ``valid``/``test`` splits for ``ronbun gpt evaluate``.
@@ -64,17 +67,19 @@ __all__ = [
 ]
 
 #: Named corpora understood by :func:`load_corpus`.
-CORPORA: tuple[str, ...] = ("builtin", "tiny_shakespeare", "brown", "wikitext2", "ptb")
+CORPORA: tuple[str, ...] = ("builtin", "tiny_shakespeare", "brown", "ptb_sample", "wikitext2", "ptb")
 
 # Where each named corpus lives (relative to the shared data root) and its files.
 _FOLDERS = {
     "tiny_shakespeare": ("tiny_shakespeare", ("input.txt",)),
     "brown": ("brown_corpus", ("brown.zip",)),
+    "ptb_sample": ("ptb_treebank_sample", ("treebank.zip",)),
     "wikitext2": ("wikitext2_eval", ("wiki.valid.tokens", "wiki.test.tokens")),
     "ptb": ("ptb_lm_eval", ("ptb.valid.txt", "ptb.test.txt")),
 }
 BUILTIN_VERSION = 1
 _BROWN_DOC = re.compile(r"^brown/c[a-r]\d\d$")
+_PTB_DOC = re.compile(r"^treebank/raw/wsj_\d{4}$")
 
 
 class Tokenizer(Protocol):
@@ -96,7 +101,7 @@ class CorpusConfig:
     """Which text to pre-train on (the ``[data]`` section of ``ronbun gpt pretrain``)."""
 
     corpus: str = setting(
-        "builtin", "builtin, tiny_shakespeare, brown, wikitext2 or ptb (file: --train-file)"
+        "builtin", "builtin, tiny_shakespeare, brown, ptb_sample, wikitext2 or ptb (file: --train-file)"
     )
     data_dir: str | None = setting(None, "folder holding the named corpus (e.g. the shared data folder)")
     train_file: str | None = setting(None, "plain-text training file instead of a named corpus (.gz ok)")
@@ -154,23 +159,37 @@ def _source_files(cfg: CorpusConfig) -> list[Path]:
     return _find_files(cfg.corpus, cfg.data_dir)
 
 
+def _zip_documents(path: Path, pattern: re.Pattern[str], *, valid: bool) -> list[str]:
+    """The lines of the documents in a zip whose names match ``pattern``: in name order, every tenth
+    (index ``≡ 9 (mod 10)``) is held out (``valid=True``), the others train."""
+    with zipfile.ZipFile(path) as z:
+        docs = sorted(n for n in z.namelist() if pattern.match(n))
+        if not docs:
+            raise DataError(f"{path}: no documents matching {pattern.pattern} inside the zip")
+        return [
+            raw
+            for i, name in enumerate(docs)
+            if (i % 10 == 9) == valid
+            for raw in z.read(name).decode("utf-8", errors="replace").split("\n")
+        ]
+
+
 def _brown_lines(path: Path, *, valid: bool) -> list[str]:
     """Sentences of the tagged Brown corpus with the ``/tag`` suffixes removed."""
     lines: list[str] = []
-    with zipfile.ZipFile(path) as z:
-        docs = sorted(n for n in z.namelist() if _BROWN_DOC.match(n))
-        if not docs:
-            raise DataError(f"{path}: no Brown documents (brown/ca01 …) inside the zip")
-        for i, name in enumerate(docs):
-            if (i % 10 == 9) != valid:
-                continue
-            for raw in z.read(name).decode("utf-8").split("\n"):
-                tokens = raw.split()
-                if not tokens:
-                    continue
-                words = [t.rsplit("/", 1)[0] if "/" in t else t for t in tokens]
-                lines.append(" ".join('"' if w in ("``", "''") else w for w in words))
+    for raw in _zip_documents(path, _BROWN_DOC, valid=valid):
+        tokens = raw.split()
+        if not tokens:
+            continue
+        words = [t.rsplit("/", 1)[0] if "/" in t else t for t in tokens]
+        lines.append(" ".join('"' if w in ("``", "''") else w for w in words))
     return lines
+
+
+def _ptb_sample_lines(path: Path, *, valid: bool) -> list[str]:
+    """Sentences of the Penn Treebank sample's raw WSJ text (the ``.START`` markers dropped)."""
+    lines = (raw.strip() for raw in _zip_documents(path, _PTB_DOC, valid=valid))
+    return [line for line in lines if line and line != ".START"]
 
 
 def _tail_split(lines: list[str], fraction: float) -> tuple[list[str], list[str]]:
@@ -216,8 +235,9 @@ def load_corpus(cfg: CorpusConfig, *, eval_only: bool = False) -> dict[str, list
     if name == "tiny_shakespeare":
         train, valid = _char_split(read_lines(files[0]), 0.9)
         return {"train": train, "valid": valid}
-    if name == "brown":
-        return {"train": _brown_lines(files[0], valid=False), "valid": _brown_lines(files[0], valid=True)}
+    if name in ("brown", "ptb_sample"):
+        read = _brown_lines if name == "brown" else _ptb_sample_lines
+        return {"train": read(files[0], valid=False), "valid": read(files[0], valid=True)}
     first, second = (read_lines(f) for f in files)  # wikitext2 / ptb: valid and test files
     return {"valid": first, "test": second} if eval_only else {"train": first, "valid": second}
 

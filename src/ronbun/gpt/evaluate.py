@@ -1,6 +1,6 @@
 """Evaluate a GPT checkpoint (``ronbun gpt evaluate``): a fine-tuned one on a task split with GPT-1's
 metrics (§4.2: accuracy, MCC for CoLA, F1 for MRPC/QQP, Pearson for STS-B), a pre-trained language model by
-its token-level perplexity on a corpus split (windows of n_ctx, stride n_ctx)."""
+its token-level perplexity on a corpus split or a file (windows of n_ctx, stride n_ctx: every token)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class EvaluationConfig:
     predictions: Path | None = setting(None, "write one prediction per line here")
     corpus: str | None = setting(None, "LM: named corpus (default: the pre-training corpus)")
     file: Path | None = setting(None, "LM: plain-text file to score")
-    max_windows: int | None = setting(None, "LM: score at most N windows")
+    max_windows: int | None = setting(
+        None, "LM: score N windows evenly spaced over the text (default: all, every token)"
+    )
 
 
 def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig) -> dict[str, Any]:

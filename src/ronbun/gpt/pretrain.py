@@ -13,7 +13,8 @@ An *epoch* here is ``windows_per_epoch`` windows (default ``⌈len(train stream)
 tokens in expectation).  Its windows depend only on ``(seed, epoch)``, so a resumed run sees exactly the
 windows it would have seen.  Validation: token-level perplexity on the held-out split, read as consecutive
 windows of ``n_ctx + 1`` tokens with stride ``n_ctx`` (every token after the first predicted exactly once;
-the first tokens of each window see a shorter context).
+the first tokens of each window see a shorter context), or an evenly spaced sample of those windows
+(``eval_windows``), never just the beginning of the split.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "LMTask",
     "default_warmup",
     "evaluate_stream",
+    "stream_windows",
     "window_starts",
 ]
 
@@ -89,7 +91,9 @@ class LMDataConfig(CorpusConfig):
         64, "windows per micro-batch (paper: 64 per update; reach it with --accum-steps)", paper="§4.1"
     )
     windows_per_epoch: int | None = setting(None, "windows that make one 'epoch' (default: tokens / n_ctx)")
-    eval_windows: int | None = setting(200, "validation windows (0 = the whole validation split)")
+    eval_windows: int | None = setting(
+        200, "validation windows, evenly spaced over the validation split (0 = all: every token)"
+    )
     cache_dir: str | None = setting(None, "token-stream cache (default <out>/cache)", cli=False)
 
     @classmethod
@@ -115,22 +119,47 @@ def window_starts(
     return rng.integers(0, n_tokens - n_ctx, size=(n_batches, batch_size), dtype=np.int64)
 
 
+def stream_windows(
+    n_tokens: int, n_ctx: int, max_windows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, skips)`` of the evaluation windows of a stream of ``n_tokens``: windows of ``length + 1``
+    tokens (``length = min(n_ctx, n_tokens - 1)``) with stride ``length``, then, if tokens are left over, one
+    last window ending at the stream's end whose first ``skip`` targets were already scored.  So every token
+    after the first is predicted exactly once.  ``max_windows``: only that many of them, evenly spaced from
+    the first to the last (a held-out file made of several sources is sampled in every source)."""
+    if n_tokens < 2:  # nothing to predict
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    length = min(n_ctx, n_tokens - 1)
+    starts = np.arange(0, n_tokens - length, length, dtype=np.int64)
+    skips = np.zeros_like(starts)
+    covered = int(starts[-1]) + length  # the last position predicted by the regular windows
+    if covered < n_tokens - 1:
+        tail = n_tokens - 1 - length
+        starts, skips = np.append(starts, tail), np.append(skips, covered - tail)
+    if max_windows and max_windows < len(starts):
+        keep = np.unique(np.linspace(0, len(starts) - 1, max_windows).round().astype(np.int64))
+        starts, skips = starts[keep], skips[keep]
+    return starts, skips
+
+
 @torch.no_grad()
 def evaluate_stream(
     model: nn.Module, stream: TokenStream, n_ctx: int, *, batch_size: int = 16, max_windows: int | None = None
 ) -> dict[str, float]:
-    """Token-level NLL and perplexity of ``stream`` (windows of ``n_ctx + 1``, stride ``n_ctx``)."""
-    length = min(n_ctx, len(stream) - 1)
-    if length < 1:
+    """Token-level NLL (Eq. 1) and perplexity of ``stream`` over the windows of :func:`stream_windows` (all of
+    them: every token after the first, once; ``max_windows``: an evenly spaced sample)."""
+    if len(stream) < 2:
         return {}
-    starts = np.arange(0, len(stream) - length, length, dtype=np.int64)
-    if max_windows:
-        starts = starts[:max_windows]
+    length = min(n_ctx, len(stream) - 1)
+    starts, skips = stream_windows(len(stream), n_ctx, max_windows)
     device = next(model.parameters()).device
     total, count = 0.0, 0
     for i in range(0, len(starts), batch_size):
         w = torch.from_numpy(stream.windows(starts[i : i + batch_size], length + 1)).to(device)  # (B, T+1)
-        loss, n = nll(model(w[:, :-1]), w[:, 1:])
+        targets = w[:, 1:].clone()  # (B, T)
+        skip = torch.from_numpy(skips[i : i + batch_size]).to(device)[:, None]  # (B, 1)
+        targets[torch.arange(length, device=device)[None, :] < skip] = -100  # already predicted earlier
+        loss, n = nll(model(w[:, :-1]), targets)
         total += float(loss)
         count += int(n)
     mean = total / max(count, 1)

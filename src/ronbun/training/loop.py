@@ -27,6 +27,7 @@ import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
+from ..evaluation.provenance import cpu_has_bf16
 from ..settings import from_mapping, setting
 from .checkpoint import (
     CHECKPOINT_PREFIX,
@@ -124,15 +125,6 @@ class Task(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """The task's resolved configuration (saved as ``task_config.json``)."""
-
-
-def cpu_has_bf16() -> bool:
-    """Native bf16 matrix instructions (AVX-512 BF16 or AMX) on this CPU (Linux ``/proc/cpuinfo``)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

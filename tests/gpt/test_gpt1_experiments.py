@@ -1,0 +1,292 @@
+"""The GPT-1 experiments reproduce their tables with one command each (experiments/gpt1_pretrain.sh,
+experiments/gpt1_sst2.sh): the pre-training corpus holds out part of every source and trains on no evaluation
+set, perplexity covers the whole held-out text of every source, the fine-tuning budget is chosen on a holdout
+carved from SST-2 train and dev is scored once, for that budget; a failed run fails the script, and the JSON
+summaries carry what docs/results.md is generated from.
+
+The fast tests drive the scripts with a stand-in for ``ronbun`` that writes run folders in the Trainer's layout;
+the slow ones run the real commands at a minuscule budget on a generated miniature of the shared data folder.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WORDS = [
+    "the",
+    "a",
+    "man",
+    "woman",
+    "dog",
+    "cat",
+    "sees",
+    "finds",
+    "old",
+    "small",
+    "house",
+    "garden",
+    "book",
+    "reads",
+    "good",
+    "bad",
+    "film",
+    "plot",
+]
+
+
+def _sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9)))
+
+
+def write_shared_data(root: Path) -> Path:
+    """The shared data folder in miniature: every file the corpus builder and the two scripts read."""
+    rng = random.Random(0)
+    (root / "brown_corpus").mkdir(parents=True)
+    with zipfile.ZipFile(root / "brown_corpus" / "brown.zip", "w") as z:
+        for i in range(20):
+            z.writestr(f"brown/ca{i + 1:02d}", "\n".join(f"\t{_tag(_sentence(rng))} ./." for _ in range(8)))
+    (root / "ptb_treebank_sample").mkdir()
+    with zipfile.ZipFile(root / "ptb_treebank_sample" / "treebank.zip", "w") as z:
+        for i in range(20):
+            z.writestr(
+                f"treebank/raw/wsj_{i + 1:04d}", ".START \n\n" + "\n".join(_sentence(rng) for _ in range(6))
+            )
+    (root / "tiny_shakespeare").mkdir()
+    (root / "tiny_shakespeare" / "input.txt").write_text("".join(f"{_sentence(rng)}\n" for _ in range(200)))
+    (root / "multi30k" / "raw").mkdir(parents=True)
+    for split, n in (("train", 150), ("val", 20), ("test_2016_flickr", 20)):
+        with gzip.open(root / "multi30k" / "raw" / f"{split}.en.gz", "wt", encoding="utf-8") as f:
+            f.write("".join(f"{split} {_sentence(rng)}\n" for _ in range(n)))
+    (root / "wikitext2_eval").mkdir()
+    for split in ("valid", "test"):
+        (root / "wikitext2_eval" / f"wiki.{split}.tokens").write_text(
+            "".join(f" {split} {_sentence(rng)} \n" for _ in range(40))
+        )
+    (root / "glue" / "SST-2").mkdir(parents=True)
+    for split, n in (("train", 80), ("dev", 20)):
+        rows = [(s, int("good" in s.split())) for s in (_sentence(rng) for _ in range(n))]
+        (root / "glue" / "SST-2" / f"{split}.tsv").write_text(
+            "sentence\tlabel\n" + "".join(f"{s}\t{y}\n" for s, y in rows)
+        )
+    return root
+
+
+def _tag(sentence: str) -> str:
+    return " ".join(f"{w}/nn" for w in sentence.split())
+
+
+def _corpus_builder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gpt_corpus", ROOT / "experiments" / "gpt_corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_pretraining_corpus_holds_out_part_of_every_source_and_trains_on_no_evaluation_set(tmp_path):
+    data = write_shared_data(tmp_path / "data")
+    manifest = _corpus_builder().build(data, tmp_path / "corpus")
+    train = set((tmp_path / "corpus" / "train.txt").read_text().splitlines())
+    sources = ("brown", "ptb_sample", "tiny_shakespeare", "multi30k")
+    assert tuple(manifest["sources"]) == sources and set(manifest["evaluation_only"]) == {"wikitext2"}
+    for name in (*sources, "wikitext2"):
+        held = (tmp_path / "corpus" / "heldout" / f"{name}.txt").read_text().splitlines()
+        assert held and not train & set(held), name  # held out = never trained on
+    valid = (tmp_path / "corpus" / "valid.txt").read_text().splitlines()
+    assert (
+        manifest["valid"]["lines"]
+        == len(valid)
+        == sum(s["heldout"]["lines"] for s in manifest["sources"].values())
+    )
+    assert not any(
+        line.startswith(("valid ", "test ", "test_2016")) for line in train
+    )  # WikiText-2, Multi30k test
+    assert all(len(sha) == 64 for s in manifest["sources"].values() for sha in s["files"].values())
+
+
+FAKE_RONBUN = r'''#!PYTHON
+"""Stands in for `ronbun gpt ...`: writes what the real commands write, with scores set by the test."""
+import json, os, sys
+from pathlib import Path
+
+args = sys.argv[1:]
+opt = lambda name, default=None: args[args.index(name) + 1] if name in args else default
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(args) + "\n")
+command = args[1]
+if command in ("pretrain", "finetune"):
+    out, steps, seed = Path(opt("--out")), int(opt("--max-steps")), int(opt("--seed", 0))
+    if os.environ.get("FAKE_FAIL") and os.environ["FAKE_FAIL"] == out.name:
+        sys.exit(3)
+    data = {"init": opt("--init"), "holdout": int(opt("--holdout", 0)), "batch_size": 32}
+    data.update(aux_lm=float(opt("--aux-lm", 0.5)), from_scratch="--from-scratch" in args)
+    trainer = {"seed": seed, "max_steps": steps, "threads": int(opt("--threads", 1))}
+    (out / "run_config.json").parent.mkdir(parents=True, exist_ok=True)
+    (out / "run_config.json").write_text(json.dumps({"preset": "small", "data": data, "trainer": trainer}))
+    ckpt = out / "checkpoints" / f"step_{steps:08d}"
+    ckpt.mkdir(parents=True)
+    (ckpt / "trainer_state.json").write_text(json.dumps({"step": steps, "train_seconds": 2.0, "tokens_seen": 9}))
+    (ckpt / "task_config.json").write_text(json.dumps({"train_examples": 64}))
+    (out / "metrics.jsonl").write_text(json.dumps({"step": steps, "split": "valid", "valid_ppl": 50.0}) + "\n")
+elif opt("--file"):
+    print(json.dumps({"corpus": opt("--file"), "split": "file", "tokens": 123, "loss": 4.0, "perplexity": 54.6}))
+else:
+    cfg = json.loads((Path(args[2]) / "run_config.json").read_text())
+    steps, seed, split = cfg["trainer"]["max_steps"], cfg["trainer"]["seed"], opt("--split")
+    holdout = {1: 0.60, 2: 0.80, 3: 0.80}[steps]  # 2 and 3 tie: the smaller budget wins
+    variant = 0.1 if cfg["data"]["from_scratch"] else 0.02 if cfg["data"]["aux_lm"] == 0 else 0.0
+    accuracy = holdout if split == "holdout" else 0.85 - variant + 0.01 * seed
+    print(json.dumps({"task": "sst2", "split": split, "n": 10 if split == "holdout" else 20, "accuracy": accuracy}))
+'''
+
+
+@pytest.fixture
+def fake(tmp_path) -> dict[str, str]:
+    """The environment that runs the scripts with the stand-in ronbun on the miniature data folder."""
+    path = tmp_path / "ronbun"
+    path.write_text(FAKE_RONBUN.replace("PYTHON", sys.executable))
+    path.chmod(0o755)
+    data = write_shared_data(tmp_path / "data")
+    return {
+        **os.environ,
+        "RONBUN": str(path),
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(ROOT / "src"),
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+        "DATA": str(data),
+        "GLUE": str(data / "glue"),
+        "CORPUS": str(tmp_path / "corpus"),
+        "PRETRAIN": str(tmp_path / "pretrain"),
+        "OUT": str(tmp_path / "runs"),
+        "RESULTS": str(tmp_path / "results"),
+        "HOLDOUT": "10",
+        "GRID": "1 2 3",
+        "SEEDS": "0 1 2",
+    }
+
+
+@pytest.fixture
+def pretrained(fake) -> dict[str, str]:
+    """The fake environment with the pre-training already done (its summary in the run folder)."""
+    Path(fake["PRETRAIN"]).mkdir()
+    summary = {
+        "name": "gpt1_pretrain",
+        "command": "experiments/gpt1_pretrain.sh",
+        "date": "2026-12-02",
+        "updates": 759,
+    }
+    (Path(fake["PRETRAIN"]) / "summary.json").write_text(json.dumps(summary))
+    return fake
+
+
+def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(ROOT / "experiments" / script)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_pretraining_script_scores_every_held_out_text_and_writes_its_summary(fake, tmp_path):
+    done = _run("gpt1_pretrain.sh", {**fake, "OUT": fake["PRETRAIN"], "UPDATES": "4"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_pretrain.json").read_text())
+    assert set(s["evaluations"]) == {"brown", "ptb_sample", "tiny_shakespeare", "multi30k", "wikitext2"}
+    assert all(e["tokens"] == 123 and e["perplexity"] == 54.6 for e in s["evaluations"].values())
+    assert set(s["corpus"]["sources"]) == {"brown", "ptb_sample", "tiny_shakespeare", "multi30k"}
+    assert s["updates"] == 4 and s["seed"] == 0 and s["command"].startswith("UPDATES=4 SCHEDULE=1000")
+    assert {"cpu", "cores", "threads", "torch"} <= set(s["machine"]) and s["wall_seconds"] is not None
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not any("--max-windows" in c for c in calls if c.startswith("gpt evaluate"))  # every token scored
+    again = _run("gpt1_pretrain.sh", {**fake, "OUT": fake["PRETRAIN"]})
+    assert again.returncode != 0 and "already holds a run" in again.stderr  # never mixes two runs
+
+
+def test_the_sst2_budget_is_chosen_on_the_holdout_and_dev_is_scored_once_for_it(pretrained, tmp_path):
+    done = _run("gpt1_sst2.sh", pretrained)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_sst2.json").read_text())
+    sel = s["selection"]
+    assert [row["holdout_accuracy"] for row in sel["grid"]] == [60.0, 80.0, 80.0]
+    assert sel["chosen_updates"] == s["updates"] == 2 and sel["holdout_examples"] == 10
+    assert sel["grid"][1]["epochs"] == 1.0  # 2 updates × 32 examples of the 64 trained on
+    assert s["variants"]["pretrained"]["dev_accuracy"] == pytest.approx({"0": 85.0, "1": 86.0, "2": 87.0})
+    assert s["variants"]["pretrained"]["mean"] == pytest.approx(86.0)
+    assert s["variants"]["pretrained"]["sd"] == pytest.approx(1.0)
+    assert s["variants"]["scratch"]["mean"] == pytest.approx(76.0)
+    assert s["variants"]["noaux"]["mean"] == pytest.approx(84.0)
+    assert s["pretraining_gain"] == pytest.approx(10.0)
+    assert len(s["runs"]) == 3 + 3 * 3 - 1  # the grid, and the final runs (one of them the grid's)
+    assert s["pretraining"] == {
+        "init": pretrained["PRETRAIN"],
+        "name": "gpt1_pretrain",
+        "command": "experiments/gpt1_pretrain.sh",
+        "date": "2026-12-02",
+        "updates": 759,
+    }
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    dev = [c for c in calls if "--split dev" in c]
+    assert len(dev) == 9 and all("_u2_" in c for c in dev)  # dev: the chosen budget only, each run once
+    assert all("--holdout 10" in c for c in calls if c.startswith("gpt finetune"))
+
+
+def test_the_sst2_script_fails_when_one_of_its_parallel_runs_fails(pretrained, tmp_path):
+    """A bare `wait` returns 0 even when a background fine-tune failed; the script must not drop a run
+    silently from its table."""
+    done = _run("gpt1_sst2.sh", {**pretrained, "FAKE_FAIL": "scratch_u2_s1"})
+    assert done.returncode != 0
+    assert "a fine-tuning run failed" in done.stderr
+    assert (tmp_path / "runs" / "noaux_u2_s2" / "eval" / "dev.json").is_file()  # the other runs still ran
+    assert not (tmp_path / "results" / "gpt1_sst2.json").exists()  # no table with a run missing
+
+
+def _real(tmp_path: Path, fake: dict[str, str]) -> dict[str, str]:
+    """The real ronbun, a minuscule budget: a `tiny` GPT, 2 updates, a 300-token vocabulary."""
+    env = {k: v for k, v in fake.items() if k not in ("RONBUN", "FAKE_LOG")}
+    tiny = {"UPDATES": "2", "SCHEDULE": "2", "WARMUP": "1", "PRESET": "tiny", "N_CTX": "32", "BATCH": "4"}
+    return {**env, **tiny, "VOCAB": "300", "THREADS": "1", "OMP_NUM_THREADS": "1", "GRID": "1 2", "SEEDS": "0 1",
+            "RONBUN": f"{sys.executable} -m ronbun.cli.main"}  # fmt: skip
+
+
+def _whole_text_tokens(run: Path, text: Path) -> int:
+    """Tokens predicted when every token of ``text`` after the first is scored, with the run's tokenizer."""
+    from ronbun.data.parallel import read_lines
+    from ronbun.gpt.corpus import encode_lines, line_break_id
+    from ronbun.text.bpe import TextTokenizer
+
+    tokenizer = TextTokenizer.load(run / "tokenizer.json")
+    return len(encode_lines(read_lines(text), tokenizer, separator=line_break_id(tokenizer))) - 1
+
+
+@pytest.mark.slow
+def test_both_scripts_run_end_to_end_at_a_minuscule_budget(fake, tmp_path):
+    """About 100 s of CPU: the SST-2 script pre-trains first (the pre-training is missing), then fine-tunes."""
+    done = _run("gpt1_sst2.sh", _real(tmp_path, fake))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    pre = json.loads((tmp_path / "results" / "gpt1_pretrain.json").read_text())
+    assert set(pre["evaluations"]) == {"brown", "ptb_sample", "tiny_shakespeare", "multi30k", "wikitext2"}
+    for name, e in pre["evaluations"].items():
+        text = tmp_path / "corpus" / "heldout" / f"{name}.txt"
+        assert e["tokens"] == _whole_text_tokens(tmp_path / "pretrain", text), name  # the whole held-out text
+        assert math.isfinite(e["perplexity"])
+    assert pre["updates"] == 2 and pre["settings"]["data"]["lowercase"] is True
+    s = json.loads((tmp_path / "results" / "gpt1_sst2.json").read_text())
+    assert s["selection"]["chosen_updates"] in (1, 2) and s["train_examples"] == 70
+    assert set(s["variants"]["scratch"]["dev_accuracy"]) == {"0", "1"} and s["dev_examples"] == 20
+    assert s["pretraining"]["command"].startswith("UPDATES=2 SCHEDULE=2")
