@@ -1,4 +1,5 @@
-"""Peak memory of one side's training steps, run as ``python -m benchmarks.memprobe '<json spec>'``.
+"""Peak memory of one side's training steps, run as ``python -m benchmarks.memprobe '<json spec>'`` (or of one
+engine translating a test set: ``"kind": "translation"``, :func:`benchmarks.translation.memory_probe`).
 
 Always a fresh interpreter per side (see ``benchmarks.common`` for the method).  Both sides import the same
 modules (torch, transformers when present, ronbun) before the baseline is read, build their model from a
@@ -17,6 +18,11 @@ import torch
 
 def main(argv: list[str]) -> None:
     spec = json.loads(argv[0])
+    if spec["kind"] == "translation":
+        from .translation import memory_probe
+
+        print(json.dumps(memory_probe(spec)))
+        return
     torch.set_num_threads(int(spec.get("threads", 1)))
     torch.manual_seed(0)
     from . import common, models, steps

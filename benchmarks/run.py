@@ -8,6 +8,10 @@ Groups (``--only``): ``mt-train`` (small, base; with MFU), ``mt-decode`` (greedy
 (small, gpt1; with MFU), ``gpt-generate``, ``memory`` (peak training memory, one subprocess per side),
 ``data`` (batching + collation vs a model step), ``bf16-curve`` (``benchmarks.bf16_vs_fp32``).
 Results go to stdout and to ``benchmarks/results/<name>.{json,md}`` (``--name``, default ``latest``).
+
+Two benchmarks need a trained checkpoint and real data, so they are commands of their own, not groups:
+``python -m benchmarks.translation`` (a test set translated by ronbun, Hugging Face ``generate`` and
+CTranslate2 on the same exported weights) and ``python -m benchmarks.serve_load`` (the serving API).
 """
 
 from __future__ import annotations

@@ -92,3 +92,28 @@ def test_an_unknown_precision_is_refused_before_any_work(trained):
     translator, _ = trained
     with pytest.raises(ValueError, match="fp32, bf16, int8"):
         translator.translate(["a"], precision="fp8")
+
+
+def test_the_length_penalty_form_and_stopping_rule_reach_the_search(trained, monkeypatch):
+    """``length_penalty`` and ``early_stopping`` (what Hugging Face and CTranslate2 call their beam search's
+    rules) go from :meth:`Translator.translate` to :func:`ronbun.generation.translate` unchanged."""
+    import ronbun.generation
+
+    translator, en = trained
+    seen: list[dict] = []
+    search = ronbun.generation.translate
+
+    def recording(model, src, **kwargs):
+        seen.append(kwargs)
+        return search(model, src, **kwargs)
+
+    monkeypatch.setattr(ronbun.generation, "translate", recording)
+    power = translator.translate(en[:4], beam=4, alpha=1.0, length_penalty="power", early_stopping="finished")
+    assert {(k["length_penalty"], k["early_stopping"]) for k in seen} == {("power", "finished")}
+    seen.clear()
+    assert translator.translate(en[:4], beam=4) and {k["length_penalty"] for k in seen} == {"gnmt"}
+    assert len(power) == 4
+    with pytest.raises(ValueError, match="'gnmt' or 'power'"):
+        translator.translate(["a"], length_penalty="linear")
+    with pytest.raises(ValueError, match="'bound', 'finished' or 'never'"):
+        translator.translate(["a"], early_stopping="soon")

@@ -12,9 +12,9 @@ legitimate.  :meth:`Translator.from_checkpoint` refuses it at load by default
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import torch
 
@@ -23,15 +23,64 @@ from ..models.inference import PRECISIONS, at_precision
 from ..text.bpe import TextTokenizer
 from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
 
+if TYPE_CHECKING:
+    from ..generation.search import EarlyStopping, LengthPenalty
+
 #: Batches read ahead and sorted by length together when translating a stream of sentences.
 SORT_WINDOW = 16
+
+
+def source_rows(src_ids: Sequence[Sequence[int]], max_positions: int, eos_id: int) -> list[list[int]]:
+    """Source ids as the encoder takes them: cut to ``max_positions`` tokens, an empty one as ``[eos_id]``."""
+    return [list(s)[:max_positions] or [eos_id] for s in src_ids]
+
+
+def translate_text(
+    lines: Iterable[str],
+    tokenizer: TextTokenizer,
+    translate_ids: Callable[[list[list[int]]], list[list[int]]],
+    batch_size: int,
+) -> Iterator[str]:
+    """Tokenise ``lines``, decode them with ``translate_ids`` (source ids → output ids, one batch per call)
+    and detokenise, in input order.  Lines are read ahead :data:`SORT_WINDOW` batches at a time and sorted by
+    length inside that window, so a batch holds sentences of similar length (little padding, and its
+    sentences finish together).  :class:`Translator` decodes with its own model; anything that turns ids into
+    ids (another library's decoder on the same weights) gets the same text path."""
+    window: list[str] = []
+    for line in lines:
+        window.append(line)
+        if len(window) == batch_size * SORT_WINDOW:
+            yield from _translate_window(window, tokenizer, translate_ids, batch_size)
+            window = []
+    if window:
+        yield from _translate_window(window, tokenizer, translate_ids, batch_size)
+
+
+def _translate_window(
+    lines: list[str],
+    tokenizer: TextTokenizer,
+    translate_ids: Callable[[list[list[int]]], list[list[int]]],
+    batch_size: int,
+) -> list[str]:
+    """Translate ``lines`` in length-sorted batches of ``batch_size``; results in the order of ``lines``."""
+    ids = tokenizer.encode_batch(lines)
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    result = [""] * len(lines)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        texts = tokenizer.decode_batch(translate_ids([ids[i] for i in batch]))
+        for i, text in zip(batch, texts, strict=True):
+            result[i] = text if lines[i].strip() else ""
+    return result
 
 
 class Search(TypedDict, total=False):
     """How :meth:`Translator.translate` decodes (declared once; the defaults are those of
     :meth:`Translator.stream`): ``beam`` size and length penalty ``alpha`` (§6.1), sentences per
-    ``batch_size``, the longest output ``max_len_a * source length + max_len_b`` tokens, and the arithmetic
-    ``precision`` (``fp32``, ``bf16`` or ``int8``: :mod:`ronbun.models.inference`)."""
+    ``batch_size``, the longest output ``max_len_a * source length + max_len_b`` tokens, the arithmetic
+    ``precision`` (``fp32``, ``bf16`` or ``int8``: :mod:`ronbun.models.inference`), and the beam search's
+    ``length_penalty`` form (``gnmt``, the paper's, or ``power``, Hugging Face's and CTranslate2's) and
+    ``early_stopping`` rule (:mod:`ronbun.generation.search`)."""
 
     beam: int
     alpha: float
@@ -39,6 +88,8 @@ class Search(TypedDict, total=False):
     max_len_a: float
     max_len_b: int
     precision: str
+    length_penalty: LengthPenalty
+    early_stopping: EarlyStopping
 
 
 class Translator:
@@ -107,16 +158,18 @@ class Translator:
         max_len_a: float = 1.0,
         max_len_b: int = 50,
         precision: str = "fp32",
+        length_penalty: LengthPenalty = "gnmt",
+        early_stopping: EarlyStopping = "bound",
     ) -> list[list[int]]:
         from ..generation import translate
 
         model = self.model_at(precision)
         c = self.model.config
         device = next(self.model.parameters()).device
-        width = max(1, max(len(s) for s in src_ids))
-        src = torch.full((len(src_ids), width), c.pad_id, dtype=torch.long)
-        for i, s in enumerate(src_ids):
-            ids = list(s)[: c.max_positions] or [c.eos_id]
+        rows = source_rows(src_ids, c.max_positions, c.eos_id)
+        width = max(len(s) for s in rows)
+        src = torch.full((len(rows), width), c.pad_id, dtype=torch.long)
+        for i, ids in enumerate(rows):
             src[i, : len(ids)] = torch.tensor(ids)
         src = src.to(device)
         max_len_b = min(max_len_b, c.max_positions - int(max_len_a * width) - 1) if max_len_a else max_len_b
@@ -130,6 +183,8 @@ class Translator:
                 alpha=alpha,
                 max_len_a=max_len_a,
                 max_len_b=max_len_b,
+                length_penalty=length_penalty,
+                early_stopping=early_stopping,
             )
         return [list(r.tokens) for r in results]
 
@@ -148,6 +203,8 @@ class Translator:
         max_len_a: float = 1.0,
         max_len_b: int = 50,
         precision: str = "fp32",
+        length_penalty: LengthPenalty = "gnmt",
+        early_stopping: EarlyStopping = "bound",
     ) -> Iterator[str]:
         """Translations in input order.  Sentences are read ahead :data:`SORT_WINDOW` batches at a time and
         sorted by length inside that window, so a batch holds sentences of similar length (little padding,
@@ -162,31 +219,17 @@ class Translator:
             raise ValueError(f"batch size must be >= 1, got {batch_size}")
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        if length_penalty not in ("gnmt", "power"):
+            raise ValueError(f"length_penalty must be 'gnmt' or 'power', got {length_penalty!r}")
+        if early_stopping not in ("bound", "finished", "never"):
+            raise ValueError(f"early_stopping must be 'bound', 'finished' or 'never', got {early_stopping!r}")
         search = {"beam": beam, "alpha": alpha, "max_len_a": max_len_a, "max_len_b": max_len_b}
-        return self._stream(sentences, batch_size, {**search, "precision": precision})
+        rules = {"length_penalty": length_penalty, "early_stopping": early_stopping}
+        return self._stream(sentences, batch_size, {**search, "precision": precision, **rules})
 
     def _stream(self, sentences: Iterable[str], batch_size: int, search: dict) -> Iterator[str]:
-        window: list[str] = []
-        for line in sentences:
-            window.append(line)
-            if len(window) == batch_size * SORT_WINDOW:
-                yield from self._translate_window(window, batch_size, search)
-                window = []
-        if window:
-            yield from self._translate_window(window, batch_size, search)
-
-    def _translate_window(self, lines: list[str], batch_size: int, search: dict) -> list[str]:
-        """Translate ``lines`` in length-sorted batches of ``batch_size``; results in the order of ``lines``."""
         tokenizer = self.require_tokenizer("translating text")
-        ids = tokenizer.encode_batch(lines)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        result = [""] * len(lines)
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
-            texts = tokenizer.decode_batch(self.translate_ids([ids[i] for i in batch], **search))
-            for i, text in zip(batch, texts, strict=True):
-                result[i] = text if lines[i].strip() else ""
-        return result
+        return translate_text(sentences, tokenizer, lambda ids: self.translate_ids(ids, **search), batch_size)
 
     @torch.no_grad()
     def attention(self, sentence: str, *, beam: int = 4, alpha: float = 0.6):
