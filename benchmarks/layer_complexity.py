@@ -1,7 +1,8 @@
 """Table 1 of "Attention Is All You Need" (§4), measured: per-layer forward time and activation memory of
 self-attention vs a recurrent layer (an unrolled RNN cell and ``nn.LSTM``) vs a convolutional layer
-(``Conv1d``, kernel k) as the sequence length n and the width d grow, and the maximum path length between
-two positions (1 vs n vs log_k n) measured by gradient probes.
+(``Conv1d``, kernel k) vs restricted self-attention (a neighbourhood of r, banded mask) as the sequence
+length n and the width d grow, and the maximum path length between two positions (1 vs n vs log_k n vs
+n/r) measured by gradient probes.
 
     python -m benchmarks.layer_complexity --out runs/benchmarks/layer_complexity.json   # ~20 s, 1 thread
     ronbun viz complexity runs/benchmarks/layer_complexity.json --out table1.png
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ronbun.viz.complexity import LAYERS, measure, write_results
+from ronbun.viz.complexity import LAYERS, WINDOW, measure, write_results
 
 
 def _ints(text: str) -> list[int]:
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--d-fixed", type=int, default=64)
     p.add_argument("--n-fixed", type=int, default=64)
     p.add_argument("--k", type=int, default=3, help="convolution kernel width")
+    p.add_argument("--window", type=int, default=WINDOW, help="restricted self-attention's neighbourhood r")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--layers", default=",".join(LAYERS), help=f"comma-separated subset of {','.join(LAYERS)}")
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         d_fixed=args.d_fixed,
         n_fixed=args.n_fixed,
         k=args.k,
+        window=args.window,
         batch=args.batch,
         repeats=args.repeats,
         layers=layers,

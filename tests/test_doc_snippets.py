@@ -33,6 +33,7 @@ SECTION_PAGES = [
     "embeddings-and-softmax.md",
     "positional-encoding.md",
     "why-self-attention.md",
+    "interpretability.md",
     "transformer-results.md",
     "gpt-pretraining.md",
     "gpt-finetuning.md",

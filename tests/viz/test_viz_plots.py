@@ -231,6 +231,8 @@ def test_layer_complexity_measures_and_plots(tmp_path: Path) -> None:
         "recurrent",
         "lstm",
         "convolutional",
+        "restricted_self_attention",
+        "restricted_self_attention_masked",
     }
     assert all(r["time_ms"] > 0 and r["activation_bytes"] > 0 for r in rows)
     paths = {(r["layer"], r["n"]): r["path_length"] for r in data["path_lengths"]}
@@ -239,6 +241,7 @@ def test_layer_complexity_measures_and_plots(tmp_path: Path) -> None:
         assert paths[("recurrent", n)] == n - 1  # O(n)
         assert paths[("convolutional", n)] == math.ceil((n - 1) / 2)  # contiguous, k=3: O(n/k)
         assert paths[("convolutional_dilated", n)] == math.ceil(math.log(n, 3) - 1e-9)  # O(log_k n)
+        assert paths[("restricted_self_attention", n)] == math.ceil((n - 1) / 7)  # r = 15: O(n/r)
     big = next(r for r in rows if r["sweep"] == "n" and r["n"] == 16 and r["layer"] == "self_attention")
     small = next(r for r in rows if r["sweep"] == "n" and r["n"] == 8 and r["layer"] == "self_attention")
     assert big["activation_bytes"] > 2 * small["activation_bytes"]  # Eq. 1 stores the n×n weights
@@ -265,6 +268,10 @@ def test_viz_figures_regenerates_everything(checkpoints: dict[str, Path], tmp_pa
     lc = tmp_path / "figs" / "layer_complexity.json"
     write_results(measure((8, 16), (8, 16), d_fixed=8, n_fixed=8, repeats=1, batch=1, path_n=(4, 8)), lc)
     args = ["viz", "figures", "--out", str(tmp_path / "figs"), "--checkpoint", str(checkpoints["mt"])]
+    args += [
+        "--appendix-checkpoint",
+        str(tmp_path / "none"),
+    ]  # tests/viz/test_appendix_attention.py draws them
     assert main([*args, "--run", str(run), "--gpt-run", str(checkpoints["gpt"]), "--skip-complexity"]) == 0
     expected = {
         "positional_encoding.png",
@@ -298,4 +305,8 @@ def test_viz_figures_without_a_checkpoint_skips_with_a_message(
     assert main(["viz", "figures", "--out", "figs", "--skip-complexity"]) == 0
     err = capsys.readouterr().err
     assert "no checkpoint at runs/demo/averaged" in err and "make demo" in err
+    assert (
+        "appendix figures: no checkpoint at runs/multi30k/averaged" in err
+        and "experiments/multi30k.sh" in err
+    )
     assert is_png(tmp_path / "figs" / "positional_encoding.png")

@@ -6,7 +6,8 @@ command's help is its function's docstring.
 * ``viz positions --d-model 512 --length 100 --out F``            (§3.5)
 * ``viz curves RUN_DIR|metrics.jsonl --out F``                      (loss, perplexity, Eq. 3, BLEU)
 * ``viz complexity DATA.json --out F``                              (Table 1, measured)
-* ``viz figures --out docs/figures [--checkpoint DIR]``             (every figure of the docs, one command)
+* ``viz appendix CKPT --out DIR [--layer L] [--sentence S --word W]`` (the appendix's Figures 3-5, measured)
+* ``viz figures --out docs/figures [--checkpoint DIR] [--appendix-checkpoint DIR]`` (every figure of the docs)
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from .options import add_settings, command, command_group, settings_from
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ..viz.figures import DEMO_CHECKPOINT, GPT_RUN, GPT_RUN_COMMAND, FiguresConfig
+    from ..viz.figures import (
+        APPENDIX_CHECKPOINT,
+        APPENDIX_CHECKPOINT_COMMAND,
+        DEMO_CHECKPOINT,
+        GPT_RUN,
+        GPT_RUN_COMMAND,
+        AppendixConfig,
+        FiguresConfig,
+    )
 
     vsub = command_group(
         sub, "viz", "pictures: attention, positional encodings, training curves, Table 1", "PICTURE"
@@ -51,12 +60,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     for p in (at, pe, cu, cx):
         p.add_argument("--out", type=Path, required=True, help="output file (.png, .svg, .pdf)")
 
+    ap = command(vsub, run_appendix)
+    ap.add_argument("checkpoint", type=Path, help="translation checkpoint directory or run directory")
+    add_settings(ap, AppendixConfig)
+
     fg = command(
         vsub,
         run_figures,
         description="Regenerate every figure the documentation embeds. Attention, embedding and FFN figures "
         f"need a trained translation checkpoint (--checkpoint, default {DEMO_CHECKPOINT}, made by `make demo`); "
-        f"GPT figures need a GPT pre-training run (--gpt-run, default {GPT_RUN}, made by `{GPT_RUN_COMMAND}`). "
+        f"the appendix figures the Multi30k model (--appendix-checkpoint, default {APPENDIX_CHECKPOINT}, made by "
+        f"`{APPENDIX_CHECKPOINT_COMMAND}`); GPT figures need a GPT pre-training run (--gpt-run, default {GPT_RUN}, made by `{GPT_RUN_COMMAND}`). "
         "Missing inputs skip their figures with a message.",
     )
     add_settings(fg, FiguresConfig)
@@ -118,6 +132,22 @@ def run_complexity(args: argparse.Namespace) -> int:
     from ..viz.pictures import complexity_picture
 
     print(complexity_picture(args.out, args.data, measure=args.measure))
+    return 0
+
+
+def run_appendix(args: argparse.Namespace) -> int:
+    """the paper's appendix attention pictures (Figures 3-5), with the measured shares
+
+    Encoder self-attention of one layer (default the second-to-last, as the paper's layer 5 of 6; layers count
+    from 0) on the appendix sentences, sub-words merged to words: Figure 3's attention from "making" (one
+    colour per head), Figure 4's from "its" (words shaded per head), and every head of the layer (Figure 5).
+    Writes the pictures and appendix_attention.json (per head: the share of "making"'s attention on "more" and
+    "difficult", of "its"'s on "Law" and "application") into --out.
+    """
+    from ..viz.figures import AppendixConfig, appendix_figures
+
+    figures = appendix_figures(args.checkpoint, settings_from(AppendixConfig, args))
+    print(f"{len(figures.made)} file(s) written to {figures.out}")
     return 0
 
 

@@ -8,13 +8,19 @@ layer                  cost per layer       sequential ops       maximum path le
 self-attention         O(n²·d)              O(1)                 O(1)
 recurrent              O(n·d²)              O(n)                 O(n)
 convolutional          O(k·n·d²)            O(1)                 O(log_k n) (dilated)
+restricted (r)         O(r·n·d)             O(1)                 O(n/r)
 =====================  ===================  ===================  =====================
 
 :func:`measure` times the forward pass of each layer on one CPU thread (or the current device) as ``n`` and
 ``d`` grow, and measures its activation memory as the bytes of the tensors autograd saves for the backward
 pass plus the output (deterministic, the same on every machine; on a GPU the peak allocation is recorded
 too).  Self-attention is measured twice: Eq. 1 spelled out (the n×n weights are stored) and PyTorch's fused
-kernel (which recomputes them in the backward pass, so its memory grows only linearly in n).
+kernel (which recomputes them in the backward pass, so its memory grows only linearly in n).  Restricted
+self-attention (each position attends to a neighbourhood of r positions, :func:`ronbun.nn.masks.local_mask`) is
+the same :class:`~ronbun.nn.attention.MultiHeadAttention` with a banded keep-mask, measured twice as well: the
+mask over all n×n scores (what a model with ``attention_window=r`` runs: the masked scores are still computed,
+so the cost stays O(n²·d)) and the same mask on blocks of r queries with only the keys their band can reach
+(:class:`RestrictedSelfAttention` ``blocked=True``: O(r·n·d), Table 1's row).
 :func:`path_lengths` measures the maximum path length by probing gradients: how many layer (or cell)
 applications a signal needs to get from input position 0 to output position n−1.  ``benchmarks/
 layer_complexity.py`` writes the results to JSON + CSV; ``ronbun viz complexity DATA --out FIG`` plots them.
@@ -39,15 +45,28 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.attention import MultiHeadAttention
+from ..nn.masks import local_mask, self_attention_mask
 from .saving import save_figure
 
-LAYERS = ("self_attention", "self_attention_fused", "recurrent", "lstm", "convolutional")
+LAYERS = (
+    "self_attention",
+    "self_attention_fused",
+    "recurrent",
+    "lstm",
+    "convolutional",
+    "restricted_self_attention",
+    "restricted_self_attention_masked",
+)
+#: Restricted self-attention's neighbourhood r when none is given (odd: exactly r keys, ``local_mask``).
+WINDOW = 15
 LABELS = {
     "self_attention": "self-attention (Eq. 1 spelled out)",
     "self_attention_fused": "self-attention (fused SDPA kernel)",
     "recurrent": "recurrent (RNN cell, unrolled)",
     "lstm": "recurrent (nn.LSTM, fused)",
     "convolutional": "convolutional (Conv1d)",
+    "restricted_self_attention": "restricted self-attention r={r} (band only)",
+    "restricted_self_attention_masked": "restricted self-attention r={r} (banded mask over n×n)",
 }
 THEORY = {
     "self_attention": ("O(n²·d)", "O(1)", "O(1)"),
@@ -55,6 +74,8 @@ THEORY = {
     "recurrent": ("O(n·d²)", "O(n)", "O(n)"),
     "lstm": ("O(n·d²)", "O(n)", "O(n)"),
     "convolutional": ("O(k·n·d²)", "O(1)", "O(log_k n) dilated, O(n/k) contiguous"),
+    "restricted_self_attention": ("O(r·n·d)", "O(1)", "O(n/r)"),
+    "restricted_self_attention_masked": ("O(n²·d) computed, O(r·n·d) used", "O(1)", "O(n/r)"),
 }
 
 
@@ -115,8 +136,43 @@ class SelfAttentionLayer(nn.Module):
         return self.attn(x)[0]
 
 
-def make_layer(name: str, d: int, k: int = 3, heads: int = 4) -> nn.Module:
-    """One of :data:`LAYERS` at model width ``d``."""
+class RestrictedSelfAttention(nn.Module):
+    """Table 1's last row (§4, §7 "local, restricted attention"): ronbun's multi-head self-attention with
+    the banded keep-mask of :func:`ronbun.nn.masks.local_mask` — position i attends to the r positions
+    ``|i - j| <= r // 2`` — passed to the same Eq. 1.
+
+    ``blocked=False`` masks all n×n scores (the masked ones are computed and thrown away: O(n²·d)).
+    ``blocked=True`` gives the same output at O(r·n·d): the sequence is cut into blocks of r queries, each
+    with the r // 2 positions on either side that its band reaches, and the blocks are one batch of windows
+    of 2·(r // 2) + r positions (the edges padded, padding masked out)."""
+
+    def __init__(self, d: int, heads: int = 4, window: int = WINDOW, blocked: bool = True) -> None:
+        super().__init__()
+        h = heads if d % heads == 0 else 1
+        self.attn = MultiHeadAttention(d, h, d // h, d // h, impl="math")
+        self.window, self.blocked = window, blocked
+
+    def forward(self, x: Tensor) -> Tensor:  # (B, n, d) → (B, n, d)
+        b, n, d = x.shape
+        if not self.blocked:
+            return self.attn(x, mask=local_mask(n, n, self.window, causal=False, device=x.device))[0]
+        half, block = self.window // 2, self.window
+        m = -(-n // block)  # blocks of queries
+        span = block + 2 * half  # the keys one block's band reaches
+        padded = nn.functional.pad(x, (0, 0, half, m * block - n + half))  # (B, m·block + 2·half, d)
+        windows = padded.unfold(1, span, block).permute(0, 1, 3, 2).reshape(b * m, span, d)
+        position = torch.arange(padded.shape[1], device=x.device) - half
+        real = ((position >= 0) & (position < n)).unfold(0, span, block)  # (m, span)
+        keep = real.repeat(b, 1)[:, None, None, :]  # (B·m, 1, 1, span)
+        mask, _ = self_attention_mask(
+            span, span, causal=False, window=self.window, key_keep=keep, device=x.device
+        )
+        out = self.attn(windows, mask=mask)[0]  # (B·m, span, d)
+        return out[:, half : half + block].reshape(b, m * block, d)[:, :n]
+
+
+def make_layer(name: str, d: int, k: int = 3, heads: int = 4, window: int = WINDOW) -> nn.Module:
+    """One of :data:`LAYERS` at model width ``d`` (``window``: restricted self-attention's r)."""
     if name == "self_attention":
         return SelfAttentionLayer(d, heads, impl="math")
     if name == "self_attention_fused":
@@ -127,6 +183,8 @@ def make_layer(name: str, d: int, k: int = 3, heads: int = 4) -> nn.Module:
         return LSTMLayer(d)
     if name == "convolutional":
         return ConvLayer(d, k)
+    if name in ("restricted_self_attention", "restricted_self_attention_masked"):
+        return RestrictedSelfAttention(d, heads, window, blocked=name == "restricted_self_attention")
     raise ValueError(f"unknown layer {name!r}; choose from {', '.join(LAYERS)}")
 
 
@@ -164,10 +222,12 @@ def time_forward(layer: nn.Module, x: Tensor, repeats: int = 5) -> float:
     return min(times)
 
 
-def flops(name: str, n: int, d: int, k: int = 3) -> float:
+def flops(name: str, n: int, d: int, k: int = 3, window: int = WINDOW) -> float:
     """Multiply-adds of one forward pass (the Table 1 "complexity per layer" with its constants)."""
-    if name in ("self_attention", "self_attention_fused"):
-        return 4 * n * d * d + 2 * n * n * d  # Q, K, V, O projections + QKᵀ and A·V
+    if name in ("self_attention", "self_attention_fused", "restricted_self_attention_masked"):
+        return 4 * n * d * d + 2 * n * n * d  # Q, K, V, O projections + QKᵀ and A·V (masked: all n² scores)
+    if name == "restricted_self_attention":
+        return 4 * n * d * d + 2 * n * window * d  # r keys per query
     if name == "recurrent":
         return 2 * n * d * d
     if name == "lstm":
@@ -188,12 +248,25 @@ def _probe(layers: Sequence[nn.Module], n: int, d: int, target: int = -1, source
     return bool(x.grad[0, source].abs().sum() > 0)
 
 
-def path_lengths(n_values: Sequence[int], d: int = 8, k: int = 3, seed: int = 0) -> list[dict[str, Any]]:
+def _layers_until_connected(make: Callable[[int], nn.Module], n: int, d: int) -> int:
+    """How many layers ``make(i)`` (i = 0, 1, …) must be stacked before output n−1 depends on input 0."""
+    stack: list[nn.Module] = []
+    while True:
+        stack.append(make(len(stack)))
+        if _probe(stack, n, d):
+            return len(stack)
+        if len(stack) > n:
+            raise RuntimeError("the stack never connected the end points")
+
+
+def path_lengths(
+    n_values: Sequence[int], d: int = 8, k: int = 3, seed: int = 0, window: int = WINDOW
+) -> list[dict[str, Any]]:
     """The maximum path length between input position 0 and output position n−1, measured.
 
-    Self-attention and (causal) convolutions: the number of stacked layers until the gradient of the last
-    output with respect to the first input is non-zero (contiguous kernels: ⌈(n−1)/(k−1)⌉; dilations 1, k,
-    k², …: ⌈log_k n⌉).  Recurrent: one layer already connects them, but through n−1 applications of the cell, each
+    Self-attention, restricted self-attention and (causal) convolutions: the number of stacked layers until
+    the gradient of the last output with respect to the first input is non-zero (a neighbourhood of r =
+    ``window``: ⌈(n−1)/(r // 2)⌉; contiguous kernels: ⌈(n−1)/(k−1)⌉; dilations 1, k, k², …: ⌈log_k n⌉).  Recurrent: one layer already connects them, but through n−1 applications of the cell, each
     a node on the path; the probe checks the dependency and counts the cell applications."""
     torch.manual_seed(seed)
     rows: list[dict[str, Any]] = []
@@ -201,19 +274,19 @@ def path_lengths(n_values: Sequence[int], d: int = 8, k: int = 3, seed: int = 0)
         attn = SelfAttentionLayer(d, 1, impl="math")
         if not _probe([attn], n, d) or not _probe([UnrolledRNN(d)], n, d):
             raise RuntimeError(f"a single layer should connect positions 0 and {n - 1}")  # pragma: no cover
-        found = {"self_attention": 1, "recurrent": n - 1}
-        for name, dilated in (("convolutional", False), ("convolutional_dilated", True)):
-            stack: list[nn.Module] = []
-            while True:
-                dilation = k ** len(stack) if dilated else 1
-                stack.append(ConvLayer(d, k, dilation, causal=True))
-                if _probe(stack, n, d):
-                    break
-                if len(stack) > n:
-                    raise RuntimeError("convolution stack never connected the end points")
-            found[name] = len(stack)
+        found = {
+            "self_attention": 1,
+            "recurrent": n - 1,
+            "convolutional": _layers_until_connected(lambda _i: ConvLayer(d, k, causal=True), n, d),
+            "convolutional_dilated": _layers_until_connected(
+                lambda i: ConvLayer(d, k, k**i, causal=True), n, d
+            ),
+            "restricted_self_attention": _layers_until_connected(
+                lambda _i: RestrictedSelfAttention(d, 1, window, blocked=False), n, d
+            ),
+        }
         for name, value in found.items():
-            rows.append({"layer": name, "n": n, "k": k, "path_length": value})
+            rows.append({"layer": name, "n": n, "k": k, "r": window, "path_length": value})
     return rows
 
 
@@ -225,6 +298,7 @@ def measure(
     n_fixed: int = 64,
     k: int = 3,
     heads: int = 4,
+    window: int = WINDOW,
     batch: int = 4,
     repeats: int = 7,
     layers: Sequence[str] = LAYERS,
@@ -233,13 +307,14 @@ def measure(
     log: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, Any]:
     """Time and activation memory of every layer as ``n`` grows (``d = d_fixed``) and as ``d`` grows
-    (``n = n_fixed``), plus measured maximum path lengths.  Returns a JSON-serialisable dict."""
+    (``n = n_fixed``), plus measured maximum path lengths; ``window`` is restricted self-attention's r.
+    Returns a JSON-serialisable dict."""
     torch.manual_seed(0)
     rows: list[dict[str, Any]] = []
     sweeps = [("n", n, d_fixed) for n in n_values] + [("d", n_fixed, d) for d in d_values]
     for sweep, n, d in sweeps:
         for name in layers:
-            layer = make_layer(name, d, k, heads).to(device)
+            layer = make_layer(name, d, k, heads, window).to(device)
             x = torch.randn(batch, n, d, device=device)
             ms = time_forward(layer, x, repeats)
             mem = saved_activation_bytes(layer, torch.randn(batch, n, d, device=device))
@@ -249,10 +324,11 @@ def measure(
                 "n": n,
                 "d": d,
                 "k": k,
+                "r": window,
                 "batch": batch,
                 "time_ms": round(ms, 4),
                 "activation_bytes": mem,
-                "macs": flops(name, n, d, k) * batch,
+                "macs": flops(name, n, d, k, window) * batch,
                 "sequential_ops": n if name in ("recurrent", "lstm") else 1,
             }
             if device.startswith("cuda"):
@@ -272,6 +348,7 @@ def measure(
             "processor": platform.processor() or platform.machine(),
             "batch": batch,
             "k": k,
+            "window": window,
             "heads": heads,
             "d_fixed": d_fixed,
             "n_fixed": n_fixed,
@@ -281,7 +358,7 @@ def measure(
             name: dict(zip(("cost", "sequential", "path"), THEORY[name], strict=True)) for name in layers
         },
         "rows": rows,
-        "path_lengths": path_lengths(path_n, k=k),
+        "path_lengths": path_lengths(path_n, k=k, window=window),
     }
 
 
@@ -350,7 +427,8 @@ def plot_complexity(data: dict[str, Any] | str | Path, out: str | Path) -> Path:
                 continue
             xs = [r[var] for r in sel]
             ys = [r[key] / (2**20 if key == "activation_bytes" else 1) for r in sel]
-            ax.plot(xs, ys, "o-", label=f"{LABELS[name]}  (slope {_slope(xs, ys):.2f})", markersize=4)
+            label = LABELS[name].format(r=meta.get("window", sel[0].get("r", "?")))
+            ax.plot(xs, ys, "o-", label=f"{label}  (slope {_slope(xs, ys):.2f})", markersize=4)
     fig.text(
         0.5, 0.005, "slope = fitted exponent over the 3 largest sizes (log-log)", ha="center", fontsize=8
     )
@@ -369,6 +447,7 @@ def plot_complexity(data: dict[str, Any] | str | Path, out: str | Path) -> Path:
         "recurrent": ("recurrent: O(n)", "s-"),
         "convolutional": ("contiguous conv k={k}: O(n/k)", "^-"),
         "convolutional_dilated": ("dilated conv k={k}: O(log_k n)", "v-"),
+        "restricted_self_attention": ("restricted self-attention r={r}: O(n/r)", "D-"),
     }
     for name, (label, style) in styles.items():
         sel = sorted((r for r in paths if r["layer"] == name), key=lambda r: r["n"])
@@ -377,7 +456,7 @@ def plot_complexity(data: dict[str, Any] | str | Path, out: str | Path) -> Path:
                 [r["n"] for r in sel],
                 [r["path_length"] for r in sel],
                 style,
-                label=label.format(k=sel[0]["k"]),
+                label=label.format(k=sel[0]["k"], r=sel[0].get("r", "?")),
             )
     e.set_title("maximum path length (measured by gradient probes)", fontsize=10)
     e.set_xlabel("sequence length n")

@@ -2,8 +2,10 @@
 
 Figures that need no trained model are always made (§3.5 positional encodings, attention scaling, GPT-1's
 §3.3 input transformations, Table 1 measured); the attention, FFN and embedding figures need a translation
-checkpoint (:data:`DEMO_CHECKPOINT`, made by ``make demo``) and the GPT figures a GPT pre-training run
-(:data:`GPT_RUN`, made by :data:`GPT_RUN_COMMAND`).  Missing inputs skip their figures with a message.
+checkpoint (:data:`DEMO_CHECKPOINT`, made by ``make demo``), the appendix figures (Figures 3-5, also
+``ronbun viz appendix``) the Multi30k model (:data:`APPENDIX_CHECKPOINT`, made by
+:data:`APPENDIX_CHECKPOINT_COMMAND`) and the GPT figures a GPT pre-training run (:data:`GPT_RUN`, made by
+:data:`GPT_RUN_COMMAND`).  Missing inputs skip their figures with a message.
 
 Importing this module loads no plotting library (the command line reads its defaults); drawing does.
 """
@@ -19,13 +21,17 @@ from typing import Any
 from ..settings import setting
 
 __all__ = [
+    "APPENDIX_CHECKPOINT",
+    "APPENDIX_CHECKPOINT_COMMAND",
     "DEMO_CHECKPOINT",
     "DEMO_SENTENCE",
     "GPT_RUN",
     "GPT_RUN_COMMAND",
     "GPT_SENTENCE",
+    "AppendixConfig",
     "Figures",
     "FiguresConfig",
+    "appendix_figures",
     "embedding_norms",
     "ffn_activity",
     "input_transformations",
@@ -34,6 +40,9 @@ __all__ = [
 ]
 
 DEMO_CHECKPOINT = Path("runs/demo/averaged")
+#: The model of the appendix figures: the appendix sentences are news text, out of reach of the demo's corpus.
+APPENDIX_CHECKPOINT = Path("runs/multi30k/averaged")
+APPENDIX_CHECKPOINT_COMMAND = "experiments/multi30k.sh"
 GPT_RUN = Path("runs/gpt-docs")
 GPT_RUN_COMMAND = (
     "ronbun gpt pretrain --preset tiny --max-steps 600 --batch-size 16 --lr 1e-3 --eval-every 100 "
@@ -73,13 +82,33 @@ class FiguresConfig:
     run: Path | None = setting(None, "translation run directory for the curves (default: the checkpoint's)")
     gpt_run: Path | None = setting(None, f"GPT pre-training run directory (default {GPT_RUN})")
     sentence: str = setting(DEMO_SENTENCE, "the sentence of the attention figures")
+    appendix_checkpoint: Path | None = setting(
+        None, f"translation checkpoint of the appendix figures (default {APPENDIX_CHECKPOINT})"
+    )
     skip_complexity: bool = setting(False, "do not re-measure Table 1 (re-plot the saved measurement)")
+    threads: int = setting(1, "torch CPU threads")
+
+
+@dataclass
+class AppendixConfig:
+    """What ``ronbun viz appendix`` draws (the checkpoint is its positional argument)."""
+
+    out: Path = setting(Path("docs/figures"), "folder the figures and appendix_attention.json go to")
+    layer: int | None = setting(
+        None,
+        "encoder layer, counting from 0 (negative: from the end); default the second-to-last, as the paper's "
+        "layer 5 of 6",
+        paper="appendix, Figures 3-5",
+    )
+    sentence: str | None = setting(None, "one more sentence: its head grid (and, with --word, that word's)")
+    word: str | None = setting(None, "the word of --sentence whose attention is drawn")
     threads: int = setting(1, "torch CPU threads")
 
 
 def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figures:
     """Write every figure of the docs into ``cfg.out``: a translation ``checkpoint`` (default
-    :data:`DEMO_CHECKPOINT`) with its ``run`` directory's curves, and a GPT pre-training ``gpt_run``
+    :data:`DEMO_CHECKPOINT`) with its ``run`` directory's curves, the appendix figures of
+    ``appendix_checkpoint`` (default :data:`APPENDIX_CHECKPOINT`), and a GPT pre-training ``gpt_run``
     (default :data:`GPT_RUN`); ``skip_complexity`` re-plots Table 1 from the saved measurement."""
     import torch
 
@@ -103,6 +132,14 @@ def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figure
     else:
         figures.skipped.append(
             f"attention/FFN/embedding/curves figures: no checkpoint at {ckpt} (run `make demo` or give --checkpoint)"
+        )
+    appendix = cfg.appendix_checkpoint or APPENDIX_CHECKPOINT
+    if is_checkpoint_or_run(appendix):
+        _appendix_figures(figures, appendix, None)
+    else:
+        figures.skipped.append(
+            f"appendix figures: no checkpoint at {appendix} (run `{APPENDIX_CHECKPOINT_COMMAND}` or give "
+            "--appendix-checkpoint)"
         )
     gpt_run = cfg.gpt_run or GPT_RUN
     if (gpt_run / "metrics.jsonl").is_file():
@@ -166,6 +203,73 @@ def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentenc
         )
     else:
         figures.skipped.append(f"training_curves.png: no metrics.jsonl in {run_dir}")
+
+
+def appendix_figures(checkpoint: Path, cfg: AppendixConfig, log: Callable[[str], Any] = _say) -> Figures:
+    """The paper's appendix (Figures 3-5) from ``checkpoint``: encoder self-attention of ``cfg.layer`` on
+    the appendix sentences (and ``cfg.sentence``), merged to words, drawn into ``cfg.out`` with the measured
+    shares in ``appendix_attention.json``."""
+    import torch
+
+    from ..inspection import AppendixSentence
+
+    torch.set_num_threads(max(1, cfg.threads))
+    if cfg.word is not None and cfg.sentence is None:
+        raise ValueError("--word names a word of --sentence: give --sentence too")
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    figures = Figures(cfg.out, log)
+    extra = () if cfg.sentence is None else (AppendixSentence("sentence", cfg.sentence, word=cfg.word),)
+    _appendix_figures(figures, checkpoint, cfg.layer, extra)
+    return figures
+
+
+def _appendix_figures(figures: Figures, ckpt: Path, layer: int | None, extra: tuple[Any, ...] = ()) -> None:
+    """Figures 3-5 of the appendix and ``appendix_attention.json`` (see :func:`appendix_figures`)."""
+    import datetime
+    import json
+
+    from ..evaluation.provenance import machine_description
+    from ..inspection import appendix_attention, load_inspectable
+    from .appendix import plot_word_highlight, plot_word_lines
+    from .attention import layer_label, plot_heads
+
+    found = appendix_attention(load_inspectable(ckpt), layer, extra)
+    fig3, fig4, *more = found.sentences
+
+    def where(s: Any) -> str:
+        return (
+            f"encoder self-attention, {layer_label(found.layer)}, every head: {s.sentence.figure or 'words'}"
+        )
+
+    figures.make("appendix_fig3_making.png", lambda p: plot_word_lines(fig3, p))
+    figures.make(
+        "appendix_fig3_heads.png",
+        lambda p: plot_heads(fig3.weights, fig3.words, fig3.words, p, title=where(fig3)),
+    )
+    figures.make("appendix_fig4_its.png", lambda p: plot_word_highlight(fig4, p))
+    figures.make(
+        "appendix_fig5_heads.png",
+        lambda p: plot_heads(fig4.weights, fig4.words, fig4.words, p, title=where(fig4)),
+    )
+    for s in more:
+        figures.make(
+            "appendix_sentence_heads.png",
+            lambda p, s=s: plot_heads(s.weights, s.words, s.words, p, title=where(s)),
+        )
+        if s.row is not None:
+            figures.make("appendix_sentence_word.png", lambda p, s=s: plot_word_lines(s, p))
+    record = {
+        **found.summary(),
+        "command": f"ronbun viz appendix {ckpt} --layer {found.layer} --out {figures.out}",
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": machine_description(),
+    }
+
+    def write(path: Path) -> Path:
+        path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    figures.make("appendix_attention.json", write)
 
 
 def _gpt_figures(figures: Figures, gpt_run: Path) -> None:
