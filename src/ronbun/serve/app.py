@@ -23,7 +23,6 @@ server).  No file outside the packaged ``static/`` folder is ever served.
 from __future__ import annotations
 
 import json
-import math
 import mimetypes
 import sys
 import threading
@@ -39,21 +38,13 @@ from urllib.parse import urlsplit
 import torch
 
 from ..inspection import AttentionView, Inspectable, attention_view, load_inspectable
+from .validation import ApiError, read_integer, read_number
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_CHARS = 500
 DEFAULT_MAX_CONCURRENT = 2
 MAX_NEW_TOKENS = 200
 MAX_BEAM = 16
-
-
-class ApiError(Exception):
-    """An error the page shows to the user: an HTTP status and one readable sentence."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = int(status)
-        self.message = message
 
 
 def _round_maps(view: AttentionView, digits: int = 4) -> dict[str, Any]:
@@ -63,46 +54,6 @@ def _round_maps(view: AttentionView, digits: int = 4) -> dict[str, Any]:
         weights = [torch.round(w.double(), decimals=digits).tolist() for w in maps]  # [layer][head][q][k]
         out[kind] = {"rows": rows, "cols": cols, "weights": weights}
     return out
-
-
-# -- typed field readers: every bad value becomes a 400 with a sentence naming the field -------------------
-def _read(payload: dict[str, Any], key: str, noun: str) -> tuple[Any, float] | None:
-    """``payload[key]`` as sent and as a float (``noun`` names the type in the error); ``None`` when the
-    field is absent or empty, so that its default applies."""
-    value = payload.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ApiError(400, f"{key} must be {noun}, got {value!r}")
-    try:
-        return value, float(value)
-    except (TypeError, ValueError):
-        raise ApiError(400, f"{key} must be {noun}, got {value!r}") from None
-
-
-def _number(
-    payload: dict[str, Any], key: str, default: float, lo: float, hi: float, *, lo_open: bool = False
-) -> float:
-    read = _read(payload, key, "a number")
-    if read is None:
-        return default
-    value, number = read
-    if not math.isfinite(number) or number > hi or number < lo or (lo_open and number <= lo):
-        bound = f"({lo}, {hi}]" if lo_open else f"[{lo}, {hi}]"
-        raise ApiError(400, f"{key} must be in {bound}, got {value!r}")
-    return number
-
-
-def _integer(payload: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
-    read = _read(payload, key, "a whole number")
-    if read is None:
-        return default
-    value, number = read
-    if not math.isfinite(number) or number != int(number):
-        raise ApiError(400, f"{key} must be a whole number, got {value!r}")
-    if not lo <= int(number) <= hi:
-        raise ApiError(400, f"{key} must be between {lo} and {hi}, got {int(number)}")
-    return int(number)
 
 
 class ServeApp:
@@ -213,8 +164,8 @@ class ServeApp:
         """§6.1 decoding of one sentence (``beam`` 1 = greedy) and the teacher-forced attention maps."""
         name, m = self._model(payload, "transformer")
         text = self._text(payload, "text")
-        beam = _integer(payload, "beam", 4, 1, MAX_BEAM)
-        alpha = _number(payload, "alpha", 0.6, 0.0, 2.0)
+        beam = read_integer(payload, "beam", 4, 1, MAX_BEAM)
+        alpha = read_number(payload, "alpha", 0.6, 0.0, 2.0)
         t0 = time.perf_counter()
         try:
             view = attention_view(m, text, beam=int(beam or 1), alpha=alpha)
@@ -238,11 +189,11 @@ class ServeApp:
         name, m = self._model(payload, "gpt")
         prompt = self._text(payload, "prompt")
         c = m.model.config
-        temperature = _number(payload, "temperature", 1.0, 0.0, 5.0, lo_open=True)
-        top_k = _integer(payload, "top_k", 0, 0, c.total_vocab)
-        top_p = _number(payload, "top_p", 1.0, 0.0, 1.0, lo_open=True)
-        max_tokens = int(_integer(payload, "max_tokens", 30, 1, MAX_NEW_TOKENS) or 1)
-        seed = _integer(payload, "seed", None, 0, 2**31 - 1)
+        temperature = read_number(payload, "temperature", 1.0, 0.0, 5.0, lo_open=True)
+        top_k = read_integer(payload, "top_k", 0, 0, c.total_vocab)
+        top_p = read_number(payload, "top_p", 1.0, 0.0, 1.0, lo_open=True)
+        max_tokens = int(read_integer(payload, "max_tokens", 30, 1, MAX_NEW_TOKENS) or 1)
+        seed = read_integer(payload, "seed", None, 0, 2**31 - 1)
         greedy = payload.get("greedy", False)
         if not isinstance(greedy, bool):
             raise ApiError(400, f"greedy must be true or false, got {greedy!r}")

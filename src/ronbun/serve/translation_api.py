@@ -26,6 +26,7 @@ from typing import Any
 
 from ..mt.translator import Translator
 from .batching import BatcherClosed, DynamicBatcher, QueueFull
+from .validation import read_integer, read_number
 
 MAX_TEXTS = 64  # texts in one request
 
@@ -82,12 +83,8 @@ class TranslationService:
         return texts
 
     def _search(self, payload: Mapping[str, Any]) -> tuple[int, float]:
-        beam, alpha = payload.get("beam", 4), payload.get("alpha", 0.6)
-        if isinstance(beam, bool) or not isinstance(beam, int) or not 1 <= beam <= self.max_beam:
-            raise self.error(400, f"beam must be a whole number from 1 to {self.max_beam}, got {beam!r}")
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0.0 <= alpha <= 2.0:
-            raise self.error(400, f"alpha must be a number from 0 to 2, got {alpha!r}")
-        return beam, float(alpha)
+        beam = read_integer(payload, "beam", 4, 1, self.max_beam, error=self.error)
+        return int(beam or 1), read_number(payload, "alpha", 0.6, 0.0, 2.0, error=self.error)
 
     def _model(self, payload: Mapping[str, Any]) -> str:
         name = payload.get("model")
