@@ -29,6 +29,7 @@ def test_the_gpt_training_step_has_no_graph_breaks():
 
 
 @pytest.mark.slow
+@pytest.mark.ci  # the one slow test cheap enough for every run: torch.compile must keep working
 def test_a_compiled_model_computes_the_same_loss():
     torch.manual_seed(0)
     model = Transformer(TransformerConfig.preset("tiny", vocab_size=100, dropout=0.0)).eval()
