@@ -239,8 +239,10 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         return run
 
     return {
-        "multi30k": one("multi30k.json", mt_table),
+        "multi30k": one("multi30k.json", mt_table, "experiments/multi30k.sh"),
         "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
+        "multi30k-dropout0.3": one("multi30k_lever_dropout0.3.json", mt_table),
+        "multi30k-seeds-dropout0.3": lambda: seeds_table(load(results, "levers/multi30k_dropout0.3_15min_s*.json")),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
