@@ -137,16 +137,18 @@ def demo_table(runs: list[dict[str, Any]]) -> str:
     if not runs:
         return "_not run yet_"
     lines = [
-        "| run | threads, precision | updates | training | end to end | sacreBLEU (500 test pairs, beam 4) "
+        "| run | CPU, threads, precision | updates | training | end to end | sacreBLEU (test pairs, beam 4) "
         "| chrF2 | examples exactly right |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for s in runs:
         sc = s["scores"]
+        m = s["machine"]
         lines.append(
-            f"| `{s['command']}` | {s['machine']['threads']}, {s.get('precision', '?')} | {s['updates']:,} | "
-            f"{s['train_seconds'] / 60:.1f} min | {s['total_seconds'] / 60:.1f} min | **{fmt(sc['sacrebleu'])}** | "
-            f"{fmt(sc['chrf'])} | {s['examples_right']} of {len(s['examples'])} |"
+            f"| `{s['command']}` | {m.get('cpu_capability', m['cpu'])}, {m['threads']}, {s.get('precision', '?')} "
+            f"| {s['updates']:,} | "
+            f"{s['train_seconds'] / 60:.1f} min | {s['total_seconds'] / 60:.1f} min | **{fmt(sc['sacrebleu'])}** "
+            f"({s.get('test_sentences', '?')} pairs) | {fmt(sc['chrf'])} | {s['examples_right']} of {len(s['examples'])} |"
         )
     first = runs[0]
     m = first["machine"]
@@ -242,7 +244,9 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "multi30k": one("multi30k.json", mt_table, "experiments/multi30k.sh"),
         "multi30k-seeds": lambda: seeds_table(load(results, "multi30k_15min_s*.json")),
         "multi30k-dropout0.3": one("multi30k_lever_dropout0.3.json", mt_table),
-        "multi30k-seeds-dropout0.3": lambda: seeds_table(load(results, "levers/multi30k_dropout0.3_15min_s*.json")),
+        "multi30k-seeds-dropout0.3": lambda: seeds_table(
+            load(results, "levers/multi30k_dropout0.3_15min_s*.json")
+        ),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
