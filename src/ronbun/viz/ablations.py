@@ -78,7 +78,7 @@ def plot_figure2(
     """Figure 2 of GPT-1.  Left: per task, ``(layers transferred, scores, score with nothing transferred)``:
     a line over the layers and a dashed line at the no-transfer score.  Right: per heuristic, ``(pre-training
     updates, normalised scores)`` (0 = chance, 1 = perfect).  An empty mapping leaves its panel blank."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.6))
     for i, (task, (layers, scores, none)) in enumerate(transfer.items()):
         c = COLOURS[i % len(COLOURS)]
         left.plot(layers, _nan(scores), marker="o", color=c, label=task)
@@ -98,8 +98,8 @@ def plot_figure2(
     right.set_title("zero-shot heuristics vs pre-training")
     for ax, data in ((left, transfer), (right, zeroshot)):
         ax.grid(alpha=0.3)
-        if data:
-            ax.legend(fontsize="small")
+        if data:  # below the axes, so that it never hides a curve
+            ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
         else:
             ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
     if title:
