@@ -112,3 +112,20 @@ def test_a_run_stopped_by_the_time_cap_says_so(tiny_task, tmp_path, monkeypatch)
     result = Trainer(tiny_task, cfg, log=messages.append).fit()
     assert result["stop_reason"] == "max_minutes" and result["step"] == 2
     assert "safety cap" in result["summary"] and result["summary"] in messages
+
+
+@pytest.mark.parametrize(("keep_last", "kept"), [(0, [2, 4, 6]), (2, [4, 6])])
+def test_keep_last_keeps_the_newest_n_checkpoints_and_zero_keeps_them_all(
+    tiny_task, tmp_path, keep_last, kept
+):
+    cfg = TrainerConfig(
+        out_dir=str(tmp_path / "run"),
+        max_steps=6,
+        save_every=2,
+        keep_last=keep_last,
+        warmup=2,
+        eval_every=0,
+        progress=False,
+    )
+    Trainer(tiny_task, cfg, log=lambda m: None).fit()
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == [f"step_{s:08d}" for s in kept]

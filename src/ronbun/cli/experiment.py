@@ -1,4 +1,4 @@
-"""``ronbun experiment …``: a paper's table reproduced end to end at CPU scale.  The work is done by
+"""``ronbun experiment …``: a paper's table or figure reproduced end to end at CPU scale.  The work is done by
 :mod:`ronbun.experiments`; each command's help is its function's docstring."""
 
 from __future__ import annotations
@@ -7,7 +7,9 @@ import argparse
 import shlex
 import sys
 
+from ..experiments.figure2 import Figure2Config
 from ..experiments.table3 import SCALES, Table3Config
+from ..experiments.table5 import Table5Config
 from ..mt.task import MTDataConfig
 from . import options
 
@@ -29,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         shown=shown,
         skip=("test_src", "test_tgt"),
     )
+    options.add_settings(options.command(esub, run_table5), Table5Config)
+    options.add_settings(options.command(esub, run_figure2), Figure2Config)
 
 
 def run_table3(args: argparse.Namespace) -> int:
@@ -46,4 +50,37 @@ def run_table3(args: argparse.Namespace) -> int:
     data = options.merge_settings(MTDataConfig, args)
     command = shlex.join(["ronbun", *sys.argv[1:]])
     run(options.settings_from(Table3Config, args), data, command=command)
+    return 0
+
+
+def run_table5(args: argparse.Namespace) -> int:
+    """fine-tune the rows of GPT-1's Table 5 (ablations) and compare them with the paper
+
+    Fine-tune a pre-trained GPT (--init) three ways on CoLA, SST-2, MRPC and RTE (--data-dir, the GLUE
+    folder): the full method (aux LM λ = 0.5), without pre-training (random initialisation, the same
+    tokenizer) and without the aux LM (λ = 0); every row of a task gets the same number of updates (the
+    paper's 3 epochs of 32, capped at --max-updates) and the same seeds (--seeds for SST-2, --other-seeds for
+    the others). Print the dev scores beside the paper's Table 5. Writes OUT/table5.json, table5.md and
+    table5.png; runs measured before (OUT/runs/ROW/TASK/seedS/result.json) are not trained again.
+    """
+    from ..experiments.table5 import run_table5 as run
+
+    command = shlex.join(["ronbun", *sys.argv[1:]])
+    run(options.settings_from(Table5Config, args), command=command)
+    return 0
+
+
+def run_figure2(args: argparse.Namespace) -> int:
+    """GPT-1's Figure 2: layers transferred (left) and zero-shot heuristics over pre-training (right)
+
+    Left: fine-tune the newest checkpoint of --pretrain-run on SST-2 and RTE (--tasks) with the first k blocks
+    transferred, k = 0 (embeddings only) … N, and with nothing transferred. Right: the four §5 zero-shot
+    heuristics (sentiment, Winograd, acceptability, question answering with --race-dir or --story-cloze-dir)
+    on every checkpoint the pre-training run kept (pre-train with --keep-last 0 to keep them all). Writes
+    OUT/figure2.json, figure2.md and figure2.png; units measured before are not measured again.
+    """
+    from ..experiments.figure2 import run_figure2 as run
+
+    command = shlex.join(["ronbun", *sys.argv[1:]])
+    run(options.settings_from(Figure2Config, args), command=command)
     return 0

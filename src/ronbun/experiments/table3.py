@@ -30,12 +30,13 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..settings import setting
+from .units import Log, read_result, run_jobs, say, write_result
 
 if TYPE_CHECKING:
     from ..mt.task import MTDataConfig
@@ -54,13 +55,6 @@ __all__ = [
     "run_table3",
     "scaled_change",
 ]
-
-Log = Callable[[str], None]
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
 
 # -- the paper's table -------------------------------------------------------------------------------------
 #: The base model's settings (Table 3, first row; §3, §5.4).  ``layers`` is N of both stacks.
@@ -381,7 +375,7 @@ class Table3Config:
 
 
 def run_table3(
-    cfg: Table3Config, data: Mapping[str, Any] | None = None, *, command: str = "", log: Log = _say
+    cfg: Table3Config, data: Mapping[str, Any] | None = None, *, command: str = "", log: Log = say
 ) -> dict[str, Any]:
     """Train every row of Table 3 at our scale for the same budget, then print the table beside the paper's
     and write ``table3.json``, ``table3.md`` and ``table3.png`` into ``cfg.out``; returns the JSON's content.
@@ -465,16 +459,7 @@ def result_path(out: Path, name: str) -> Path:
 
 def saved_result(out: Path, name: str, recipe: Mapping[str, Any]) -> dict[str, Any] | None:
     """The row's result when it was measured before with the same recipe (``None`` when it was not)."""
-    path = result_path(out, name)
-    if not path.is_file():
-        return None
-    result = json.loads(path.read_text(encoding="utf-8"))
-    if result.get("recipe") != json.loads(json.dumps(recipe)):
-        raise ValueError(
-            f"{path} was measured with another recipe (scale, data, seed or precision): "
-            "use another --out, or delete the row's folder to measure it again"
-        )
-    return result
+    return read_result(result_path(out, name), recipe, "scale, data, seed or precision")
 
 
 def train_rows(
@@ -493,25 +478,14 @@ def train_rows(
             todo.append(name)
     threads = cfg.threads or (1 if cfg.parallel > 1 else None)  # parallel rows share the cores
     jobs = [(name, recipe, data, out, threads, cfg.max_minutes) for name in todo]
-    if cfg.parallel > 1 and len(jobs) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=cfg.parallel, mp_context=context) as pool:
-            for result in pool.map(_train_row_job, jobs):
-                done[result["row"]] = result
-    else:
-        for i, job in enumerate(jobs, 1):
-            log(f"\nrow {i}/{len(jobs)}: {job[0]}")
-            result = train_row(*job, log=log)
-            done[result["row"]] = result
+    for result in run_jobs(_train_row_job, jobs, todo, parallel=cfg.parallel, log=log):
+        done[result["row"]] = result
     return {name: done[name] for name in names}
 
 
-def _train_row_job(job: tuple) -> dict[str, Any]:
-    """:func:`train_row` in a worker process, its lines prefixed with the row's name."""
-    return train_row(*job, log=lambda message: _say(f"[{job[0]}] {message}"))
+def _train_row_job(job: tuple, *, log: Log = say) -> dict[str, Any]:
+    """:func:`train_row` of one job tuple."""
+    return train_row(*job, log=log)
 
 
 def train_row(
@@ -522,7 +496,7 @@ def train_row(
     threads: int | None,
     max_minutes: float | None,
     *,
-    log: Log = _say,
+    log: Log = say,
 ) -> dict[str, Any]:
     """Train one row for the budget (§5: Adam, Eq. 3, label smoothing), validate it, write its
     ``result.json``; an interrupted row resumes from its last checkpoint."""
@@ -574,10 +548,7 @@ def train_row(
         "stop_reason": fit["stop_reason"],
         "train_seconds": round(fit["train_seconds"], 1),
     }
-    path = result_path(out, name)
-    partial = path.with_name(".result.json.partial")
-    partial.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_result(result_path(out, name), result)
     return result
 
 

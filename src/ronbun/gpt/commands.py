@@ -117,7 +117,7 @@ def finetune(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> d
         f"{n:,} parameters; {len(task.train_examples):,} examples × {fcfg.epochs:g} epochs = {tcfg.max_steps} "
         f"updates of {fcfg.batch_size * tcfg.accum_steps}; warm-up {tcfg.warmup}; λ = {fcfg.aux_lm:g}"
     )
-    result = Trainer(task, tcfg, resume=resume).fit()
+    result = Trainer(task, tcfg, resume=resume, log=log).fit()
     result["truncated_examples"] = {
         "train": task.train_stats.truncated_examples,
         "eval": task.eval_stats.truncated_examples,

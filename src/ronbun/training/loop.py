@@ -85,7 +85,7 @@ class TrainerConfig:
     save_every_minutes: float | None = setting(
         None, "also checkpoint every N minutes of training (the paper: 10)", paper="§6.1"
     )
-    keep_last: int = setting(5, "keep only the newest N checkpoints")
+    keep_last: int = setting(5, "keep only the newest N checkpoints (0 = keep every checkpoint)")
     nonfinite: Literal["skip", "stop"] = setting("stop", "on a non-finite loss: stop, or skip the update")
     max_nonfinite: int = setting(20, "non-finite losses tolerated under nonfinite = skip", cli=False)
     progress: bool = setting(True, "live progress bar", flag="--no-progress")
@@ -360,8 +360,9 @@ class Trainer:
             extra_files=getattr(self.task, "extra_checkpoint_files", dict)(),
         )
         self.last_save_time = self.train_seconds
-        for old in list_checkpoints(self.out)[: -self.config.keep_last]:
-            shutil.rmtree(old, ignore_errors=True)
+        if self.config.keep_last > 0:  # 0 keeps them all (e.g. for zero-shot curves over pre-training)
+            for old in list_checkpoints(self.out)[: -self.config.keep_last]:
+                shutil.rmtree(old, ignore_errors=True)
         return path
 
     # -- metrics ----------------------------------------------------------------------------------------
