@@ -229,6 +229,14 @@ def gpt_sst2_tables(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def table3_block(s: dict[str, Any]) -> str:
+    """``ronbun experiment table3``'s own report (table and orderings), its headings under the page's."""
+    from ronbun.experiments.table3 import markdown
+
+    body = markdown(s).split("\n", 2)[2]  # without its title
+    return body.replace("\n## ", "\n#### ").strip()
+
+
 def blocks(results: Path) -> dict[str, Callable[[], str]]:
     def one(pattern: str, render: Callable[[dict[str, Any]], str], command: str = "") -> Callable[[], str]:
         """The block of the first summary matching ``pattern``; without one, the command that makes it."""
@@ -249,6 +257,9 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         ),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
+        "table3-quick": one(
+            "table3_quick.json", table3_block, "ronbun experiment table3 --quick --parallel 1 --threads 1"
+        ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
         "gpt-sst2": one("gpt1_sst2.json", gpt_sst2_tables, "experiments/gpt1_sst2.sh"),
     }
