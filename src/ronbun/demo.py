@@ -4,7 +4,7 @@ search, translate four sentences whose correct German is known and draw the enco
 verb-final sentence.  Everything lands in ``runs/demo/``.
 
 The budget is a fixed number of updates with a fixed seed, so every machine trains the same model and gets
-the same score; only the wall time differs (about 5 minutes on a 2-core CPU).  ``--max-minutes`` is a
+the same score; only the wall time differs (8.4 minutes on a 2-vCPU AVX2 CPU in fp32, docs/results.md §0).  ``--max-minutes`` is a
 safety cap: if it stops training early the demo says so, because the result then depends on the machine.
 """
 
