@@ -17,7 +17,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from ronbun.evaluation.provenance import machine_description
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,17 +104,6 @@ def interleaved(
 
 
 # -- the machine -----------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine(threads: int) -> dict[str, Any]:
     """What a results table must carry: date, CPU, core count, versions, threads."""
     try:
@@ -124,13 +114,8 @@ def machine(threads: int) -> dict[str, Any]:
         tf_version = "not installed"
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "torch": torch.__version__,
+        **machine_description(threads),  # CPU model, vector unit, native bf16, cores, versions
         "transformers": tf_version,
-        "python": platform.python_version(),
-        "threads": threads,
         "command": " ".join(["python", *sys.orig_argv[1:]]),  # the command as typed (-m module included)
     }
 

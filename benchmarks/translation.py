@@ -8,7 +8,7 @@ The checkpoint is exported once (``ronbun.interop.export``: ``hf-marian`` and ``
 temporary folder), so every engine computes the same function of the same weights:
 
 * ``ronbun fp32``, ``ronbun int8`` (dynamic quantisation of the Linear layers) and ``ronbun bf16`` (only on
-  a CPU with native bf16, ``ronbun.training.loop.cpu_has_bf16``): ``Translator.translate_ids``;
+  a CPU with native bf16, ``ronbun.evaluation.provenance.cpu_has_bf16``): ``Translator.translate_ids``;
 * ``HF generate fp32``: ``MarianMTModel.generate`` on the ``hf-marian`` export;
 * ``CT2 fp32`` and ``CT2 int8``: ``ctranslate2.Translator.translate_batch`` on the ``ctranslate2`` export
   (``compute_type`` ``float32`` / ``int8``).
@@ -71,12 +71,11 @@ from typing import Any
 import torch
 
 from ronbun.evaluation.bleu import score_translations
-from ronbun.evaluation.provenance import machine_description
+from ronbun.evaluation.provenance import cpu_has_bf16, machine_description
 from ronbun.interop.export import EXPORT_FILE, export
 from ronbun.mt.evaluate import EvaluationConfig, EvaluationData, read_test_set
 from ronbun.mt.translator import Translator, source_rows, translate_text
 from ronbun.training.checkpoint import load_tokenizer, read_model_config, read_task_config
-from ronbun.training.loop import cpu_has_bf16
 
 from .common import interleaved, peak_rss_mib, probe_memory, reset_peak_rss, rss_mib, set_threads
 
@@ -552,10 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_sentences": min(args.latency_sentences, len(test.src)),
         "memory_beam": None if args.no_memory else max(args.beams),
     }  # fmt: skip
-    machine = {
-        **machine_description(args.threads), **versions(), "native_bf16": cpu_has_bf16(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-    }  # fmt: skip
+    machine = {**machine_description(args.threads), **versions()}  # vector unit and native bf16 included
     report = {
         "benchmark": "translation",
         "command": "python -m benchmarks.translation " + " ".join(argv),

@@ -20,7 +20,7 @@ from ronbun.text.bpe import TextTokenizer
 from ronbun.training.checkpoint import save_checkpoint
 from ronbun.training.schedules import noam
 from ronbun.viz.attention import scaling_data
-from ronbun.viz.complexity import measure, plot_complexity, read_results, write_results
+from ronbun.viz.complexity import LAYERS, measure, plot_complexity, read_results, write_results
 from ronbun.viz.curves import eq3_reference, plot_curves, read_curves
 from ronbun.viz.positions import plot_positions
 
@@ -225,15 +225,7 @@ def test_layer_complexity_measures_and_plots(tmp_path: Path) -> None:
     json_path, csv_path = write_results(data, tmp_path / "lc.json")
     assert csv_path.read_text(encoding="utf-8").startswith("sweep,layer,n,d")
     rows = read_results(csv_path)["rows"]
-    assert {r["layer"] for r in rows} == {
-        "self_attention",
-        "self_attention_fused",
-        "recurrent",
-        "lstm",
-        "convolutional",
-        "restricted_self_attention",
-        "restricted_self_attention_masked",
-    }
+    assert {r["layer"] for r in rows} == set(LAYERS)
     assert all(r["time_ms"] > 0 and r["activation_bytes"] > 0 for r in rows)
     paths = {(r["layer"], r["n"]): r["path_length"] for r in data["path_lengths"]}
     for n in (4, 8, 16):
