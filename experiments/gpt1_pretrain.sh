@@ -24,6 +24,7 @@ N_CTX=${N_CTX:-128}
 BATCH=${BATCH:-32}
 VOCAB=${VOCAB:-8000}
 SEED=${SEED:-0}
+PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
 THREADS=${THREADS:-2}
 NAME=${NAME:-gpt1_pretrain}
 OUT=${OUT:-runs/$NAME}
@@ -39,8 +40,8 @@ mkdir -p "$OUT"
 printf '[trainer]\nschedule_total = %d\n' "$SCHEDULE" > "$OUT/schedule.toml"
 $RONBUN gpt pretrain --config "$OUT/schedule.toml" --train-file "$CORPUS/train.txt" --valid-file "$CORPUS/valid.txt" \
   --vocab-size "$VOCAB" --lowercase --preset "$PRESET" --set n_ctx="$N_CTX" --batch-size "$BATCH" --lr 6e-4 \
-  --warmup "$WARMUP" --max-steps "$UPDATES" --max-minutes 120 --seed "$SEED" --eval-every 250 --save-every 250 \
-  --eval-windows 200 --threads "$THREADS" --precision bf16 --no-progress --log-every 25 --out "$OUT" "$@"
+  --warmup "$WARMUP" --max-steps "$UPDATES" --max-minutes 180 --seed "$SEED" --eval-every 250 --save-every 250 \
+  --eval-windows 200 --threads "$THREADS" --precision "$PRECISION" --no-progress --log-every 25 --out "$OUT" "$@"
 mkdir -p "$OUT/heldout"
 for text in "$CORPUS"/heldout/*.txt; do  # every token of every held-out text (no --max-windows)
   $RONBUN gpt evaluate "$OUT" --file "$text" --json > "$OUT/heldout/$(basename "$text" .txt).json"
@@ -48,6 +49,6 @@ done
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/heldout" --extra corpus="$CORPUS/manifest.json" \
   --wall-seconds $(( $(date +%s) - start )) --out "$OUT/summary.json" \
   --command "UPDATES=$UPDATES SCHEDULE=$SCHEDULE WARMUP=$WARMUP PRESET=$PRESET N_CTX=$N_CTX BATCH=$BATCH VOCAB=$VOCAB \
-SEED=$SEED THREADS=$THREADS experiments/gpt1_pretrain.sh${*:+ $*}"
+SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh${*:+ $*}"
 mkdir -p "$RESULTS"
 cp "$OUT/summary.json" "$RESULTS/$NAME.json"

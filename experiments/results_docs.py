@@ -188,43 +188,101 @@ def gpt_pretrain_table(s: dict[str, Any]) -> str:
     return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
 
 
-def gpt_sst2_tables(s: dict[str, Any]) -> str:
-    """The budget chosen on the holdout, then dev once at that budget (experiments/gpt1_sst2.sh)."""
-    sel, seeds = s["selection"], s["seeds"]
+_TASK_NAMES = {"sst2": "SST-2", "rte": "RTE", "mrpc": "MRPC", "cola": "CoLA", "stsb": "STS-B"}
+_METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1", "mcc": "Matthews corr.", "pearson": "Pearson r"}
+
+
+def gpt_transfer_tables(s: dict[str, Any]) -> str:
+    """The setting chosen on the holdout, then dev once for it (experiments/gpt1_transfer.sh)."""
+    sel, seeds, task = s["selection"], s["seeds"], _TASK_NAMES.get(s["task"], s["task"])
+    metrics, chosen = s["metrics"], sel["chosen"]
     lines = [
-        f"Budget chosen on the holdout ({sel['holdout_examples']:,} examples of SST-2 train, fixed seed; "
+        f"Setting chosen on the holdout ({sel['holdout_examples']:,} examples of {task} train, fixed seed; "
         f"{s['train_examples']:,} left for training; seed {sel['seed']}): {sel['rule']}.",
         "",
-        "| updates of 32 examples | epochs | holdout accuracy (%), pre-trained, aux LM |",
-        "|---|---|---|",
+        f"| lr | classifier dropout | updates of {s['batch_size']} examples | epochs | "
+        + " | ".join(f"holdout {_METRIC_NAMES.get(m, m)}" for m in metrics)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(metrics),
     ]
     for row in sel["grid"]:
-        b = "**" if row["updates"] == sel["chosen_updates"] else ""
-        chosen = " (chosen)" if b else ""
+        picked = (row["lr"], row["clf_dropout"], row["updates"]) == (
+            chosen["lr"],
+            chosen["clf_dropout"],
+            chosen["updates"],
+        )
+        b = "**" if picked else ""
+        cells = " | ".join(f"{b}{fmt(row['holdout'][m])}{b}" for m in metrics)
         lines.append(
-            f"| {b}{row['updates']:,}{b}{chosen} | {fmt(row['epochs'])} | {b}{fmt(row['holdout_accuracy'])}{b} |"
+            f"| {row['lr']:g} | {row['clf_dropout']:g} | {b}{row['updates']:,}{b}{' (chosen)' if picked else ''} | "
+            f"{fmt(row['epochs'])} | {cells} |"
         )
     lines += [
         "",
-        f"SST-2 dev accuracy (%, {s['dev_examples']} examples), scored once, at the chosen {s['updates']:,} "
-        f"updates:",
+        f"{task} dev ({s['dev_examples']} examples), scored once, for the chosen setting (lr {s['lr']:g}, "
+        f"classifier dropout {s['clf_dropout']:g}, {s['updates']:,} updates); "
+        + ", ".join(_METRIC_NAMES.get(m, m) for m in metrics)
+        + " in %:",
         "",
         "| model | " + " | ".join(f"seed {x}" for x in seeds) + " | **mean ± sd** |",
         "|---|" + "---|" * (len(seeds) + 1),
     ]
     for v in s["variants"].values():
-        sd = f" ± {v['sd']:.2f}" if v.get("sd") is not None else ""
-        cells = " | ".join(fmt(v["dev_accuracy"][str(x)]) for x in seeds)
-        lines.append(f"| {v['label']} | {cells} | **{v['mean']:.2f}{sd}** |")
+        cells = " | ".join(" / ".join(fmt(v["dev"][str(x)][m]) for m in metrics) for x in seeds)
+        means = " / ".join(
+            f"{v[m]['mean']:.2f}" + (f" ± {v[m]['sd']:.2f}" if v[m].get("sd") is not None else "")
+            for m in metrics
+        )
+        lines.append(f"| {v['label']} | {cells} | **{means}** |")
     m, pre = s["machine"], s.get("pretraining", {})
+    gain = " / ".join(f"{s['pretraining_gain'][x]:+.2f}" for x in metrics)
     lines += [
         "",
-        f"Pre-training adds **{s['pretraining_gain']:+.2f}** points of dev accuracy (means).",
+        f"Pre-training adds **{gain}** points of dev "
+        + " / ".join(_METRIC_NAMES.get(x, x) for x in metrics)
+        + " (means).",
         "",
         f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, 1 thread per run · torch {m['torch']} · "
         f"{len(s['runs'])} runs, {s['train_seconds'] / 60:.1f} min of training in all, "
         f"{s['wall_seconds'] / 60:.1f} min wall · pre-trained model: `{pre.get('command', pre.get('init'))}` "
         f"({pre.get('date', '?')})",
+    ]
+    return "\n".join(lines)
+
+
+def gpt_diagnostics_table(s: dict[str, Any]) -> str:
+    """The cross-sentence diagnostics (experiments/gpt1_diagnostics.sh): each transformation, pre-trained and
+    from random initialisation, against its target."""
+    inits = list(dict.fromkeys(r["init"] for r in s["runs"]))
+    by = {(r["diagnostic"], r["init"]): r for r in s["runs"]}
+    lines = [
+        "| diagnostic | read as (transformation) | metric | target | "
+        + " | ".join(s["init_labels"].get(i, i) for i in inits)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(inits),
+    ]
+    for name in dict.fromkeys(r["diagnostic"] for r in s["runs"]):
+        first = next(r for r in s["runs"] if r["diagnostic"] == name)
+        cells = []
+        for i in inits:
+            r = by.get((name, i))
+            if r is None:
+                cells.append("–")
+                continue
+            b = "**" if r["score"] >= r["target"] else ""
+            cells.append(f"{b}{r['score']:.3f}{b} ({r['updates']:,} upd.)")
+        lines.append(
+            f"| {name} | `{first['task']}` ({first['kind']}) | {first['metric']} | ≥ {first['target']:g} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    m = s["machine"]
+    lines += [
+        "",
+        f"{s['data']}. Scores in **bold** reach the target.",
+        "",
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, 1 thread per run · torch {m['torch']} · "
+        f"{s['wall_seconds'] / 60:.1f} min wall",
     ]
     return "\n".join(lines)
 
@@ -261,7 +319,20 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "table3_quick.json", table3_block, "ronbun experiment table3 --quick --parallel 1 --threads 1"
         ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
-        "gpt-sst2": one("gpt1_sst2.json", gpt_sst2_tables, "experiments/gpt1_sst2.sh"),
+        "gpt-sst2": one("gpt1_sst2.json", gpt_transfer_tables, "experiments/gpt1_sst2.sh"),
+        "gpt-rte": one(
+            "gpt1_rte.json",
+            gpt_transfer_tables,
+            'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh',
+        ),
+        "gpt-mrpc": one(
+            "gpt1_mrpc.json",
+            gpt_transfer_tables,
+            'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh',
+        ),
+        "gpt-diagnostics": one(
+            "gpt1_diagnostics.json", gpt_diagnostics_table, "experiments/gpt1_diagnostics.sh"
+        ),
     }
 
 

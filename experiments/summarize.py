@@ -10,7 +10,7 @@ under its file name (``<checkpoint>_<split>_beam<k>.json`` → ``averaged_test_b
 adds a JSON file under ``KEY`` (e.g. the pre-training corpus' manifest).
 
 The pieces (:func:`provenance`, :func:`run_summary`, :func:`write_json`) are also what the summaries of
-multi-run experiments are made of (``experiments/gpt1_sst2_summary.py``).
+multi-run experiments are made of (``experiments/gpt1_transfer_summary.py``).
 """
 
 from __future__ import annotations

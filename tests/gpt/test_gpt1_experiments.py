@@ -223,15 +223,18 @@ def test_the_sst2_budget_is_chosen_on_the_holdout_and_dev_is_scored_once_for_it(
     assert done.returncode == 0, done.stderr[-2000:]
     s = json.loads((tmp_path / "results" / "gpt1_sst2.json").read_text())
     sel = s["selection"]
-    assert [row["holdout_accuracy"] for row in sel["grid"]] == [60.0, 80.0, 80.0]
-    assert sel["chosen_updates"] == s["updates"] == 2 and sel["holdout_examples"] == 10
+    assert [row["holdout"]["accuracy"] for row in sel["grid"]] == [60.0, 80.0, 80.0]
+    assert sel["chosen"]["updates"] == s["updates"] == 2 and sel["holdout_examples"] == 10
+    assert sel["metric"] == "accuracy" and s["lr"] == 1e-4 and s["clf_dropout"] == 0.1
     assert sel["grid"][1]["epochs"] == 1.0  # 2 updates × 32 examples of the 64 trained on
-    assert s["variants"]["pretrained"]["dev_accuracy"] == pytest.approx({"0": 85.0, "1": 86.0, "2": 87.0})
-    assert s["variants"]["pretrained"]["mean"] == pytest.approx(86.0)
-    assert s["variants"]["pretrained"]["sd"] == pytest.approx(1.0)
-    assert s["variants"]["scratch"]["mean"] == pytest.approx(76.0)
-    assert s["variants"]["noaux"]["mean"] == pytest.approx(84.0)
-    assert s["pretraining_gain"] == pytest.approx(10.0)
+    dev = {seed: row["accuracy"] for seed, row in s["variants"]["pretrained"]["dev"].items()}
+    assert dev == pytest.approx({"0": 85.0, "1": 86.0, "2": 87.0})
+    assert s["variants"]["pretrained"]["accuracy"]["mean"] == pytest.approx(86.0)
+    assert s["variants"]["pretrained"]["accuracy"]["sd"] == pytest.approx(1.0)
+    assert s["variants"]["scratch"]["accuracy"]["mean"] == pytest.approx(76.0)
+    assert s["variants"]["noaux"]["accuracy"]["mean"] == pytest.approx(84.0)
+    assert s["pretraining_gain"]["accuracy"] == pytest.approx(10.0)
+    assert s["command"].startswith("PRECISION=") and "experiments/gpt1_sst2.sh" in s["command"]
     assert len(s["runs"]) == 3 + 3 * 3 - 1  # the grid, and the final runs (one of them the grid's)
     assert s["pretraining"] == {
         "init": pretrained["PRETRAIN"],
@@ -249,11 +252,27 @@ def test_the_sst2_budget_is_chosen_on_the_holdout_and_dev_is_scored_once_for_it(
 def test_the_sst2_script_fails_when_one_of_its_parallel_runs_fails(pretrained, tmp_path):
     """A bare `wait` returns 0 even when a background fine-tune failed; the script must not drop a run
     silently from its table."""
-    done = _run("gpt1_sst2.sh", {**pretrained, "FAKE_FAIL": "scratch_u2_s1"})
+    done = _run("gpt1_sst2.sh", {**pretrained, "FAKE_FAIL": "scratch_lr1e-4_d0.1_u2_s1"})
     assert done.returncode != 0
     assert "a fine-tuning run failed" in done.stderr
-    assert (tmp_path / "runs" / "noaux_u2_s2" / "eval" / "dev.json").is_file()  # the other runs still ran
+    assert (tmp_path / "runs" / "noaux_lr1e-4_d0.1_u2_s2" / "eval" / "dev.json").is_file()  # the other runs still ran
     assert not (tmp_path / "results" / "gpt1_sst2.json").exists()  # no table with a run missing
+
+
+def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained, tmp_path):
+    """The same script for any task: the grid is learning rates × budgets; a tie goes to fewer updates, then to
+    the lower learning rate, and dev is scored only for the winner."""
+    env = {**pretrained, "TASK": "rte", "GRID": "1 2", "LRS": "6.25e-5 2.5e-4", "SEEDS": "0 1"}
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    assert s["task"] == "rte" and s["name"] == "gpt1_rte"
+    assert [(r["lr"], r["updates"]) for r in s["selection"]["grid"]] == [(6.25e-5, 1), (6.25e-5, 2), (2.5e-4, 1), (2.5e-4, 2)]
+    assert s["selection"]["chosen"] == {"lr": 6.25e-5, "clf_dropout": 0.1, "updates": 2}
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    dev = [c for c in calls if "--split dev" in c]
+    assert len(dev) == 6 and all("_lr6.25e-5_d0.1_u2_" in c for c in dev)
+    assert all("--task rte" in c for c in calls if c.startswith("gpt finetune"))
 
 
 def _real(tmp_path: Path, fake: dict[str, str]) -> dict[str, str]:
@@ -287,6 +306,6 @@ def test_both_scripts_run_end_to_end_at_a_minuscule_budget(fake, tmp_path):
         assert math.isfinite(e["perplexity"])
     assert pre["updates"] == 2 and pre["settings"]["data"]["lowercase"] is True
     s = json.loads((tmp_path / "results" / "gpt1_sst2.json").read_text())
-    assert s["selection"]["chosen_updates"] in (1, 2) and s["train_examples"] == 70
-    assert set(s["variants"]["scratch"]["dev_accuracy"]) == {"0", "1"} and s["dev_examples"] == 20
+    assert s["selection"]["chosen"]["updates"] in (1, 2) and s["train_examples"] == 70
+    assert set(s["variants"]["scratch"]["dev"]) == {"0", "1"} and s["dev_examples"] == 20
     assert s["pretraining"]["command"].startswith("UPDATES=2 SCHEDULE=2")

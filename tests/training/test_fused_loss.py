@@ -156,3 +156,21 @@ def test_the_models_training_loss_through_their_own_output_layer():
     want, _ = label_smoothed_nll(gpt(ids[:, :-1]), ids[:, 1:], epsilon=0.0, mass="all")
     got, _ = output_layer_nll(gpt, gpt(ids[:, :-1], return_hidden=True), ids[:, 1:])
     torch.testing.assert_close(got, want)
+
+
+def test_padding_rows_never_reach_the_output_layer():
+    """Ignored positions are dropped before the V-wide projection: a batch of padding costs nothing and gives
+    zero loss and zero gradients; a partly padded batch equals its unpadded rows alone."""
+    torch.manual_seed(0)
+    hidden = torch.randn(6, 8, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(11, 8, dtype=torch.float64, requires_grad=True)
+    padding = torch.full((6,), -100)
+    loss, n = projected_label_smoothed_nll(hidden, weight, None, padding, epsilon=0.1)
+    loss.backward()
+    assert float(loss) == 0.0 and int(n) == 0
+    assert not hidden.grad.any() and not weight.grad.any()
+    target = torch.tensor([3, -100, 5, -100, -100, 1])
+    part, n = projected_label_smoothed_nll(hidden, weight, None, target, epsilon=0.1)
+    rows = torch.tensor([0, 2, 5])
+    alone, _ = projected_label_smoothed_nll(hidden[rows], weight, None, target[rows], epsilon=0.1)
+    assert int(n) == 3 and torch.allclose(part, alone)

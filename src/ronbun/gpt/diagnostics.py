@@ -213,7 +213,21 @@ def write_diagnostics(out_dir: str | Path, **kwargs: int) -> dict[str, Path]:
     return {name: write_diagnostic(name, out_dir, **kwargs) for name in DIAGNOSTICS}
 
 
-if __name__ == "__main__":
-    for name, folder in write_diagnostics(sys.argv[1] if len(sys.argv) > 1 else "runs/diagnostics").items():
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m ronbun.gpt.diagnostics", description=__doc__.split("\n\n")[0])
+    p.add_argument("out_dir", nargs="?", default="runs/diagnostics")
+    p.add_argument("--train", type=int, default=2000, help="training examples per diagnostic")
+    p.add_argument("--eval", type=int, default=500, help="evaluation examples per diagnostic")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    for name, folder in write_diagnostics(
+        args.out_dir, n_train=args.train, n_eval=args.eval, seed=args.seed
+    ).items():
         spec = DIAGNOSTICS[name]
         print(f"{name}: {folder}  (read as --task {spec.task}; target {spec.metric} ≥ {spec.target})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

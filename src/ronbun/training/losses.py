@@ -171,8 +171,13 @@ def projected_label_smoothed_nll(
     flat_h = hidden.reshape(-1, hidden.shape[-1])  # (N, d)
     flat_t = target.reshape(-1)  # (N,)
     flat_w = row_weight.reshape(-1) if row_weight is not None else None  # (N,)
+    counted = flat_t != ignore_index  # (N,)
+    if not bool(counted.all()):  # padding: only the scored rows go through the (V-wide) output layer
+        rows = counted.nonzero().squeeze(1)  # (n,)
+        flat_h, flat_t = flat_h.index_select(0, rows), flat_t.index_select(0, rows)
+        flat_w = flat_w.index_select(0, rows) if flat_w is not None else None
     loss = _ProjectedCrossEntropy.apply(flat_h, weight, bias, flat_t, flat_w, eps, ignore_index, chunk)
-    return loss, (flat_t != ignore_index).sum()
+    return loss, counted.sum()
 
 
 def output_layer_nll(

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# GPT-1 fine-tuning of one task at CPU scale (GPT-1 §3.2, §3.3, §4.1; Table 5's "w/o pre-training" and "w/o aux LM"),
+# settings chosen on a validation split carved from the task's training set, dev scored once for the choice.
+#   0. the pre-trained model: PRETRAIN (made by experiments/gpt1_pretrain.sh if it is not there yet).
+#   1. selection: HOLDOUT examples carved from TASK's training split with a fixed seed (`--holdout`; every run
+#      trains on the rest); the pre-trained model with the auxiliary LM, first seed, fine-tuned for every
+#      learning rate of LRS × budget of GRID (updates of 32 examples) × classifier dropout of CLF_DROPOUTS; the
+#      best holdout score wins (accuracy where the task reports it, else its GPT-1 metric; ties: fewer updates,
+#      then the lower learning rate, then the lower dropout).
+#   2. dev, scored once, at the chosen setting: seeds SEEDS of the pre-trained model, of the same model from
+#      random initialisation (same tokenizer, shape and budget) and of the pre-trained model without the
+#      auxiliary LM (λ = 0) → results/NAME.json (the grid, the choice, dev per seed, means).
+#   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
+#   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
+#
+#   SST-2:   experiments/gpt1_sst2.sh   (TASK=sst2 with its grid)
+#   RTE:     TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
+#   MRPC:    TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
+#   smoke:   TASK=rte HOLDOUT=10 GRID="1 2" SEEDS="0 1" GLUE=tiny/glue PRETRAIN=runs/tiny_pretrain experiments/gpt1_transfer.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RONBUN=${RONBUN:-.venv/bin/ronbun}
+PYTHON=${PYTHON:-.venv/bin/python}
+TASK=${TASK:-sst2}
+GLUE=${GLUE:-../shared/data/glue}
+PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
+NAME=${NAME:-gpt1_$TASK}
+OUT=${OUT:-runs/$NAME}
+RESULTS=${RESULTS:-results}
+HOLDOUT=${HOLDOUT:-2000}
+GRID=${GRID:-681 1022 2043}
+LRS=${LRS:-1e-4}
+CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
+SEEDS=${SEEDS:-0 1 2}
+PARALLEL=${PARALLEL:-2}
+PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
+read -r -a grid <<< "$GRID"
+read -r -a lrs <<< "$LRS"
+read -r -a drops <<< "$CLF_DROPOUTS"
+read -r -a seeds <<< "$SEEDS"
+first=${seeds[0]}
+start=$(date +%s)
+if [[ ! -f $PRETRAIN/summary.json ]]; then
+  OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
+fi
+mkdir -p "$OUT"
+
+finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout score (eval/holdout.json)
+  local dir=$OUT/$1; shift
+  rm -rf "$dir" && mkdir -p "$dir/eval"
+  $RONBUN gpt finetune --init "$PRETRAIN" --task "$TASK" --data-dir "$GLUE" --holdout "$HOLDOUT" \
+    --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" "$@" > "$dir/train.log" 2>&1
+  $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
+}
+score_dev() {  # run name: its dev score (eval/dev.json)
+  $RONBUN gpt evaluate "$OUT/$1" --split dev --json > "$OUT/$1/eval/dev.json"
+}
+pids=() failed=0
+launch() {  # run a command in the background, at most PARALLEL at a time
+  if (( ${#pids[@]} >= PARALLEL )); then wait_one; fi
+  "$@" & pids+=($!)
+  echo "started: $* (pid $!)"
+}
+wait_one() {  # wait for the oldest background run; a failed one fails the script (a bare `wait` would not)
+  local pid=${pids[0]}
+  pids=("${pids[@]:1}")
+  wait "$pid" || { echo "a fine-tuning run failed (pid $pid)" >&2; failed=1; }
+}
+wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
+name() { echo "$1_lr$2_d$3_u$4_s$5"; }  # variant lr clf_dropout updates seed
+
+for lr in "${lrs[@]}"; do
+  for d in "${drops[@]}"; do
+    for u in "${grid[@]}"; do
+      launch finetune "$(name pretrained "$lr" "$d" "$u" "$first")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$first"
+    done
+  done
+done
+wait_all
+(( failed == 0 )) || exit 1
+read -r lr d u < <($PYTHON experiments/gpt1_transfer_summary.py choose "$OUT" --task "$TASK" --lrs "$LRS" \
+  --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
+echo "chosen on the holdout: lr $lr, classifier dropout $d, $u updates"
+
+final=()
+for s in "${seeds[@]}"; do
+  for variant in pretrained scratch noaux; do
+    final+=("$(name "$variant" "$lr" "$d" "$u" "$s")")
+    case $variant in
+      pretrained) flags=() ;;
+      scratch) flags=(--from-scratch) ;;  # same tokenizer and shape, random weights
+      noaux) flags=(--aux-lm 0) ;;
+    esac
+    if [[ $variant != pretrained || $s != "$first" ]]; then  # the first seed's pre-trained run is the grid's
+      launch finetune "$(name "$variant" "$lr" "$d" "$u" "$s")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$s" "${flags[@]}"
+    fi
+  done
+done
+wait_all
+for run in "${final[@]}"; do  # dev, once per final run (a failed run has no checkpoint to score)
+  if [[ -d $OUT/$run/checkpoints ]]; then launch score_dev "$run"; fi
+done
+wait_all
+(( failed == 0 )) || exit 1
+$PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
+  --grid "$GRID" --seeds "$SEEDS" --chosen "$lr $d $u" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
+  --out "$RESULTS/$NAME.json" \
+  --command "PRECISION=$PRECISION ${COMMAND:-TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" experiments/gpt1_transfer.sh}"

@@ -1,0 +1,194 @@
+"""The two steps of experiments/gpt1_transfer.sh that read its runs: choose the fine-tuning setting on the
+holdout, then write results/NAME.json (the holdout grid, the choice, dev per seed with means).
+
+    python experiments/gpt1_transfer_summary.py choose RUNS --task rte --lrs "6.25e-5 2.5e-4" --dropouts 0.1 \
+        --grid "187 373" --seed 0                      # prints: LR DROPOUT UPDATES
+    python experiments/gpt1_transfer_summary.py write RUNS --task rte --lrs ... --dropouts ... --grid ... \
+        --seeds "0 1 2" --chosen "2.5e-4 0.1 187" --command "..." --wall-seconds 5000 --out results/gpt1_rte.json
+
+A run ``RUNS/VARIANT_lrLR_dDROPOUT_uUPDATES_sSEED`` holds ``eval/holdout.json`` (every run) and ``eval/dev.json``
+(only the runs at the chosen setting: dev is scored once, for it), both ``ronbun gpt evaluate --json``.
+Each run's own summary is :func:`summarize.run_summary` (one writer for every experiment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from summarize import provenance, read_json, run_summary, write_json
+
+from ronbun.evaluation.metrics import TASK_METRICS
+
+#: The compared models (GPT-1 Table 5): name → what it is.
+VARIANTS: dict[str, str] = {
+    "pretrained": "pre-trained, auxiliary LM λ = 0.5",
+    "scratch": "random initialisation (no pre-training)",
+    "noaux": "pre-trained, no auxiliary LM (λ = 0)",
+}
+
+
+def selection_metric(task: str) -> str:
+    """Accuracy where the task reports it (MRPC's F1 rewards the majority class: 81.2), else its GPT-1 metric."""
+    metrics = TASK_METRICS[task]
+    return "accuracy" if "accuracy" in metrics else metrics[0]
+
+
+def rule(task: str) -> str:
+    return (
+        f"highest holdout {selection_metric(task)} of the pre-trained model (auxiliary LM on), first seed; "
+        "ties: fewer updates, then the lower learning rate, then the lower classifier dropout"
+    )
+
+
+def run_dir(out: Path, variant: str, lr: str, dropout: str, updates: int, seed: int) -> Path:
+    return out / f"{variant}_lr{lr}_d{dropout}_u{updates}_s{seed}"
+
+
+def scores(run: Path, split: str) -> dict[str, float]:
+    """Every metric (in %, Pearson/Spearman/MCC ×100) of a run on ``split``, from its ``eval/SPLIT.json``."""
+    report = read_json(run / "eval" / f"{split}.json")
+    return {
+        k: 100.0 * float(v) for k, v in report.items() if k in {m for ms in TASK_METRICS.values() for m in ms}
+    }
+
+
+Setting = tuple[str, str, int]  # (lr as typed, classifier dropout as typed, updates)
+
+
+def choose(out: Path, task: str, lrs: list[str], dropouts: list[str], grid: list[int], seed: int) -> Setting:
+    """The setting of the grid with the best holdout score (:func:`rule`)."""
+    metric = selection_metric(task)
+    settings = list(itertools.product(lrs, dropouts, grid))
+    score = {s: scores(run_dir(out, "pretrained", *s, seed), "holdout")[metric] for s in settings}
+    return max(settings, key=lambda s: (score[s], -s[2], -float(s[0]), -float(s[1])))
+
+
+def _train_examples(run: Path) -> int | None:
+    """Examples the run trained on (the training split less the holdout), as its checkpoint records them."""
+    checkpoints = sorted((run / "checkpoints").glob("step_*"))
+    if not checkpoints or not (checkpoints[-1] / "task_config.json").is_file():
+        return None
+    return read_json(checkpoints[-1] / "task_config.json").get("train_examples")
+
+
+def _pretraining(init: str | None) -> dict[str, Any]:
+    """The pre-trained model fine-tuned: its folder and, when it has one, what its summary identifies it by."""
+    found = Path(init) / "summary.json" if init else None
+    if found is None or not found.is_file():
+        return {"init": init}
+    s = read_json(found)
+    return {"init": init, **{k: s.get(k) for k in ("name", "command", "date", "updates")}}
+
+
+def _spread(values: list[float]) -> dict[str, float | None]:
+    return {"mean": statistics.mean(values), "sd": statistics.stdev(values) if len(values) > 1 else None}
+
+
+def summary(
+    out: Path,
+    task: str,
+    grids: tuple[list[str], list[str], list[int]],
+    seeds: list[int],
+    chosen: Setting,
+    header: dict[str, Any],
+) -> dict[str, Any]:
+    """results/NAME.json: provenance, the selection on the holdout, dev per variant and seed, every run."""
+    lrs, dropouts, grid = grids
+    metric, metrics = selection_metric(task), TASK_METRICS[task]
+    first = run_dir(out, "pretrained", *chosen, seeds[0])
+    data = run_summary(first)["settings"]["data"]
+    n_train, batch = _train_examples(first), data.get("batch_size", 32)
+    grid_rows = [
+        {
+            "lr": float(lr),
+            "clf_dropout": float(d),
+            "updates": u,
+            "epochs": round(u * batch / n_train, 3) if n_train else None,
+            "holdout": scores(run_dir(out, "pretrained", lr, d, u, seeds[0]), "holdout"),
+        }
+        for lr, d, u in itertools.product(lrs, dropouts, grid)
+    ]
+    variants = {}
+    for variant, label in VARIANTS.items():
+        dev = {str(s): scores(run_dir(out, variant, *chosen, s), "dev") for s in seeds}
+        variants[variant] = {
+            "label": label,
+            "dev": dev,
+            "holdout": {str(s): scores(run_dir(out, variant, *chosen, s), "holdout") for s in seeds},
+            **{m: _spread([d[m] for d in dev.values()]) for m in metrics},
+        }
+    runs = {
+        p.name: run_summary(p, p / "eval") for p in sorted(out.iterdir()) if (p / "run_config.json").is_file()
+    }
+    lr, dropout, updates = chosen
+    return {
+        **header,
+        "task": task,
+        "metrics": list(metrics),
+        "pretraining": _pretraining(data.get("init")),
+        "seeds": seeds,
+        "lr": float(lr),
+        "clf_dropout": float(dropout),
+        "updates": updates,
+        "train_examples": n_train,
+        "batch_size": batch,
+        "dev_examples": read_json(first / "eval" / "dev.json").get("n"),
+        "selection": {
+            "split": "holdout",
+            "holdout_examples": data.get("holdout"),
+            "seed": seeds[0],
+            "metric": metric,
+            "rule": rule(task),
+            "grid": grid_rows,
+            "chosen": {"lr": float(lr), "clf_dropout": float(dropout), "updates": updates},
+        },
+        "variants": variants,
+        "pretraining_gain": {
+            m: variants["pretrained"][m]["mean"] - variants["scratch"][m]["mean"] for m in metrics
+        },
+        "train_seconds": round(sum(r["train_seconds"] for r in runs.values()), 1),
+        "runs": runs,
+    }
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("step", choices=("choose", "write"))
+    p.add_argument("runs", type=Path, help="the script's run folder")
+    p.add_argument("--task", required=True, choices=sorted(TASK_METRICS))
+    p.add_argument("--lrs", type=str.split, required=True, help="learning rates tried, as typed")
+    p.add_argument("--dropouts", type=str.split, default=["0.1"], help="classifier dropouts tried, as typed")
+    p.add_argument("--grid", type=_ints, required=True, help="budgets tried, in updates")
+    p.add_argument("--seed", type=int, default=0, help="choose: the seed of the grid runs")
+    p.add_argument(
+        "--seeds", type=_ints, default=[0, 1, 2], help="write: seeds of the final runs (first: grid)"
+    )
+    p.add_argument("--chosen", type=str.split, help="write: 'LR DROPOUT UPDATES' chosen on the holdout")
+    p.add_argument("--name", default=None)
+    p.add_argument("--command", default="experiments/gpt1_transfer.sh")
+    p.add_argument("--wall-seconds", type=float)
+    p.add_argument("--out", type=Path, help="write: the summary file")
+    args = p.parse_args(argv)
+    grids = (args.lrs, args.dropouts, args.grid)
+    if args.step == "choose":
+        print(*choose(args.runs, args.task, *grids, args.seed))
+        return 0
+    if args.chosen is None or len(args.chosen) != 3 or args.out is None:
+        p.error("write needs --chosen 'LR DROPOUT UPDATES' and --out")
+    chosen = (args.chosen[0], args.chosen[1], int(args.chosen[2]))
+    header = provenance(args.name or f"gpt1_{args.task}", args.command, args.wall_seconds, threads=1)
+    write_json(args.out, summary(args.runs, args.task, grids, args.seeds, chosen, header))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
