@@ -20,12 +20,13 @@ OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}
 TRAIN=${TRAIN:-20000}
 EVAL=${EVAL:-500}
-UPDATES_PRETRAINED=${UPDATES_PRETRAINED:-1500}
+UPDATES_PRETRAINED=${UPDATES_PRETRAINED:-600}
 LR_PRETRAINED=${LR_PRETRAINED:-2.5e-4}
 UPDATES_SCRATCH=${UPDATES_SCRATCH:-6000}
 LR_SCRATCH=${LR_SCRATCH:-2.5e-4}
 PARALLEL=${PARALLEL:-2}
 DIAGNOSTICS=${DIAGNOSTICS:-similarity_regression similarity_classes entailment multiple_choice}
+INITS=${INITS:-pretrained scratch}
 PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
 start=$(date +%s)
 if [[ ! -f $PRETRAIN/summary.json ]]; then
@@ -40,7 +41,7 @@ diagnose() {  # diagnostic, init (pretrained|scratch): fine-tune, then score the
   if [[ $init == pretrained ]]; then updates=$UPDATES_PRETRAINED lr=$LR_PRETRAINED; else updates=$UPDATES_SCRATCH lr=$LR_SCRATCH flags=(--from-scratch); fi
   rm -rf "$dir" && mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$PRETRAIN" --task "$task" --data-dir "$OUT/data/$name" --max-steps "$updates" \
-    --lr "$lr" --warmup 50 --seed 0 --threads 1 --precision "$PRECISION" --no-progress --log-every 250 --eval-every 0 \
+    --lr "$lr" --warmup 50 --seed 0 --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 \
     --out "$dir" "${flags[@]}" > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --json > "$dir/eval/score.json"
 }
@@ -56,11 +57,11 @@ wait_one() {  # a failed run fails the script (a bare `wait` would not)
   wait "$pid" || { echo "a diagnostic run failed (pid $pid)" >&2; failed=1; }
 }
 for name in $DIAGNOSTICS; do
-  for init in pretrained scratch; do launch diagnose "$name" "$init"; done
+  for init in $INITS; do launch diagnose "$name" "$init"; done
 done
 while (( ${#pids[@]} )); do wait_one; done
 (( failed == 0 )) || exit 1
-$PYTHON experiments/gpt1_diagnostics_summary.py "$OUT" --diagnostics "$DIAGNOSTICS" --train "$TRAIN" --eval "$EVAL" \
+$PYTHON experiments/gpt1_diagnostics_summary.py "$OUT" --diagnostics "$DIAGNOSTICS" --inits "$INITS" --train "$TRAIN" --eval "$EVAL" \
   --name "$NAME" --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \
-  --command "TRAIN=$TRAIN EVAL=$EVAL UPDATES_PRETRAINED=$UPDATES_PRETRAINED LR_PRETRAINED=$LR_PRETRAINED \
+  --command "DIAGNOSTICS=\"$DIAGNOSTICS\" INITS=\"$INITS\" TRAIN=$TRAIN EVAL=$EVAL UPDATES_PRETRAINED=$UPDATES_PRETRAINED LR_PRETRAINED=$LR_PRETRAINED \
 UPDATES_SCRATCH=$UPDATES_SCRATCH LR_SCRATCH=$LR_SCRATCH PRECISION=$PRECISION experiments/gpt1_diagnostics.sh"

@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", type=Path)
     p.add_argument("--diagnostics", type=str.split, required=True)
+    p.add_argument("--inits", type=str.split, default=list(INIT_LABELS))
     p.add_argument("--train", type=int, required=True)
     p.add_argument("--eval", type=int, required=True)
     p.add_argument("--name", default="gpt1_diagnostics")
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in args.diagnostics:
         spec = DIAGNOSTICS[name]
-        for init in INIT_LABELS:
+        for init in args.inits:
             run = args.runs / f"{name}_{init}"
             run_info = run_summary(run)
             rows.append(

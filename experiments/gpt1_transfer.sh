@@ -12,6 +12,7 @@
 #      auxiliary LM (λ = 0) → results/NAME.json (the grid, the choice, dev per seed, means).
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
+#   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
 #
 #   SST-2:   experiments/gpt1_sst2.sh   (TASK=sst2 with its grid)
 #   RTE:     TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
@@ -47,6 +48,7 @@ mkdir -p "$OUT"
 
 finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout score (eval/holdout.json)
   local dir=$OUT/$1; shift
+  if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; return 0; fi  # a rerun resumes the script
   rm -rf "$dir" && mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$PRETRAIN" --task "$TASK" --data-dir "$GLUE" --holdout "$HOLDOUT" \
     --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" "$@" > "$dir/train.log" 2>&1

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -273,6 +274,18 @@ def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained,
     dev = [c for c in calls if "--split dev" in c]
     assert len(dev) == 6 and all("_lr6.25e-5_d0.1_u2_" in c for c in dev)
     assert all("--task rte" in c for c in calls if c.startswith("gpt finetune"))
+
+
+def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):
+    """A long script stopped half-way resumes: rerunning the command redoes only the runs without a score."""
+    assert _run("gpt1_sst2.sh", pretrained).returncode == 0
+    log = tmp_path / "calls.log"
+    shutil.rmtree(tmp_path / "runs" / "scratch_lr1e-4_d0.1_u2_s1")  # as if stopped while this one ran
+    log.write_text("")
+    again = _run("gpt1_sst2.sh", pretrained)
+    assert again.returncode == 0, again.stderr[-2000:]
+    trained = [c for c in log.read_text().splitlines() if c.startswith("gpt finetune")]
+    assert len(trained) == 1 and "scratch_lr1e-4_d0.1_u2_s1" in trained[0]
 
 
 def _real(tmp_path: Path, fake: dict[str, str]) -> dict[str, str]:

@@ -216,3 +216,30 @@ def test_fine_tuning_learns_a_separable_toy_task(tmp_path, pretrained):
     before = task.evaluate(task.model)["valid_accuracy"]
     after = run(task, tmp_path / "run", lr=1e-2)["metrics"]["valid_accuracy"]
     assert after == 1.0 and before < 1.0
+
+
+def test_batches_group_examples_of_similar_length_and_still_cover_the_epoch(tmp_path, pretrained):
+    """Length grouping (the default) cuts padding; every example is still seen exactly once per epoch, the
+    batches are the same on every run, and `--no-group-by-length` keeps the plain shuffle."""
+    folder = tmp_path / "SST-2"
+    folder.mkdir()
+    words = "good bad film plot story acting long short".split()
+    rows = [" ".join(words[: 1 + (i * 7) % 8] * (1 + i % 5)) + f"\t{i % 2}" for i in range(400)]
+    for split in ("train", "dev"):
+        (folder / f"{split}.tsv").write_text("sentence\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    def padding(group: bool) -> tuple[int, list]:
+        cfg = FineTuneConfig(
+            task="sst2", data_dir=str(tmp_path), init=str(pretrained), batch_size=8, group_by_length=group
+        )
+        task = FineTuneTask(cfg, out_dir=tmp_path / f"run{group}", log=lambda m: None)
+        batches = task.epoch_batches(0)
+        assert sorted(int(i) for b in batches for i in b) == list(range(400))  # each example once
+        lengths = [len(ex.sequences[0]) for ex in task.train_examples]
+        return sum(len(b) * max(lengths[i] for i in b) - sum(lengths[i] for i in b) for b in batches), batches
+
+    grouped, batches = padding(True)
+    plain, _ = padding(False)
+    assert grouped < plain / 3
+    _, again = padding(True)
+    assert all((a == b).all() for a, b in zip(batches, again, strict=True))

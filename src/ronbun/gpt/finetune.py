@@ -199,6 +199,11 @@ class FineTuneConfig:
     epochs: float = setting(3.0, "epochs of fine-tuning", paper="§4.1")
     aux_lm: float = setting(0.5, "λ of the auxiliary LM loss (0 = off, Table 5)", paper="§3.2, Eq. 5")
     clf_dropout: float = setting(0.1, "dropout before the classifier", paper="§4.1")
+    group_by_length: bool = setting(
+        True,
+        "batch examples of similar length together (within windows of 50 shuffled batches): far less padding",
+        flag="--no-group-by-length",
+    )
     n_transfer: int | None = setting(
         None, "transfer only the first N pre-trained layers (default all)", paper="§5, Figure 2 left"
     )
@@ -371,10 +376,27 @@ class FineTuneTask:
 
     # -- Task protocol ---------------------------------------------------------------------------------------
     def epoch_batches(self, epoch: int) -> list[np.ndarray]:
+        """The epoch's batches of ``batch_size`` example indices: a seeded shuffle; with ``group_by_length``,
+        each window of 50 batches of it is sorted by length before it is cut, and the batches are shuffled
+        again, so a batch pads to little more than its own longest example (every example is still seen once
+        per epoch, in random company)."""
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:
-            order = np.random.default_rng([self.seed, epoch, 0xF17E]).permutation(len(self.train_examples))
+            rng = np.random.default_rng([self.seed, epoch, 0xF17E])
+            order = rng.permutation(len(self.train_examples))
             bs = self.cfg.batch_size
-            self._epoch_cache = (epoch, [order[i : i + bs] for i in range(0, len(order), bs)])
+            if self.cfg.group_by_length:
+                window = 50 * bs
+                length = np.array([max(len(s) for s in ex.sequences) for ex in self.train_examples])
+                order = np.concatenate(
+                    [
+                        w[np.argsort(-length[w], kind="stable")]
+                        for w in np.split(order, range(window, len(order), window))
+                    ]
+                )
+            batches = [order[i : i + bs] for i in range(0, len(order), bs)]
+            if self.cfg.group_by_length:
+                batches = [batches[i] for i in rng.permutation(len(batches))]
+            self._epoch_cache = (epoch, batches)
         return self._epoch_cache[1]
 
     def collate(self, batch: np.ndarray, rank: int = 0, world: int = 1) -> dict[str, Tensor]:
