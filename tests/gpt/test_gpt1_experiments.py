@@ -256,7 +256,9 @@ def test_the_sst2_script_fails_when_one_of_its_parallel_runs_fails(pretrained, t
     done = _run("gpt1_sst2.sh", {**pretrained, "FAKE_FAIL": "scratch_lr1e-4_d0.1_u2_s1"})
     assert done.returncode != 0
     assert "a fine-tuning run failed" in done.stderr
-    assert (tmp_path / "runs" / "noaux_lr1e-4_d0.1_u2_s2" / "eval" / "dev.json").is_file()  # the other runs still ran
+    assert (
+        tmp_path / "runs" / "noaux_lr1e-4_d0.1_u2_s2" / "eval" / "dev.json"
+    ).is_file()  # the other runs still ran
     assert not (tmp_path / "results" / "gpt1_sst2.json").exists()  # no table with a run missing
 
 
@@ -268,7 +270,12 @@ def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained,
     assert done.returncode == 0, done.stderr[-2000:]
     s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
     assert s["task"] == "rte" and s["name"] == "gpt1_rte"
-    assert [(r["lr"], r["updates"]) for r in s["selection"]["grid"]] == [(6.25e-5, 1), (6.25e-5, 2), (2.5e-4, 1), (2.5e-4, 2)]
+    assert [(r["lr"], r["updates"]) for r in s["selection"]["grid"]] == [
+        (6.25e-5, 1),
+        (6.25e-5, 2),
+        (2.5e-4, 1),
+        (2.5e-4, 2),
+    ]
     assert s["selection"]["chosen"] == {"lr": 6.25e-5, "clf_dropout": 0.1, "updates": 2}
     calls = (tmp_path / "calls.log").read_text().splitlines()
     dev = [c for c in calls if "--split dev" in c]

@@ -223,7 +223,7 @@ def test_batches_group_examples_of_similar_length_and_still_cover_the_epoch(tmp_
     batches are the same on every run, and `--no-group-by-length` keeps the plain shuffle."""
     folder = tmp_path / "SST-2"
     folder.mkdir()
-    words = "good bad film plot story acting long short".split()
+    words = ["good", "bad", "film", "plot", "story", "acting", "long", "short"]
     rows = [" ".join(words[: 1 + (i * 7) % 8] * (1 + i % 5)) + f"\t{i % 2}" for i in range(400)]
     for split in ("train", "dev"):
         (folder / f"{split}.tsv").write_text("sentence\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
