@@ -287,6 +287,26 @@ def gpt_diagnostics_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def copy_onset_table(s: dict[str, Any]) -> str:
+    """experiments/gpt_copy_onset.py: the update where a GPT from random initialisation starts to copy."""
+    lines = [
+        "| model (from random initialisation) | copying from update | loss, first A → copied A, at the end |",
+        "|---|---|---|",
+    ]
+    for name, r in s["runs"].items():
+        last = r["curve"][-1]
+        onset = f"**{r['onset_update']:,}**" if r["onset_update"] else f"not within {last['update']:,}"
+        lines.append(f"| {name} | {onset} | {last['first_half']:.2f} → {last['copied_half']:.2f} |")
+    m = s["machine"]
+    lines += [
+        "",
+        f"{s['data']}, lr {next(iter(s['runs'].values()))['lr']:g}.",
+        "",
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m['threads']} thread · torch {m['torch']}",
+    ]
+    return "\n".join(lines)
+
+
 def table3_block(s: dict[str, Any]) -> str:
     """``ronbun experiment table3``'s own report (table and orderings), its headings under the page's."""
     from ronbun.experiments.table3 import markdown
@@ -329,6 +349,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "gpt1_mrpc.json",
             gpt_transfer_tables,
             'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh',
+        ),
+        "gpt-copy-onset": one(
+            "levers/gpt_copy_onset.json",
+            copy_onset_table,
+            "python experiments/gpt_copy_onset.py --updates 3000 --out results/levers/gpt_copy_onset.json",
         ),
         "gpt-diagnostics": one(
             "gpt1_diagnostics.json", gpt_diagnostics_table, "experiments/gpt1_diagnostics.sh"

@@ -243,3 +243,38 @@ def test_batches_group_examples_of_similar_length_and_still_cover_the_epoch(tmp_
     assert grouped < plain / 3
     _, again = padding(True)
     assert all((a == b).all() for a, b in zip(batches, again, strict=True))
+
+
+def test_a_task_fine_tunes_with_the_settings_its_declaration_chose_on_a_holdout(
+    tmp_path, pretrained, monkeypatch
+):
+    """`ronbun gpt finetune --task X` takes X's holdout-chosen lr, budget and classifier dropout by default;
+    a flag still wins, and --epochs replaces the chosen budget."""
+    import dataclasses as dc
+
+    from ronbun.gpt import commands, tasks
+    from ronbun.settings import RunSettings
+
+    chosen = {"lr": 2e-3, "max_steps": 3, "clf_dropout": 0.2, "chosen_by": "a test"}
+    monkeypatch.setitem(tasks.TASKS, "sst2", dc.replace(tasks.TASKS["sst2"], finetune=chosen))
+    write_sst2(tmp_path / "SST-2")
+    messages: list[str] = []
+
+    def resolved(data: dict, trainer: dict, name: str) -> dict:
+        out = tmp_path / name
+        base = {"task": "sst2", "data_dir": str(tmp_path), "init": str(pretrained), "batch_size": 8}
+        settings = RunSettings(
+            data={**base, **data}, trainer={"out_dir": str(out), "progress": False, **trainer}
+        )
+        commands.finetune(settings, log=messages.append)
+        return json.loads((out / "run_config.json").read_text())
+
+    cfg = resolved({}, {}, "defaults")
+    assert (cfg["trainer"]["lr"], cfg["trainer"]["max_steps"], cfg["data"]["clf_dropout"]) == (2e-3, 3, 0.2)
+    assert any("chosen on a holdout: a test" in m for m in messages)
+    cfg = resolved({"clf_dropout": 0.0}, {"lr": 1e-4}, "flags")
+    assert (cfg["trainer"]["lr"], cfg["trainer"]["max_steps"], cfg["data"]["clf_dropout"]) == (1e-4, 3, 0.0)
+    cfg = resolved({"epochs": 1.0}, {}, "epochs")
+    assert (
+        cfg["trainer"]["max_steps"] == 3 and cfg["trainer"]["lr"] == 2e-3
+    )  # 24 examples / 8 = 3 updates per epoch

@@ -87,6 +87,35 @@ def _finetune_trainer(trainer: dict[str, Any], task: Any) -> dict[str, Any]:
     return trainer
 
 
+def _with_task_settings(run: RunSettings, log: Log) -> RunSettings:
+    """``run`` with the settings its task's declaration chose on a holdout (:attr:`TaskSpec.finetune`) under
+    the ones given: ``lr`` and ``max_steps`` (unless ``epochs`` is given) in ``[trainer]``, ``clf_dropout`` in
+    ``[data]``."""
+    from .tasks import get_task
+
+    try:
+        chosen = dict(get_task(run.data["task"]).finetune)
+    except KeyError:
+        return run  # an unknown task: FineTuneTask reports it
+    if not chosen:
+        return run
+    trainer = {k: chosen[k] for k in ("lr", "max_steps") if k in chosen}
+    if "epochs" in run.data:
+        trainer.pop("max_steps", None)
+    data = {k: chosen[k] for k in ("clf_dropout",) if k in chosen}
+    used = {
+        **{k: v for k, v in trainer.items() if k not in run.trainer},
+        **{k: v for k, v in data.items() if k not in run.data},
+    }
+    if used:
+        log(
+            f"{run.data['task']}: "
+            + ", ".join(f"{k} {v:g}" for k, v in used.items())
+            + f" (the task's settings, chosen on a holdout: {chosen.get('chosen_by', 'see its declaration')})"
+        )
+    return dataclasses.replace(run, data={**data, **run.data}, trainer={**trainer, **run.trainer})
+
+
 def finetune(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict[str, Any]:
     """Fine-tune a pre-trained GPT on a task (§3.2, §3.3) with L3 = L2 + λ·L1 (Eq. 5) from a run's resolved
     sections over the §4.1 defaults: ``[data]`` is a :class:`~ronbun.gpt.finetune.FineTuneConfig`,
@@ -96,6 +125,7 @@ def finetune(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> d
 
     if "task" not in run.data:
         raise ValueError("give --task (e.g. sst2, cola, mrpc, rte, story_cloze)")
+    run = _with_task_settings(run, log)
     fcfg, model, preset = FineTuneConfig.from_dict(run.data), run.model, run.preset or "tiny"
     out = Path(run.trainer.get("out_dir", FINETUNE_TRAINER_DEFAULTS["out_dir"]))
     seed = int(run.trainer.get("seed", 0))

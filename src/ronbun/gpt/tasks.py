@@ -75,7 +75,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..data.errors import DataError
 from ..evaluation.metrics import TASK_METRICS
@@ -210,6 +210,12 @@ class TaskSpec:
     reader: Reader | None = None
     resolver: Resolver | None = None
     paper: str = ""
+    finetune: Mapping[str, Any] = field(default_factory=dict)
+
+    # ``finetune``: the fine-tuning settings chosen for this task on a holdout carved from its training split
+    # (never on dev): ``lr``, ``max_steps`` (updates of 32 examples), ``clf_dropout``, and ``chosen_by`` (the
+    # command and date of the selection).  ``ronbun gpt finetune --task NAME`` uses them unless a flag or the
+    # config file sets them (``--epochs`` replaces ``max_steps``); a task without any uses §4.1's defaults.
 
     def __post_init__(self) -> None:
         if not self.label_map:

@@ -1,0 +1,116 @@
+"""When does a GPT trained from random initialisation learn to copy?  The measurement behind the cross-sentence
+diagnostics' "from random initialisation" column (docs/results.md, §2).
+
+Every diagnostic of :mod:`ronbun.gpt.diagnostics` is solved by comparing the second text with the first, which
+a decoder does with *copying* attention: at each token of the second text, attend to the token after the
+previous token's earlier occurrence.  This script trains a GPT as a plain language model (Eq. 1) on
+``⟨s⟩ A $ A`` (A: a sentence of the diagnostics' grammar) and logs the loss on the first copy of A (it can only
+be guessed) and on the second (it can be copied).  The update where the copied half's loss first falls below
+half of the first half's is the *onset*: before it, no comparison of two texts is possible, whatever the head
+on top.
+
+    python experiments/gpt_copy_onset.py --updates 3000 --out results/levers/gpt_copy_onset.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ronbun.evaluation.provenance import machine_description
+from ronbun.gpt.diagnostics import sentence
+from ronbun.models.decoder_only import GPT, GPTConfig
+
+
+def copy_sequences(n: int, seed: int = 0) -> tuple[torch.Tensor, int, int]:
+    """``(N, 2L+2)`` word ids of ``⟨s⟩ A $ A``, the vocabulary size and L (every sentence has L words)."""
+    rng = random.Random(seed)
+    vocab = {"<s>": 0, "$": 1}
+    rows = []
+    for _ in range(n):
+        a = [vocab.setdefault(w, len(vocab)) for w in sentence(rng)]
+        rows.append([0, *a, 1, *a])
+    return torch.tensor(rows), len(vocab), len(rows[0]) // 2 - 1
+
+
+def run(
+    updates: int, lr: float, overrides: dict[str, Any], seed: int = 0, every: int = 100
+) -> dict[str, Any]:
+    """Train and log; returns the curve and the onset (``None`` if the copied half never halves)."""
+    data, vocab, length = copy_sequences(20000, seed)
+    torch.manual_seed(seed)
+    cfg = GPTConfig.preset("tiny", vocab_size=vocab, n_ctx=64, **overrides)
+    model = GPT(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    curve, onset, start = [], None, time.perf_counter()
+    for step in range(1, updates + 1):
+        batch = data[torch.randint(0, len(data), (32,), generator=torch.Generator().manual_seed(step))]
+        for group in opt.param_groups:
+            group["lr"] = lr * min(1.0, step / 100)  # warm-up, then constant
+        logits = model(batch[:, :-1])  # (B, T, V)
+        nll = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten(), reduction="none").view(32, -1)
+        loss = nll.mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if step % every == 0:
+            first = float(nll[:, :length].mean().detach())  # predicting A's words the first time
+            copied = float(nll[:, length + 1 :].mean().detach())  # predicting them again, after $
+            curve.append({"update": step, "first_half": round(first, 4), "copied_half": round(copied, 4)})
+            if onset is None and copied < 0.5 * first:
+                onset = step
+    return {
+        "lr": lr,
+        "model": {"preset": "tiny", **overrides},
+        "onset_update": onset,
+        "curve": curve,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--updates", type=int, default=3000)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    variants = {
+        "tiny (2 layers × 64), dropout 0.1": {},
+        "tiny, no dropout": {"dropout": 0.0, "attention_dropout": 0.0},
+        "4 layers × 128, dropout 0.1": {"n_layers": 4, "d_model": 128, "d_ff": 512},
+    }
+    runs = {}
+    for name, overrides in variants.items():
+        runs[name] = run(args.updates, args.lr, overrides, args.seed)
+        print(
+            f"{name}: copying from update {runs[name]['onset_update']} ({runs[name]['seconds']} s)",
+            flush=True,
+        )
+    summary = {
+        "command": f"python experiments/gpt_copy_onset.py --updates {args.updates} --lr {args.lr:g} "
+        f"--seed {args.seed} --threads {args.threads} --out {args.out}",
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": machine_description(threads=args.threads),
+        "data": "⟨s⟩ A $ A, A a 10-word sentence of ronbun.gpt.diagnostics' grammar; batches of 32; warm-up 100 "
+        "then constant lr; AdamW, weight decay 0.01, clipping 1.0",
+        "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
