@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                     "target": spec.target,
                     "score": float(read_json(run / "eval" / "score.json")[spec.metric]),
                     "updates": run_info["updates"],
-                    "lr": run_info["settings"]["trainer"]["lr"],
+                    "lr": run_info["settings"]["trainer"].get("lr"),
                     "train_seconds": run_info["train_seconds"],
                 }
             )

@@ -295,6 +295,31 @@ def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):
     assert len(trained) == 1 and "scratch_lr1e-4_d0.1_u2_s1" in trained[0]
 
 
+def test_the_diagnostics_script_fine_tunes_each_transformation_both_ways_and_scores_it(pretrained, tmp_path):
+    """Each diagnostic is written in its real task's layout, fine-tuned from the pre-trained model and from
+    random initialisation (same tokenizer and shape: --init with --from-scratch), and scored on its own
+    evaluation split against its target."""
+    env = {**pretrained, "DIAGNOSTICS": "entailment multiple_choice", "TRAIN": "20", "EVAL": "8"}
+    done = _run("gpt1_diagnostics.sh", {**env, "UPDATES_PRETRAINED": "2", "UPDATES_SCRATCH": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_diagnostics.json").read_text())
+    rows = {(r["diagnostic"], r["init"]): r for r in s["runs"]}
+    assert set(rows) == {(d, i) for d in ("entailment", "multiple_choice") for i in ("pretrained", "scratch")}
+    assert (
+        rows["entailment", "pretrained"]["task"] == "rte"
+        and rows["entailment", "pretrained"]["kind"] == "entailment"
+    )
+    assert rows["multiple_choice", "scratch"]["task"] == "story_cloze"
+    assert rows["entailment", "pretrained"]["score"] == pytest.approx(0.85)
+    assert rows["entailment", "scratch"]["score"] == pytest.approx(0.75)  # the stand-in's from-scratch score
+    assert (rows["entailment", "pretrained"]["updates"], rows["entailment", "scratch"]["updates"]) == (2, 3)
+    assert all(r["target"] == 0.95 and r["metric"] == "accuracy" for r in s["runs"])
+    calls = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("gpt finetune")]
+    assert len(calls) == 4 and all("--init" in c for c in calls)
+    assert sum("--from-scratch" in c for c in calls) == 2
+    assert (tmp_path / "runs" / "data" / "entailment" / "train.tsv").is_file()
+
+
 def _real(tmp_path: Path, fake: dict[str, str]) -> dict[str, str]:
     """The real ronbun, a minuscule budget: a `tiny` GPT, 2 updates, a 300-token vocabulary."""
     env = {k: v for k, v in fake.items() if k not in ("RONBUN", "FAKE_LOG")}
