@@ -86,6 +86,22 @@ def test_int8_quantises_the_linear_layers_and_keeps_the_tied_embedding(trained):
     linears = [m for m in q.modules() if type(m).__name__ == "Linear"]
     assert linears and all(type(m).__module__.startswith("torch.ao.nn.quantized.dynamic") for m in linears)
     assert q.src_embed.tokens.weight.dtype == torch.float32
+    assert not any("int8_output" in name for name, _ in q.named_modules())  # an attribute, not a layer
+
+
+def test_int8_projects_onto_the_vocabulary_with_an_int8_copy_of_the_tied_weight(trained):
+    """The pre-softmax projection (§3.4) is the widest matrix of a decoder step; the int8 copy projects with
+    its own int8 weight, within quantisation error of the float32 projection, and only at inference."""
+    translator, _ = trained
+    q = at_precision(translator.model, "int8")
+    hidden = torch.randn(6, 1, translator.model.config.d_model)  # (B, T, d_model)
+    with torch.no_grad():
+        want = translator.model.project(hidden)  # (B, T, V), float32
+        got = q.project(hidden)
+    assert type(q.__dict__["int8_output"]).__module__.startswith("torch.ao.nn.quantized.dynamic")
+    assert got.shape == want.shape
+    assert float((got - want).norm() / want.norm()) < 0.05
+    assert "int8_output" not in translator.model.__dict__  # the fp32 model is untouched
 
 
 def test_an_unknown_precision_is_refused_before_any_work(trained):

@@ -147,6 +147,8 @@ class OutputProjection(nn.Module, abc.ABC):
 
     def project(self, hidden: Tensor) -> Tensor:
         """``(B, T, d_model)`` → logits ``(B, T, V)``."""
+        if not torch.is_grad_enabled() and "int8_output" in self.__dict__:  # an int8 inference copy
+            return self.__dict__["int8_output"](hidden)
         weight, bias = self.output_layer()
         if torch.is_grad_enabled():
             return F.linear(hidden, weight, bias)
