@@ -83,7 +83,13 @@ def test_zeroshot_winograd(pretrained, capsys):
     assert report["n"] == 10 and 0 <= report["accuracy"] <= 1
 
 
-def test_finetune_then_evaluate(pretrained, tmp_path, capsys):
+def test_finetune_then_evaluate(pretrained, tmp_path, capsys, monkeypatch):
+    """A task without settings of its own fine-tunes with §4.1's (lr 6.25e-5, 3 epochs, warm-up 0.2%)."""
+    import dataclasses
+
+    from ronbun.gpt import tasks
+
+    monkeypatch.setitem(tasks.TASKS, "sst2", dataclasses.replace(tasks.TASKS["sst2"], finetune={}))
     folder = tmp_path / "SST-2"
     folder.mkdir()
     rows = "".join(f"{'a good film' if i % 2 else 'a bad film'}\t{i % 2}\n" for i in range(12))

@@ -274,7 +274,7 @@ def test_a_task_fine_tunes_with_the_settings_its_declaration_chose_on_a_holdout(
     assert any("chosen on a holdout: a test" in m for m in messages)
     cfg = resolved({"clf_dropout": 0.0}, {"lr": 1e-4}, "flags")
     assert (cfg["trainer"]["lr"], cfg["trainer"]["max_steps"], cfg["data"]["clf_dropout"]) == (1e-4, 3, 0.0)
-    cfg = resolved({"epochs": 1.0}, {}, "epochs")
-    assert (
-        cfg["trainer"]["max_steps"] == 3 and cfg["trainer"]["lr"] == 2e-3
-    )  # 24 examples / 8 = 3 updates per epoch
+    cfg = resolved({"epochs": 2.0}, {}, "epochs")  # 24 examples / 8 = 3 updates per epoch
+    assert (cfg["trainer"]["max_steps"], cfg["trainer"]["lr"]) == (6, 2e-3)
+    cfg = resolved({"limit": 16}, {}, "limit")  # a subset: the chosen budget was for the whole split
+    assert (cfg["trainer"]["max_steps"], cfg["trainer"]["lr"]) == (6, 2e-3)  # 3 epochs of 16 / 8

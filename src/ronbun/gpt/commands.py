@@ -89,8 +89,8 @@ def _finetune_trainer(trainer: dict[str, Any], task: Any) -> dict[str, Any]:
 
 def _with_task_settings(run: RunSettings, log: Log) -> RunSettings:
     """``run`` with the settings its task's declaration chose on a holdout (:attr:`TaskSpec.finetune`) under
-    the ones given: ``lr`` and ``max_steps`` (unless ``epochs`` is given) in ``[trainer]``, ``clf_dropout`` in
-    ``[data]``."""
+    the ones given: ``lr`` and ``max_steps`` (unless ``epochs`` or a ``limit`` on the training examples is
+    given) in ``[trainer]``, ``clf_dropout`` in ``[data]``."""
     from .tasks import get_task
 
     try:
@@ -100,7 +100,9 @@ def _with_task_settings(run: RunSettings, log: Log) -> RunSettings:
     if not chosen:
         return run
     trainer = {k: chosen[k] for k in ("lr", "max_steps") if k in chosen}
-    if "epochs" in run.data:
+    if (
+        "epochs" in run.data or run.data.get("limit") is not None
+    ):  # a budget for the whole training split only
         trainer.pop("max_steps", None)
     data = {k: chosen[k] for k in ("clf_dropout",) if k in chosen}
     used = {
