@@ -10,6 +10,14 @@ half of the first half's is the *onset*: before it, no comparison of two texts i
 on top.
 
     python experiments/gpt_copy_onset.py --updates 3000 --out results/levers/gpt_copy_onset.json
+
+With ``--checkpoints RUN`` it measures instead whether a *pre-trained* model copies: every checkpoint of the run
+scores held-out sentences followed by themselves (``A A``, each sentence of ``--texts`` and of the grammar), and
+the loss on the second A is compared with the loss on the first.  A language model with copying heads predicts
+the repeat almost perfectly; one without them finds it as hard as the first.
+
+    python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain \
+        --texts runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json
 """
 
 from __future__ import annotations
@@ -77,15 +85,69 @@ def run(
     }
 
 
+@torch.no_grad()
+def repeat_losses(model: GPT, tokenizer: Any, texts: list[str]) -> dict[str, float]:
+    """Mean NLL per token of each text the first time and when it is repeated at once (its first token
+    excepted both times), for the texts whose ``A A`` fits the model's context."""
+    model.eval()
+    first, second, n = 0.0, 0.0, 0
+    for text in texts:
+        ids = tokenizer.encode(text)
+        if len(ids) < 3 or 2 * len(ids) > model.config.n_ctx:
+            continue
+        seq = torch.tensor([ids + ids])  # (1, 2L)
+        nll = F.cross_entropy(model(seq[:, :-1])[0], seq[0, 1:], reduction="none")  # (2L-1,)
+        first += float(nll[: len(ids) - 1].mean())  # tokens 2..L of A
+        second += float(nll[len(ids) :].mean())  # tokens 2..L of the repeat, each copyable from A
+        n += 1
+    return {"texts": n, "first": round(first / n, 4), "repeated": round(second / n, 4)}
+
+
+def pretrained_copying(run: Path, texts: Path, n: int = 300) -> dict[str, Any]:
+    """:func:`repeat_losses` of every checkpoint of a pre-training run, on ``n`` held-out lines and ``n``
+    sentences of the diagnostics' grammar."""
+    from ronbun.training.checkpoint import load_checkpoint
+
+    lines = [line.strip() for line in texts.read_text(encoding="utf-8").splitlines() if line.strip()][:n]
+    rng = random.Random(0)
+    grammar = [" ".join(sentence(rng)) + " ." for _ in range(n)]
+    rows = []
+    for ckpt in sorted((run / "checkpoints").glob("step_*")):
+        loaded = load_checkpoint(ckpt, expect="gpt")
+        rows.append(
+            {
+                "update": int(ckpt.name.split("_")[1]),
+                "heldout": repeat_losses(loaded.model, loaded.tokenizer, lines),
+                "grammar": repeat_losses(loaded.model, loaded.tokenizer, grammar),
+            }
+        )
+    return {"run": str(run), "texts": str(texts), "checkpoints": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--updates", type=int, default=3000)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--checkpoints", type=Path, help="a pre-training run: measure its checkpoints instead")
+    p.add_argument("--texts", type=Path, help="with --checkpoints: held-out text, one sentence per line")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.checkpoints is not None:
+        if args.texts is None:
+            p.error("--checkpoints needs --texts")
+        summary = {
+            "command": f"python experiments/gpt_copy_onset.py --checkpoints {args.checkpoints} --texts {args.texts} "
+            f"--out {args.out}",
+            "date": time.strftime("%Y-%m-%d", time.gmtime()),
+            "machine": machine_description(threads=args.threads),
+            **pretrained_copying(args.checkpoints, args.texts),
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return 0
     variants = {
         "tiny (2 layers × 64), dropout 0.1": {},
         "tiny, no dropout": {"dropout": 0.0, "attention_dropout": 0.0},

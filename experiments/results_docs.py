@@ -307,6 +307,25 @@ def copy_onset_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pretrained_copying_table(s: dict[str, Any]) -> str:
+    """experiments/gpt_copy_onset.py --checkpoints: does the pre-trained model predict a repeated sentence?"""
+    lines = [
+        "| pre-training update | held-out caption: first → repeated (loss per token) | grammar sentence: first → repeated |",
+        "|---|---|---|",
+    ]
+    for r in s["checkpoints"]:
+        h, g = r["heldout"], r["grammar"]
+        lines.append(
+            f"| {r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** | {g['first']:.2f} → **{g['repeated']:.2f}** |"
+        )
+    m, n = s["machine"], s["checkpoints"][0]["heldout"]["texts"]
+    lines += [
+        "",
+        f"{n} sentences each; `{s['command']}` · {s['date']} · {cpu(m)} · torch {m['torch']}",
+    ]
+    return "\n".join(lines)
+
+
 def table3_block(s: dict[str, Any]) -> str:
     """``ronbun experiment table3``'s own report (table and orderings), its headings under the page's."""
     from ronbun.experiments.table3 import markdown
@@ -354,6 +373,12 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "levers/gpt_copy_onset.json",
             copy_onset_table,
             "python experiments/gpt_copy_onset.py --updates 3000 --out results/levers/gpt_copy_onset.json",
+        ),
+        "gpt-pretrained-copying": one(
+            "levers/gpt_pretrained_copying.json",
+            pretrained_copying_table,
+            "python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain --texts "
+            "runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json",
         ),
         "gpt-diagnostics": one(
             "gpt1_diagnostics.json", gpt_diagnostics_table, "experiments/gpt1_diagnostics.sh"
