@@ -101,16 +101,19 @@ def _gpt_summaries() -> tuple[dict, dict]:
             "brown": {"tokens": 140_000, "perplexity": 201.04},
         },
     }
-    variant = {
-        "label": "pre-trained",
-        "dev_accuracy": {"0": 80.0, "1": 81.0, "2": 82.0},
-        "mean": 81.0,
-        "sd": 1.0,
+
+    def scores(*values: float) -> dict[str, dict[str, float]]:
+        return {str(seed): {"accuracy": v} for seed, v in enumerate(values)}
+
+    variant = {"label": "pre-trained", "dev": scores(80.0, 81.0, 82.0), "accuracy": {"mean": 81.0, "sd": 1.0}}
+    scratch = {
+        "label": "random initialisation",
+        "dev": scores(70.0, 71.0, 72.0),
+        "accuracy": {"mean": 71.0, "sd": 1.0},
     }
-    scratch = {**variant, "label": "random initialisation", "dev_accuracy": {"0": 70.0, "1": 71.0, "2": 72.0}}
     grid = [
-        {"updates": 681, "epochs": 0.333, "holdout_accuracy": 79.5},
-        {"updates": 1022, "epochs": 0.5, "holdout_accuracy": 80.25},
+        {"lr": 1e-4, "clf_dropout": 0.1, "updates": 681, "epochs": 0.333, "holdout": {"accuracy": 79.5}},
+        {"lr": 1e-4, "clf_dropout": 0.1, "updates": 1022, "epochs": 0.5, "holdout": {"accuracy": 80.25}},
     ]
     sst2 = {
         "command": "experiments/gpt1_sst2.sh",
@@ -118,19 +121,25 @@ def _gpt_summaries() -> tuple[dict, dict]:
         "machine": {**machine, "threads": 1},
         "wall_seconds": 3600.0,
         "train_seconds": 3000.0,
+        "task": "sst2",
+        "metrics": ["accuracy"],
         "seeds": [0, 1, 2],
+        "lr": 1e-4,
+        "clf_dropout": 0.1,
         "updates": 1022,
         "train_examples": 65_349,
+        "batch_size": 32,
         "dev_examples": 872,
         "selection": {
             "holdout_examples": 2000,
             "seed": 0,
+            "metric": "accuracy",
             "rule": "highest holdout accuracy",
             "grid": grid,
-            "chosen_updates": 1022,
+            "chosen": {"lr": 1e-4, "clf_dropout": 0.1, "updates": 1022},
         },
-        "variants": {"pretrained": variant, "scratch": {**scratch, "mean": 71.0}},
-        "pretraining_gain": 10.0,
+        "variants": {"pretrained": variant, "scratch": scratch},
+        "pretraining_gain": {"accuracy": 10.0},
         "pretraining": {"command": "experiments/gpt1_pretrain.sh", "date": "2026-12-02"},
         "runs": {"a": {}, "b": {}},
     }
@@ -152,7 +161,10 @@ def test_the_gpt_tables_are_rendered_from_their_summaries(tmp_path):
     assert "| Brown, every tenth document | 115,803 | 140,000 | **201.0** |" in out  # the corpus' order
     assert out.index("Brown") < out.index("| WikiText-2 test | 241,211 | 300,000 | **412.3** |")
     assert "stopped at 759" in out and "759 updates in 13.0 min of training, 15.0 min wall" in out
-    assert "| **1,022** (chosen) | 0.50 | **80.25** |" in out and "| 681 | 0.33 | 79.50 |" in out
+    assert (
+        "| 0.0001 | 0.1 | **1,022** (chosen) | 0.50 | **80.25** |" in out
+        and "| 0.0001 | 0.1 | 681 | 0.33 | 79.50 |" in out
+    )
     assert "| pre-trained | 80.00 | 81.00 | 82.00 | **81.00 ± 1.00** |" in out
     assert "872 examples" in out and "**+10.00** points" in out
     assert "stale" not in out and gen.render(out, tmp_path) == out
