@@ -108,7 +108,7 @@ DIFFERENCES = [
     "P(<pad>))), ronbun and HF after it; beam scores can differ by log(1 - P(<pad>)) per step (about 0 for "
     "a trained model); greedy choices cannot",
     "int8 is not one method: ronbun quantises the Linear layers' weights per tensor and their inputs per "
-    "batch (torch.ao dynamic quantisation; embeddings and the tied output projection stay fp32); CT2 int8 "
+    "batch (torch.ao dynamic quantisation; the tied output projection gets an int8 copy of its weight, the embeddings stay fp32); CT2 int8 "
     "quantises its weights per row, the embeddings included; the agreement column measures the effect",
 ]
 
