@@ -27,7 +27,9 @@ LR_SCRATCH=${LR_SCRATCH:-2.5e-4}
 PARALLEL=${PARALLEL:-2}
 DIAGNOSTICS=${DIAGNOSTICS:-similarity_regression similarity_classes entailment multiple_choice}
 INITS=${INITS:-pretrained scratch}
-PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
+source experiments/jobs.sh
+JOB_KIND="a diagnostic run"
+PRECISION=${PRECISION:-$(auto_precision)}
 start=$(date +%s)
 if [[ ! -f $PRETRAIN/summary.json ]]; then
   OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
@@ -45,21 +47,10 @@ diagnose() {  # diagnostic, init (pretrained|scratch): fine-tune, then score the
     --out "$dir" "${flags[@]}" > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --json > "$dir/eval/score.json"
 }
-pids=() failed=0
-launch() {
-  if (( ${#pids[@]} >= PARALLEL )); then wait_one; fi
-  "$@" & pids+=($!)
-  echo "started: $* (pid $!)"
-}
-wait_one() {  # a failed run fails the script (a bare `wait` would not)
-  local pid=${pids[0]}
-  pids=("${pids[@]:1}")
-  wait "$pid" || { echo "a diagnostic run failed (pid $pid)" >&2; failed=1; }
-}
 for name in $DIAGNOSTICS; do
   for init in $INITS; do launch diagnose "$name" "$init"; done
 done
-while (( ${#pids[@]} )); do wait_one; done
+wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_diagnostics_summary.py "$OUT" --diagnostics "$DIAGNOSTICS" --inits "$INITS" --train "$TRAIN" --eval "$EVAL" \
   --name "$NAME" --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \

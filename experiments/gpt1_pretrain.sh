@@ -24,7 +24,8 @@ N_CTX=${N_CTX:-128}
 BATCH=${BATCH:-32}
 VOCAB=${VOCAB:-8000}
 SEED=${SEED:-0}
-PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
+source experiments/jobs.sh
+PRECISION=${PRECISION:-$(auto_precision)}
 THREADS=${THREADS:-2}
 NAME=${NAME:-gpt1_pretrain}
 OUT=${OUT:-runs/$NAME}

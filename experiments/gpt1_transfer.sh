@@ -34,7 +34,9 @@ LRS=${LRS:-1e-4}
 CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
 SEEDS=${SEEDS:-0 1 2}
 PARALLEL=${PARALLEL:-2}
-PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}  # bf16 where the CPU has it natively, else fp32
+source experiments/jobs.sh
+JOB_KIND="a fine-tuning run"
+PRECISION=${PRECISION:-$(auto_precision)}
 read -r -a grid <<< "$GRID"
 read -r -a lrs <<< "$LRS"
 read -r -a drops <<< "$CLF_DROPOUTS"
@@ -57,18 +59,6 @@ finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout sc
 score_dev() {  # run name: its dev score (eval/dev.json)
   $RONBUN gpt evaluate "$OUT/$1" --split dev --json > "$OUT/$1/eval/dev.json"
 }
-pids=() failed=0
-launch() {  # run a command in the background, at most PARALLEL at a time
-  if (( ${#pids[@]} >= PARALLEL )); then wait_one; fi
-  "$@" & pids+=($!)
-  echo "started: $* (pid $!)"
-}
-wait_one() {  # wait for the oldest background run; a failed one fails the script (a bare `wait` would not)
-  local pid=${pids[0]}
-  pids=("${pids[@]:1}")
-  wait "$pid" || { echo "a fine-tuning run failed (pid $pid)" >&2; failed=1; }
-}
-wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
 name() { echo "$1_lr$2_d$3_u$4_s$5"; }  # variant lr clf_dropout updates seed
 
 for lr in "${lrs[@]}"; do

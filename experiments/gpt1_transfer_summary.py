@@ -24,6 +24,8 @@ from summarize import provenance, read_json, run_summary, write_json
 
 from ronbun.evaluation.metrics import TASK_METRICS
 
+#: Every metric name a task reports (the keys of an evaluation report that are scores).
+METRIC_NAMES = frozenset(m for metrics in TASK_METRICS.values() for m in metrics)
 #: The compared models (GPT-1 Table 5): name → what it is.
 VARIANTS: dict[str, str] = {
     "pretrained": "pre-trained, auxiliary LM λ = 0.5",
@@ -52,9 +54,7 @@ def run_dir(out: Path, variant: str, lr: str, dropout: str, updates: int, seed: 
 def scores(run: Path, split: str) -> dict[str, float]:
     """Every metric (in %, Pearson/Spearman/MCC ×100) of a run on ``split``, from its ``eval/SPLIT.json``."""
     report = read_json(run / "eval" / f"{split}.json")
-    return {
-        k: 100.0 * float(v) for k, v in report.items() if k in {m for ms in TASK_METRICS.values() for m in ms}
-    }
+    return {k: 100.0 * float(v) for k, v in report.items() if k in METRIC_NAMES}
 
 
 Setting = tuple[str, str, int]  # (lr as typed, classifier dropout as typed, updates)

@@ -21,7 +21,8 @@ THREADS=${THREADS:-2}
 DROPOUT=${DROPOUT:-0.1}
 # bf16 autocast where the CPU has native bf16 (AVX-512 BF16/AMX), else fp32 (emulated bf16 is ~5x slower); the
 # resolved value is recorded in the run's config and summary, because bf16 and fp32 runs are different runs
-PRECISION=${PRECISION:-$($PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))")}
+source experiments/jobs.sh
+PRECISION=${PRECISION:-$(auto_precision)}
 NAME=${NAME:-multi30k}
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}

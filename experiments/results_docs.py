@@ -32,6 +32,12 @@ def cpu(m: dict[str, Any]) -> str:
     return f"{m['cpu']} ({m['cpu_capability']})" if m.get("cpu_capability") else m["cpu"]
 
 
+def provenance_line(s: dict[str, Any], threads: str = "1 thread per run") -> str:
+    """Command, date, machine (CPU, cores, ``threads``) and torch of a summary."""
+    m = s["machine"]
+    return f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {threads} · torch {m['torch']}"
+
+
 def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacrebleu")) -> str:
     """Command, date, machine, versions (torch and ``tool``: (shown name, key)), updates and times of a run."""
     m = s["machine"]
@@ -234,7 +240,7 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
             for m in metrics
         )
         lines.append(f"| {v['label']} | {cells} | **{means}** |")
-    m, pre = s["machine"], s.get("pretraining", {})
+    pre = s.get("pretraining", {})
     gain = " / ".join(f"{s['pretraining_gain'][x]:+.2f}" for x in metrics)
     lines += [
         "",
@@ -242,8 +248,7 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
         + " / ".join(_METRIC_NAMES.get(x, x) for x in metrics)
         + " (means).",
         "",
-        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, 1 thread per run · torch {m['torch']} · "
-        f"{len(s['runs'])} runs, {s['train_seconds'] / 60:.1f} min of training in all, "
+        f"{provenance_line(s)} · {len(s['runs'])} runs, {s['train_seconds'] / 60:.1f} min of training in all, "
         f"{s['wall_seconds'] / 60:.1f} min wall · pre-trained model: `{pre.get('command', pre.get('init'))}` "
         f"({pre.get('date', '?')})",
     ]
@@ -276,13 +281,11 @@ def gpt_diagnostics_table(s: dict[str, Any]) -> str:
             + " | ".join(cells)
             + " |"
         )
-    m = s["machine"]
     lines += [
         "",
         f"{s['data']}. Scores in **bold** reach the target.",
         "",
-        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, 1 thread per run · torch {m['torch']} · "
-        f"{s['wall_seconds'] / 60:.1f} min wall",
+        f"{provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall",
     ]
     return "\n".join(lines)
 
@@ -302,7 +305,7 @@ def copy_onset_table(s: dict[str, Any]) -> str:
         "",
         f"{s['data']}, lr {next(iter(s['runs'].values()))['lr']:g}.",
         "",
-        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m['threads']} thread · torch {m['torch']}",
+        provenance_line(s, f"{m['threads']} thread"),
     ]
     return "\n".join(lines)
 
@@ -318,10 +321,10 @@ def pretrained_copying_table(s: dict[str, Any]) -> str:
         lines.append(
             f"| {r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** | {g['first']:.2f} → **{g['repeated']:.2f}** |"
         )
-    m, n = s["machine"], s["checkpoints"][0]["heldout"]["texts"]
+    n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
     lines += [
         "",
-        f"{n} sentences each; `{s['command']}` · {s['date']} · {cpu(m)} · torch {m['torch']}",
+        f"{n} sentences each; " + provenance_line(s, f"{threads} thread"),
     ]
     return "\n".join(lines)
 

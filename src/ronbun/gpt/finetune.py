@@ -351,6 +351,9 @@ class FineTuneTask:
             train, train.kind, self.tokenizer, self.spec.special, n_ctx
         )
         self.train_labels = [ex.label for ex in train.examples]
+        self.train_lengths = np.array(
+            [max(len(s) for s in ex.sequences) for ex in self.train_examples]
+        )  # (N,)
         log(
             f"{train.name} {train_split}: {len(train.examples):,} examples; truncation to n_ctx={n_ctx}: {self.train_stats}"
         )
@@ -386,10 +389,9 @@ class FineTuneTask:
             bs = self.cfg.batch_size
             if self.cfg.group_by_length:
                 window = 50 * bs
-                length = np.array([max(len(s) for s in ex.sequences) for ex in self.train_examples])
                 order = np.concatenate(
                     [
-                        w[np.argsort(-length[w], kind="stable")]
+                        w[np.argsort(-self.train_lengths[w], kind="stable")]
                         for w in np.split(order, range(window, len(order), window))
                     ]
                 )

@@ -1,0 +1,20 @@
+# Shared by the experiment scripts (source it after setting PYTHON): the precision `auto` resolves to on this
+# machine, and a pool that runs background jobs PARALLEL at a time and remembers any that failed.
+
+# bf16 where the CPU has it natively, else fp32 (emulated bf16 is about five times slower); recorded in commands
+auto_precision() {
+  $PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))"
+}
+
+pids=() failed=0
+launch() {  # run a command in the background, at most PARALLEL at a time
+  if (( ${#pids[@]} >= ${PARALLEL:-1} )); then wait_one; fi
+  "$@" & pids+=($!)
+  echo "started: $* (pid $!)"
+}
+wait_one() {  # wait for the oldest background job; a failed one fails the script (a bare `wait` would not)
+  local pid=${pids[0]}
+  pids=("${pids[@]:1}")
+  wait "$pid" || { echo "${JOB_KIND:-a job} failed (pid $pid)" >&2; failed=1; }
+}
+wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
