@@ -10,6 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TASK=sst2 HOLDOUT=${HOLDOUT:-2000} GRID=${GRID:-681 1022 2043} LRS=${LRS:-1e-4} CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
-export SEEDS=${SEEDS:-0 1 2}
-export COMMAND=${COMMAND:-HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" experiments/gpt1_sst2.sh}
+export SEEDS=${SEEDS:-0 1 2} VARIANTS=${VARIANTS:-pretrained scratch noaux}
+export COMMAND=${COMMAND:-HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_sst2.sh}
 exec experiments/gpt1_transfer.sh

@@ -7,9 +7,10 @@
 #      learning rate of LRS × budget of GRID (updates of 32 examples) × classifier dropout of CLF_DROPOUTS; the
 #      best holdout score wins (accuracy where the task reports it, else its GPT-1 metric; ties: fewer updates,
 #      then the lower learning rate, then the lower dropout).
-#   2. dev, scored once, at the chosen setting: seeds SEEDS of the pre-trained model, of the same model from
-#      random initialisation (same tokenizer, shape and budget) and of the pre-trained model without the
-#      auxiliary LM (λ = 0) → results/NAME.json (the grid, the choice, dev per seed, means).
+#   2. dev, scored once, at the chosen setting: seeds SEEDS of each model of VARIANTS: `pretrained`, `scratch`
+#      (the same model from random initialisation: same tokenizer, shape and budget) and `noaux` (the
+#      pre-trained model without the auxiliary LM, λ = 0; VARIANTS="pretrained scratch" leaves it out)
+#      → results/NAME.json (the grid, the choice, dev per seed, means).
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
 #   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
@@ -33,6 +34,7 @@ GRID=${GRID:-681 1022 2043}
 LRS=${LRS:-1e-4}
 CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
 SEEDS=${SEEDS:-0 1 2}
+VARIANTS=${VARIANTS:-pretrained scratch noaux}
 PARALLEL=${PARALLEL:-2}
 source experiments/jobs.sh
 JOB_KIND="a fine-tuning run"
@@ -41,6 +43,9 @@ read -r -a grid <<< "$GRID"
 read -r -a lrs <<< "$LRS"
 read -r -a drops <<< "$CLF_DROPOUTS"
 read -r -a seeds <<< "$SEEDS"
+read -r -a variants <<< "$VARIANTS"
+[[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
+  echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
 start=$(date +%s)
 if [[ ! -f $PRETRAIN/summary.json ]]; then
@@ -76,12 +81,13 @@ echo "chosen on the holdout: lr $lr, classifier dropout $d, $u updates"
 
 final=()
 for s in "${seeds[@]}"; do
-  for variant in pretrained scratch noaux; do
+  for variant in "${variants[@]}"; do
     final+=("$(name "$variant" "$lr" "$d" "$u" "$s")")
     case $variant in
       pretrained) flags=() ;;
       scratch) flags=(--from-scratch) ;;  # same tokenizer and shape, random weights
       noaux) flags=(--aux-lm 0) ;;
+      *) echo "unknown variant $variant (pretrained, scratch, noaux)" >&2; exit 2 ;;
     esac
     if [[ $variant != pretrained || $s != "$first" ]]; then  # the first seed's pre-trained run is the grid's
       launch finetune "$(name "$variant" "$lr" "$d" "$u" "$s")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$s" "${flags[@]}"
@@ -95,6 +101,6 @@ done
 wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
-  --grid "$GRID" --seeds "$SEEDS" --chosen "$lr $d $u" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
+  --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
   --out "$RESULTS/$NAME.json" \
-  --command "PRECISION=$PRECISION ${COMMAND:-TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" experiments/gpt1_transfer.sh}"
+  --command "PRECISION=$PRECISION ${COMMAND:-TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"

@@ -96,8 +96,10 @@ def summary(
     seeds: list[int],
     chosen: Setting,
     header: dict[str, Any],
+    names: list[str] | None = None,
 ) -> dict[str, Any]:
-    """results/NAME.json: provenance, the selection on the holdout, dev per variant and seed, every run."""
+    """results/NAME.json: provenance, the selection on the holdout, dev per variant (``names``, default all of
+    :data:`VARIANTS`) and seed, every run."""
     lrs, dropouts, grid = grids
     metric, metrics = selection_metric(task), TASK_METRICS[task]
     first = run_dir(out, "pretrained", *chosen, seeds[0])
@@ -115,6 +117,8 @@ def summary(
     ]
     variants = {}
     for variant, label in VARIANTS.items():
+        if names is not None and variant not in names:
+            continue
         dev = {str(s): scores(run_dir(out, variant, *chosen, s), "dev") for s in seeds}
         variants[variant] = {
             "label": label,
@@ -172,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--seeds", type=_ints, default=[0, 1, 2], help="write: seeds of the final runs (first: grid)"
     )
+    p.add_argument(
+        "--variants", type=str.split, default=list(VARIANTS), help=f"write: the models compared ({', '.join(VARIANTS)})"
+    )
     p.add_argument("--chosen", type=str.split, help="write: 'LR DROPOUT UPDATES' chosen on the holdout")
     p.add_argument("--name", default=None)
     p.add_argument("--command", default="experiments/gpt1_transfer.sh")
@@ -184,9 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.chosen is None or len(args.chosen) != 3 or args.out is None:
         p.error("write needs --chosen 'LR DROPOUT UPDATES' and --out")
+    if not {"pretrained", "scratch"} <= set(args.variants) <= set(VARIANTS):
+        p.error(f"--variants must include pretrained and scratch, from {', '.join(VARIANTS)}")
     chosen = (args.chosen[0], args.chosen[1], int(args.chosen[2]))
     header = provenance(args.name or f"gpt1_{args.task}", args.command, args.wall_seconds, threads=1)
-    write_json(args.out, summary(args.runs, args.task, grids, args.seeds, chosen, header))
+    write_json(args.out, summary(args.runs, args.task, grids, args.seeds, chosen, header, args.variants))
     return 0
 
 

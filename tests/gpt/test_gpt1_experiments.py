@@ -283,6 +283,20 @@ def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained,
     assert all("--task rte" in c for c in calls if c.startswith("gpt finetune"))
 
 
+def test_the_models_compared_can_leave_out_the_no_aux_lm_ablation(pretrained, tmp_path):
+    """VARIANTS="pretrained scratch" runs the comparison the targets are about (pre-trained vs random
+    initialisation) without Table 5's third row; the comparison itself cannot be left out."""
+    done = _run("gpt1_sst2.sh", {**pretrained, "VARIANTS": "pretrained scratch"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_sst2.json").read_text())
+    assert set(s["variants"]) == {"pretrained", "scratch"} and 'VARIANTS="pretrained scratch"' in s["command"]
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not any("--aux-lm 0" in c for c in calls)
+    assert len([c for c in calls if "--split dev" in c]) == 6
+    refused = _run("gpt1_sst2.sh", {**pretrained, "VARIANTS": "pretrained noaux"})
+    assert refused.returncode == 2 and "pretrained and scratch" in refused.stderr
+
+
 def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):
     """A long script stopped half-way resumes: rerunning the command redoes only the runs without a score."""
     assert _run("gpt1_sst2.sh", pretrained).returncode == 0
