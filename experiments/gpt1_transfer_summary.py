@@ -177,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         "--seeds", type=_ints, default=[0, 1, 2], help="write: seeds of the final runs (first: grid)"
     )
     p.add_argument(
-        "--variants", type=str.split, default=list(VARIANTS), help=f"write: the models compared ({', '.join(VARIANTS)})"
+        "--variants",
+        type=str.split,
+        default=list(VARIANTS),
+        help=f"write: the models compared ({', '.join(VARIANTS)})",
     )
     p.add_argument("--chosen", type=str.split, help="write: 'LR DROPOUT UPDATES' chosen on the holdout")
     p.add_argument("--name", default=None)
