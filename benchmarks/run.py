@@ -53,10 +53,15 @@ def run(
     w = 1 if quick else 2
     peak = train.peaks() if {"mt-train", "gpt-train"} & set(groups) else None
     if peak is not None:
+        measured = ", ".join(f"{p} {v / 1e9:.1f} GFLOP/s" for p, v in peak.items())
         notes.append(
             f"matmul peak measured once before the runs at {threads} thread(s) (best of n = 512, 1024, 2048): "
-            f"fp32 {peak['fp32'] / 1e9:.1f} GFLOP/s, bf16 {peak['bf16'] / 1e9:.1f} GFLOP/s; the MFU tables divide "
-            "by the n = 1024 peak timed interleaved with the steps"
+            f"{measured}; the MFU tables divide by the n = 1024 peak timed interleaved with the steps"
+        )
+    if {"mt-train", "gpt-train"} & set(groups) and not train.bf16_timed():
+        notes.append(
+            "bf16 sides skipped: this CPU has no native bf16 (AVX-512 BF16 or AMX); emulated bf16 is several "
+            "times slower than fp32 and is not ronbun's setting there"
         )
     small_step_ms: float | None = None
     mt_presets = ("tiny",) if quick else ("small", "base")

@@ -55,10 +55,23 @@ SIDE_DTYPE = {
 }
 
 
+def bf16_timed(device: str = "cpu") -> bool:
+    """Whether bf16 sides are timed: on a GPU, and on a CPU with native bf16 (AVX-512 BF16 or AMX).  Elsewhere
+    bf16 is emulated (several times slower than fp32), is not ronbun's setting, and is skipped."""
+    from ronbun.evaluation.provenance import cpu_has_bf16
+
+    return not device.startswith("cpu") or cpu_has_bf16()
+
+
+def _precisions(device: str) -> tuple[tuple[str, torch.dtype], ...]:
+    fp32 = ("fp32", torch.float32)
+    return (fp32, ("bf16", torch.bfloat16)) if bf16_timed(device) else (fp32,)
+
+
 def _add_peak_probes(fns: dict[str, Callable[[], Any]], device: str) -> dict[str, float]:
     """Add the matmul-peak sides to an interleaved set; returns their FLOPs per call."""
     flops = {}
-    for dtype_name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+    for dtype_name, dtype in _precisions(device):
         fns[f"peak_{dtype_name}"], flops[dtype_name] = peak_probe(dtype, device)
     return flops
 
@@ -104,12 +117,10 @@ def _speed_rows(
 
 
 def peaks(device: str = "cpu") -> dict[str, float]:
-    """Measured matmul peak per precision (CPU: n ≤ 2048; GPU: n up to 8192)."""
+    """Measured matmul peak per precision (CPU: n ≤ 2048; GPU: n up to 8192); bf16 only where it is timed
+    (:func:`bf16_timed`)."""
     sizes = (2048, 4096, 8192) if device.startswith("cuda") else (512, 1024, 2048)
-    return {
-        p: matmul_peak(dt, sizes, device=device)
-        for p, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16))
-    }
+    return {p: matmul_peak(dt, sizes, device=device) for p, dt in _precisions(device)}
 
 
 def mt_train(
@@ -122,13 +133,14 @@ def mt_train(
     warmup: int = 2,
     reps: int = 7,
     refs: tuple[str, ...] = ("hf", "torch"),
-    bf16: bool = True,
+    bf16: bool | None = None,
     mfu: bool = False,
     memory: bool = False,
     threads: int = 1,
     device: str = "cpu",
 ) -> TrainResult:
-    """Encoder-decoder training step, label smoothing 0.1, dropout 0.1, Adam."""
+    """Encoder-decoder training step, label smoothing 0.1, dropout 0.1, Adam; ``bf16`` sides by default where
+    :func:`bf16_timed`."""
     pair = mt_pair(preset, vocab).to(device)
     data = {k: v.to(device) for k, v in mt_batch(batch, src_len, tgt_len, vocab).items()}
     pad = vocab - 1
@@ -139,7 +151,7 @@ def mt_train(
         fns["torch"] = mt_train_step(
             "torch", TorchTransformerMT(preset, vocab, pad_id=pad).to(device), data, pad_id=pad
         )
-    if bf16:
+    if bf16_timed(device) if bf16 is None else bf16:
         fns["ours_best"] = mt_train_step("ours", pair.ours, data, "bf16", pad_id=pad)
         if "hf" in fns:
             fns["hf_bf16"] = mt_train_step("hf", pair.hf, data, "bf16", pad_id=pad)
@@ -170,19 +182,20 @@ def gpt_train(
     vocab: int = VOCAB_GPT,
     warmup: int = 2,
     reps: int = 7,
-    bf16: bool = True,
+    bf16: bool | None = None,
     mfu: bool = False,
     memory: bool = False,
     threads: int = 1,
     device: str = "cpu",
 ) -> TrainResult:
-    """GPT-1 language-model training step (dropout 0.1 everywhere, Adam)."""
+    """GPT-1 language-model training step (dropout 0.1 everywhere, Adam); ``bf16`` sides by default where
+    :func:`bf16_timed`."""
     pair = gpt_pair(preset, vocab).to(device)
     ids = gpt_batch(batch, length, vocab).to(device)
     fns = {"ours": gpt_train_step("ours", pair.ours, ids)}
     if pair.hf is not None:
         fns["hf"] = gpt_train_step("hf", pair.hf, ids)
-    if bf16:
+    if bf16_timed(device) if bf16 is None else bf16:
         fns["ours_best"] = gpt_train_step("ours", pair.ours, ids, "bf16")
         if pair.hf is not None:
             fns["hf_bf16"] = gpt_train_step("hf", pair.hf, ids, "bf16")

@@ -46,6 +46,18 @@ def test_mt_train_step_benchmark() -> None:
     assert any(r.kind == "mfu" for r in res.rows)
 
 
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_is_timed_only_where_the_cpu_has_it(monkeypatch, native: bool) -> None:
+    """Emulated bf16 is not ronbun's setting (its trainer picks fp32 there) and takes minutes per GEMM peak."""
+    monkeypatch.setattr("ronbun.evaluation.provenance.cpu_has_bf16", lambda: native)
+    mfu = not native  # (the MFU's bf16 peak probe would be emulated on this CPU: slow)
+    res = train.mt_train("tiny", batch=2, src_len=4, tgt_len=4, warmup=0, reps=1, mfu=mfu, refs=("torch",))
+    sides = set(res.timing.median)
+    assert ("ours_best" in sides) == native and "peak_bf16" not in sides
+    assert {"ours", "torch"} <= sides and ("peak_fp32" in sides) == mfu
+    assert train.bf16_timed("cuda") is True
+
+
 def test_gpt_train_step_benchmark() -> None:
     res = train.gpt_train("tiny", batch=1, length=16, vocab=500, warmup=0, reps=1, mfu=True)
     assert res.rows[0].benchmark == "GPT train step" and res.rows[0].ours_ms > 0
