@@ -148,6 +148,8 @@ else:
     cfg = json.loads((Path(args[2]) / "run_config.json").read_text())
     steps, seed, split = cfg["trainer"]["max_steps"], cfg["trainer"]["seed"], opt("--split")
     holdout = {1: 0.60, 2: 0.80, 3: 0.80}[steps]  # 2 and 3 tie: the smaller budget wins
+    by_init = json.loads(os.environ.get("FAKE_HOLDOUT_BY_INIT", "{}"))  # pre-training folder name → holdout
+    holdout = by_init.get(Path(cfg["data"]["init"] or "").name, holdout)
     variant = 0.1 if cfg["data"]["from_scratch"] else 0.02 if cfg["data"]["aux_lm"] == 0 else 0.0
     accuracy = holdout if split == "holdout" else 0.85 - variant + 0.01 * seed
     print(json.dumps({"task": "sst2", "split": split, "n": 10 if split == "holdout" else 20, "accuracy": accuracy}))
@@ -295,6 +297,29 @@ def test_the_models_compared_can_leave_out_the_no_aux_lm_ablation(pretrained, tm
     assert len([c for c in calls if "--split dev" in c]) == 6
     refused = _run("gpt1_sst2.sh", {**pretrained, "VARIANTS": "pretrained noaux"})
     assert refused.returncode == 2 and "pretrained and scratch" in refused.stderr
+
+
+def test_the_pretrained_model_is_chosen_on_the_holdout_never_on_dev(fake, tmp_path):
+    """Each candidate schedule is pre-trained (unless its folder holds a finished one), fine-tuned at SST-2's
+    chosen setting and scored on the holdout only; the best holdout accuracy is the choice."""
+    runs = tmp_path / "pre"
+    env = {**fake, "RUNS": str(runs), "CANDIDATES": "recipe:1000 annealed:759", "UPDATES": "3",
+           "FINETUNE_UPDATES": "2", "FAKE_HOLDOUT_BY_INIT": json.dumps({"recipe": 0.81, "annealed": 0.84})}  # fmt: skip
+    done = _run("gpt1_pretrain_choice.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_pretrain_choice.json").read_text())
+    assert [c["name"] for c in s["candidates"]] == ["recipe", "annealed"] and s["chosen"] == "annealed"
+    assert [c["holdout_accuracy"] for c in s["candidates"]] == pytest.approx([81.0, 84.0])
+    assert [c["schedule_total"] for c in s["candidates"]] == [1000, 759]
+    assert s["candidates"][1]["command"].startswith("UPDATES=3 SCHEDULE=759")
+    assert s["candidates"][0]["perplexity"]["wikitext2"] == 54.6 and s["command"].startswith("PRECISION=")
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not any("--split dev" in c for c in calls)  # dev is never looked at
+    tuned = [c for c in calls if c.startswith("gpt finetune")]
+    assert len(tuned) == 2 and all("--max-steps 2 " in c and "--holdout 10" in c for c in tuned)
+    (tmp_path / "calls.log").write_text("")
+    again = _run("gpt1_pretrain_choice.sh", env)  # finished pre-trainings and fine-tunings are kept
+    assert again.returncode == 0 and (tmp_path / "calls.log").read_text().splitlines() == []
 
 
 def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):

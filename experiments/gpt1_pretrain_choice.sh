@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Which pre-trained model GPT-1's fine-tuning starts from, chosen on a validation split (GPT-1 §3.1, §4.1): every
+# candidate pre-training is fine-tuned on SST-2 at the setting experiments/gpt1_sst2.sh chose on its holdout and
+# scored on that holdout only (never on dev) → results/NAME.json (each candidate's held-out perplexities, its
+# holdout accuracy, the choice).
+#   candidates CANDIDATES: NAME:SCHEDULE pairs, each experiments/gpt1_pretrain.sh's recipe (759 updates) with its
+#   cosine schedule planned over SCHEDULE updates: 1000 is the recipe's (stopped at 759, the learning rate still
+#   at 16 % of its peak), 759 anneals it to 0 at the last update.  A candidate whose runs/NAME holds a finished
+#   pre-training is not trained again.
+#   fine-tuning: SST-2 minus its 2,000-example holdout, lr 1e-4, classifier dropout 0.1, 2,043 updates, seed 0
+#   (SST-2's declared setting); the highest holdout accuracy wins (a tie: the earlier candidate).
+#
+#   full run:   experiments/gpt1_pretrain_choice.sh
+#   smoke:      CANDIDATES="a:2 b:3" UPDATES=2 PRESET=tiny N_CTX=32 BATCH=4 VOCAB=300 DATA=tiny/ GLUE=tiny/glue \
+#               HOLDOUT=10 FINETUNE_UPDATES=1 experiments/gpt1_pretrain_choice.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RONBUN=${RONBUN:-.venv/bin/ronbun}
+PYTHON=${PYTHON:-.venv/bin/python}
+CANDIDATES=${CANDIDATES:-gpt1_pretrain:1000 gpt1_pretrain_annealed:759}
+GLUE=${GLUE:-../shared/data/glue}
+HOLDOUT=${HOLDOUT:-2000}
+FINETUNE_UPDATES=${FINETUNE_UPDATES:-2043}
+LR=${LR:-1e-4}
+CLF_DROPOUT=${CLF_DROPOUT:-0.1}
+NAME=${NAME:-gpt1_pretrain_choice}
+OUT=${OUT:-runs/$NAME}
+RUNS=${RUNS:-runs}
+RESULTS=${RESULTS:-results}
+source experiments/jobs.sh
+PRECISION=${PRECISION:-$(auto_precision)}
+export PRECISION
+start=$(date +%s)
+mkdir -p "$OUT"
+names=()
+for candidate in $CANDIDATES; do
+  name=${candidate%%:*} schedule=${candidate##*:}
+  names+=("$name")
+  if [[ ! -f $RUNS/$name/summary.json ]]; then  # the pre-training (its summary stays in its own folder)
+    rm -rf "${RUNS:?}/$name"
+    SCHEDULE=$schedule NAME=$name OUT=$RUNS/$name RESULTS=$RUNS/$name experiments/gpt1_pretrain.sh
+  fi
+done
+for name in "${names[@]}"; do  # the same fine-tuning from each, scored on the holdout only
+  dir=$OUT/$name
+  if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; continue; fi
+  rm -rf "$dir" && mkdir -p "$dir/eval"
+  $RONBUN gpt finetune --init "$RUNS/$name" --task sst2 --data-dir "$GLUE" --holdout "$HOLDOUT" \
+    --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" \
+    --lr "$LR" --clf-dropout "$CLF_DROPOUT" --max-steps "$FINETUNE_UPDATES" --seed 0 > "$dir/train.log" 2>&1
+  $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
+done
+$PYTHON experiments/gpt1_pretrain_choice_summary.py "$OUT" --runs "$RUNS" --candidates "$CANDIDATES" --name "$NAME" \
+  --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \
+  --command "PRECISION=$PRECISION CANDIDATES=\"$CANDIDATES\" HOLDOUT=$HOLDOUT FINETUNE_UPDATES=$FINETUNE_UPDATES LR=$LR \
+CLF_DROPOUT=$CLF_DROPOUT experiments/gpt1_pretrain_choice.sh"
