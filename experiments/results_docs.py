@@ -194,6 +194,38 @@ def gpt_pretrain_table(s: dict[str, Any]) -> str:
     return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
 
 
+def gpt_pretrain_choice_table(s: dict[str, Any]) -> str:
+    """The pre-trained model chosen on the SST-2 holdout (experiments/gpt1_pretrain_choice.sh)."""
+    cands = s["candidates"]
+    texts = [k for k in cands[0]["perplexity"] if all(k in c["perplexity"] for c in cands)]
+    lines = [
+        "| candidate | cosine schedule planned over | updates | "
+        + " | ".join(f"perplexity {k}" for k in texts)
+        + " | SST-2 holdout accuracy |",
+        "|---|---|---|" + "---|" * len(texts) + "---|",
+    ]
+    for c in cands:
+        b = "**" if c["name"] == s["chosen"] else ""
+        ppl = " | ".join(fmt(c["perplexity"][k], 1) for k in texts)
+        chosen = " (chosen)" if b else ""
+        lines.append(
+            f"| {b}`{c['name']}`{b}{chosen} | {c['schedule_total']:,} | {c['updates']:,} | {ppl} | "
+            f"{b}{fmt(c['holdout_accuracy'])}{b} |"
+        )
+    tuned = cands[0]["finetuning"]["settings"]["trainer"]
+    lines += [
+        "",
+        f"Fine-tuning from each: SST-2 minus its {cands[0]['finetuning']['settings']['data'].get('holdout', 0):,}-"
+        f"example holdout, lr {tuned['lr']:g}, {tuned['max_steps']:,} updates, seed {tuned['seed']}; holdout of "
+        f"{cands[0]['holdout_examples']:,} examples; rule: {s['rule']}.",
+        "",
+        f"{provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall"
+        if s.get("wall_seconds")
+        else provenance_line(s),
+    ]
+    return "\n".join(lines)
+
+
 _TASK_NAMES = {"sst2": "SST-2", "rte": "RTE", "mrpc": "MRPC", "cola": "CoLA", "stsb": "STS-B"}
 _METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1", "mcc": "Matthews corr.", "pearson": "Pearson r"}
 
@@ -361,6 +393,9 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "table3_quick.json", table3_block, "ronbun experiment table3 --quick --parallel 1 --threads 1"
         ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
+        "gpt-pretrain-choice": one(
+            "gpt1_pretrain_choice.json", gpt_pretrain_choice_table, "experiments/gpt1_pretrain_choice.sh"
+        ),
         "gpt-sst2": one("gpt1_sst2.json", gpt_transfer_tables, "experiments/gpt1_sst2.sh"),
         "gpt-rte": one(
             "gpt1_rte.json",

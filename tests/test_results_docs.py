@@ -179,3 +179,28 @@ def test_a_gpt_table_not_yet_run_names_its_command_instead_of_showing_numbers(tm
     assert "_not yet run: `experiments/gpt1_pretrain.sh`_" in out
     assert "_not yet run: `experiments/gpt1_sst2.sh`_" in out
     assert "230.8" not in out and "80.24" not in out
+
+
+def test_the_choice_of_pretrained_model_is_rendered_with_its_holdout_scores(tmp_path):
+    def candidate(name: str, schedule: int, ppl: float, acc: float) -> dict:
+        finetuning = {
+            "settings": {"trainer": {"lr": 1e-4, "max_steps": 2043, "seed": 0}, "data": {"holdout": 2000}}
+        }
+        return {"name": name, "schedule_total": schedule, "updates": 759, "perplexity": {"brown": ppl},
+                "holdout_accuracy": acc, "holdout_examples": 2000, "finetuning": finetuning}  # fmt: skip
+
+    summary = {
+        "command": "experiments/gpt1_pretrain_choice.sh",
+        "date": "2026-12-02",
+        "machine": {"cpu": "Test CPU", "cores": 2, "torch": "2.13.0"},
+        "wall_seconds": 600.0,
+        "rule": "highest SST-2 holdout accuracy",
+        "candidates": [candidate("recipe", 1000, 214.5, 85.45), candidate("annealed", 759, 205.0, 84.9)],
+        "chosen": "recipe",
+    }
+    (tmp_path / "gpt1_pretrain_choice.json").write_text(json.dumps(summary))
+    page = "<!-- generated:gpt-pretrain-choice -->\nold\n<!-- /generated:gpt-pretrain-choice -->\n"
+    out = _generator().render(page, tmp_path)
+    assert "| **`recipe`** (chosen) | 1,000 | 759 | 214.5 | **85.45** |" in out
+    assert "| `annealed` | 759 | 759 | 205.0 | 84.90 |" in out
+    assert "2,000-example holdout, lr 0.0001, 2,043 updates, seed 0" in out
