@@ -286,8 +286,14 @@ class FineTuneTask:
             log(f"{cfg.task} {train_split}: skipped {train.skipped} malformed/unlabelled row(s)")
         holdout = None
         if cfg.holdout:
+            before = len(train.examples)
             train, holdout = carve_holdout(train, cfg.holdout)
-            log(f"{cfg.task}: {cfg.holdout:,} examples of {train_split} held out as the validation split")
+            inside = before - len(train.examples) - len(holdout.examples)  # parts of held-out sentences
+            log(
+                f"{cfg.task}: {cfg.holdout:,} {'whole sentences' if inside else 'examples'} of {train_split} held "
+                "out as the validation split"
+                + (f"; the {inside:,} training examples inside them are dropped" if inside else "")
+            )
         if cfg.limit is not None and cfg.limit < len(train.examples):
             keep = np.sort(
                 np.random.default_rng([self.seed, 0x11A7]).permutation(len(train.examples))[: cfg.limit]

@@ -190,6 +190,8 @@ class TaskSpec:
         dir_names: subfolders of ``data_dir`` also searched (``glue_data`` → ``glue_data/SST-2``).
         reader, resolver: a task-specific reader / file finder instead of the generic ones.
         paper: the result GPT-1 reports.
+        phrase_level: the training split holds the phrases of its sentences' parse trees besides the
+            sentences (SST-2), so a holdout is made of whole sentences (see :func:`carve_holdout`).
     """
 
     name: str
@@ -211,6 +213,7 @@ class TaskSpec:
     resolver: Resolver | None = None
     paper: str = ""
     finetune: Mapping[str, Any] = field(default_factory=dict)
+    phrase_level: bool = False
 
     # ``finetune``: the fine-tuning settings chosen for this task on a holdout carved from its training split
     # (never on dev): ``lr``, ``max_steps`` (updates of 32 examples), ``clf_dropout``, and ``chosen_by`` (the
@@ -558,7 +561,7 @@ _SPECS: tuple[TaskSpec, ...] = (
     ),
     TaskSpec(
         "sst2", "classification", ("negative", "positive"), _BINARY, text_columns=("sentence",),
-        dir_names=("SST-2", "SST2"), paper="GPT-1 Table 4: SST-2 accuracy 91.3",
+        dir_names=("SST-2", "SST2"), paper="GPT-1 Table 4: SST-2 accuracy 91.3", phrase_level=True,
         finetune={"lr": 1e-4, "max_steps": 2043, "clf_dropout": 0.1,
                   "chosen_by": "experiments/gpt1_sst2.sh, 2026-12-02: holdout accuracy 85.45 % at 2,043 updates "
                                "(1 epoch) against 81.50 % at 1,022 and 78.95 % at 681"},
@@ -701,11 +704,35 @@ HOLDOUT_SEED = 0x5E1EC7
 def carve_holdout(data: TaskData, n: int) -> tuple[TaskData, TaskData]:
     """``(rest, holdout)``: ``n`` examples of ``data`` drawn with :data:`HOLDOUT_SEED` become a validation
     split (split name ``"holdout"``), the others stay for training, both in file order.  Settings are chosen
-    on the holdout so that dev (or test) is reported once, for the chosen setting only."""
+    on the holdout so that dev (or test) is reported once, for the chosen setting only.
+
+    A phrase-level task (:attr:`TaskSpec.phrase_level`: SST-2's training split holds every phrase of the
+    parse trees of its sentences) holds out ``n`` whole sentences instead, the examples that are no
+    word-span of another, and drops from training every example that is a word-span of a held-out
+    sentence.  A random draw of phrases would be a leaky holdout unlike dev: nine in ten of them occur inside
+    a training example, against 2 of dev's 872 sentences."""
     if not 0 < n < len(data.examples):
         raise ValueError(f"holdout must be between 1 and {len(data.examples) - 1} examples, got {n}")
     rng = random.Random(HOLDOUT_SEED)
-    held = set(rng.sample(range(len(data.examples)), n))
-    rest = [ex for i, ex in enumerate(data.examples) if i not in held]
+    if data.name in TASKS and TASKS[data.name].phrase_level:
+        words = [" ".join(ex.texts).split() for ex in data.examples]
+        inside = set().union(*(_word_spans(w, proper=True) for w in words))
+        sentences = [i for i, w in enumerate(words) if " ".join(w) not in inside]
+        if n >= len(sentences):
+            raise ValueError(f"holdout must be fewer than the {len(sentences):,} whole sentences, got {n}")
+        held = set(rng.sample(sentences, n))
+        leaked = set().union(*(_word_spans(words[i]) for i in held))
+        out = {i for i, w in enumerate(words) if " ".join(w) in leaked}  # held out, or a part of one
+    else:
+        held = out = set(rng.sample(range(len(data.examples)), n))
+    rest = [ex for i, ex in enumerate(data.examples) if i not in out]
     kept = [ex for i, ex in enumerate(data.examples) if i in held]
     return dataclasses.replace(data, examples=rest), dataclasses.replace(data, examples=kept, split="holdout")
+
+
+def _word_spans(words: list[str], proper: bool = False) -> set[str]:
+    """Every contiguous run of ``words``, joined by spaces (``proper``: all but the whole)."""
+    n = len(words)
+    return {
+        " ".join(words[i:j]) for i in range(n) for j in range(i + 1, n + 1) if not (proper and j - i == n)
+    }
