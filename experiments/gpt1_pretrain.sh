@@ -9,6 +9,7 @@
 #   never trained on), each with its token count → results/NAME.json.
 #
 #   full run:       experiments/gpt1_pretrain.sh
+#   another shape:  SET="n_layers=8 d_model=192" experiments/gpt1_pretrain.sh   (each KEY=VALUE a `--set` of the model)
 #   smoke test:     UPDATES=2 SCHEDULE=2 WARMUP=1 PRESET=tiny N_CTX=32 BATCH=4 VOCAB=300 DATA=tiny/ experiments/gpt1_pretrain.sh
 #   extra flags are passed to `ronbun gpt pretrain` (e.g. --resume after a stop).
 set -euo pipefail
@@ -24,6 +25,10 @@ N_CTX=${N_CTX:-128}
 BATCH=${BATCH:-32}
 VOCAB=${VOCAB:-8000}
 SEED=${SEED:-0}
+SET=${SET:-}  # model settings besides the preset's, space-separated KEY=VALUE (e.g. "n_layers=8 d_model=192")
+read -r -a model_set <<< "$SET"
+set_flags=()
+for kv in "${model_set[@]}"; do set_flags+=(--set "$kv"); done
 source experiments/jobs.sh
 PRECISION=${PRECISION:-$(auto_precision)}
 THREADS=${THREADS:-2}
@@ -40,7 +45,8 @@ $PYTHON experiments/gpt_corpus.py --data "$DATA" --out "$CORPUS"
 mkdir -p "$OUT"
 printf '[trainer]\nschedule_total = %d\n' "$SCHEDULE" > "$OUT/schedule.toml"
 $RONBUN gpt pretrain --config "$OUT/schedule.toml" --train-file "$CORPUS/train.txt" --valid-file "$CORPUS/valid.txt" \
-  --vocab-size "$VOCAB" --lowercase --preset "$PRESET" --set n_ctx="$N_CTX" --batch-size "$BATCH" --lr 6e-4 \
+  --vocab-size "$VOCAB" --lowercase --preset "$PRESET" --set n_ctx="$N_CTX" ${set_flags[@]+"${set_flags[@]}"} \
+  --batch-size "$BATCH" --lr 6e-4 \
   --warmup "$WARMUP" --max-steps "$UPDATES" --max-minutes 180 --seed "$SEED" --eval-every 250 --save-every 250 \
   --eval-windows 200 --threads "$THREADS" --precision "$PRECISION" --no-progress --log-every 25 --out "$OUT" "$@"
 mkdir -p "$OUT/heldout"
@@ -49,7 +55,7 @@ for text in "$CORPUS"/heldout/*.txt; do  # every token of every held-out text (n
 done
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/heldout" --extra corpus="$CORPUS/manifest.json" \
   --wall-seconds $(( $(date +%s) - start )) --out "$OUT/summary.json" \
-  --command "UPDATES=$UPDATES SCHEDULE=$SCHEDULE WARMUP=$WARMUP PRESET=$PRESET N_CTX=$N_CTX BATCH=$BATCH VOCAB=$VOCAB \
-SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh${*:+ $*}"
+  --command "UPDATES=$UPDATES SCHEDULE=$SCHEDULE WARMUP=$WARMUP PRESET=$PRESET${SET:+ SET=\"$SET\"} N_CTX=$N_CTX BATCH=$BATCH \
+VOCAB=$VOCAB SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh${*:+ $*}"
 mkdir -p "$RESULTS"
 cp "$OUT/summary.json" "$RESULTS/$NAME.json"

@@ -3,10 +3,15 @@
 # candidate pre-training is fine-tuned on SST-2 at the setting experiments/gpt1_sst2.sh chose on its holdout and
 # scored on that holdout only (never on dev) → results/NAME.json (each candidate's held-out perplexities, its
 # holdout accuracy, the choice).
-#   candidates CANDIDATES: NAME:SCHEDULE pairs, each experiments/gpt1_pretrain.sh's recipe (759 updates) with its
+#   candidates CANDIDATES: NAME:SCHEDULE[:CHANGES], each experiments/gpt1_pretrain.sh's recipe (759 updates) with its
 #   cosine schedule planned over SCHEDULE updates: 1000 is the recipe's (stopped at 759, the learning rate still
-#   at 16 % of its peak), 759 anneals it to 0 at the last update.  A candidate whose runs/NAME holds a finished
+#   at 16 % of its peak), 759 anneals it to 0 at the last update.  CHANGES, comma-separated KEY=VALUE, change
+#   the recipe's shape: `batch` (windows per update) and `n_ctx` (tokens per window), any other key a model
+#   setting (`n_layers`, `d_model`, `n_heads`, `d_ff`, ...).  A candidate whose runs/NAME holds a finished
 #   pre-training is not trained again.
+#   Same budget, other shapes (tokens per update and per-token FLOPs kept, see docs/results.md):
+#     CANDIDATES="gpt1_pretrain:1000 gpt1_pretrain_deep:1000:n_layers=8,d_model=192,d_ff=768 \
+#                 gpt1_pretrain_ctx256:1000:n_ctx=256,batch=16" experiments/gpt1_pretrain_choice.sh
 #   fine-tuning: SST-2 minus its 1,000-sentence holdout, lr 1e-4, classifier dropout 0.1, 1,761 updates, seed 0
 #   (SST-2's declared setting); the highest holdout accuracy wins (a tie: the earlier candidate).
 #
@@ -34,11 +39,20 @@ start=$(date +%s)
 mkdir -p "$OUT"
 names=()
 for candidate in $CANDIDATES; do
-  name=${candidate%%:*} schedule=${candidate##*:}
+  IFS=: read -r name schedule changes <<< "$candidate"
   names+=("$name")
   if [[ ! -f $RUNS/$name/summary.json ]]; then  # the pre-training (its summary stays in its own folder)
     rm -rf "${RUNS:?}/$name"
-    SCHEDULE=$schedule NAME=$name OUT=$RUNS/$name RESULTS=$RUNS/$name experiments/gpt1_pretrain.sh
+    vars=(SCHEDULE="$schedule" NAME="$name" OUT="$RUNS/$name" RESULTS="$RUNS/$name") model=()
+    IFS=, read -r -a pairs <<< "${changes:-}"
+    for kv in ${pairs[@]+"${pairs[@]}"}; do
+      case ${kv%%=*} in
+        batch) vars+=(BATCH="${kv#*=}") ;;
+        n_ctx) vars+=(N_CTX="${kv#*=}") ;;
+        *) model+=("$kv") ;;
+      esac
+    done
+    env "${vars[@]}" SET="${model[*]}" experiments/gpt1_pretrain.sh
   fi
 done
 for name in "${names[@]}"; do  # the same fine-tuning from each, scored on the holdout only

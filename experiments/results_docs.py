@@ -198,19 +198,24 @@ def gpt_pretrain_choice_table(s: dict[str, Any]) -> str:
     """The pre-trained model chosen on the SST-2 holdout (experiments/gpt1_pretrain_choice.sh)."""
     cands = s["candidates"]
     texts = [k for k in cands[0]["perplexity"] if all(k in c["perplexity"] for c in cands)]
+    changed = any(c.get("changes") for c in cands)  # a column for shapes other than the recipe's
     lines = [
-        "| candidate | cosine schedule planned over | updates | "
+        "| candidate | "
+        + ("changes to the recipe | " if changed else "")
+        + "cosine schedule planned over | updates | "
         + " | ".join(f"perplexity {k}" for k in texts)
         + " | SST-2 holdout accuracy |",
-        "|---|---|---|" + "---|" * len(texts) + "---|",
+        "|---|---|---|" + "---|" * (len(texts) + changed) + "---|",
     ]
     for c in cands:
         b = "**" if c["name"] == s["chosen"] else ""
         ppl = " | ".join(fmt(c["perplexity"][k], 1) for k in texts)
         chosen = " (chosen)" if b else ""
+        change = " ".join(f"{k}={v}" for k, v in c.get("changes", {}).items()) or "–"
         lines.append(
-            f"| {b}`{c['name']}`{b}{chosen} | {c['schedule_total']:,} | {c['updates']:,} | {ppl} | "
-            f"{b}{fmt(c['holdout_accuracy'])}{b} |"
+            f"| {b}`{c['name']}`{b}{chosen} | "
+            + (f"{change} | " if changed else "")
+            + f"{c['schedule_total']:,} | {c['updates']:,} | {ppl} | {b}{fmt(c['holdout_accuracy'])}{b} |"
         )
     tuned = cands[0]["finetuning"]["settings"]["trainer"]
     lines += [

@@ -204,3 +204,9 @@ def test_the_choice_of_pretrained_model_is_rendered_with_its_holdout_scores(tmp_
     assert "| **`recipe`** (chosen) | 1,000 | 759 | 214.5 | **85.45** |" in out
     assert "| `annealed` | 759 | 759 | 205.0 | 84.90 |" in out
     assert "2,000-example holdout, lr 0.0001, 2,043 updates, seed 0" in out
+    assert "changes to the recipe" not in out  # every candidate has the recipe's shape
+    summary["candidates"][1]["changes"] = {"n_layers": "8", "d_model": "192"}
+    (tmp_path / "gpt1_pretrain_choice.json").write_text(json.dumps(summary))
+    out = _generator().render(page, tmp_path)
+    assert "| **`recipe`** (chosen) | – | 1,000 | 759 | 214.5 | **85.45** |" in out
+    assert "| `annealed` | n_layers=8 d_model=192 | 759 | 759 | 205.0 | 84.90 |" in out

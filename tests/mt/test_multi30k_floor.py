@@ -3,7 +3,9 @@ optimiser settings (§5.3 schedule, §5.4 label smoothing, byte-level BPE on the
 greedy validation BLEU.  A regression anywhere on the path (data, BPE, model, loss, schedule, decoding,
 scoring) shows up as a score below the floor.
 
-Slow (about 6 minutes on a 2-core CPU): ``pytest -m slow tests/mt/test_multi30k_floor.py``.
+Slow: ``pytest -m slow tests/mt/test_multi30k_floor.py``.  About 6 minutes on a 2-core CPU with AVX-512 BF16
+(bf16 autocast); about 16 on one with AVX2 only, where it runs in fp32 (the recipe's 1.5 s per update against
+0.50 s, see experiments/README.md).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def final_validation(out: Path) -> dict:
 @pytest.mark.slow
 @pytest.mark.skipif(not MULTI30K.is_dir(), reason="shared Multi30k copy not present")
 def test_a_few_hundred_updates_of_the_multi30k_recipe_reach_the_floor(tmp_path):
-    done = subprocess.run(recipe(tmp_path / "run"), capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(recipe(tmp_path / "run"), capture_output=True, text=True, timeout=2700)
     assert done.returncode == 0, done.stderr[-3000:]
     row = final_validation(tmp_path / "run")
     assert row["valid_loss"] <= LOSS_CEILING
