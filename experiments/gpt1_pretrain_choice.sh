@@ -12,6 +12,8 @@
 #   Same budget, other shapes (tokens per update and per-token FLOPs kept, see docs/results.md):
 #     CANDIDATES="gpt1_pretrain:1000 gpt1_pretrain_deep:1000:n_layers=8,d_model=192,d_ff=768 \
 #                 gpt1_pretrain_ctx256:1000:n_ctx=256,batch=16" experiments/gpt1_pretrain_choice.sh
+#   PARALLEL candidates run at a time (default 2), each on one thread: its pre-training (log: runs/NAME.log), then
+#   its fine-tuning.  Exits non-zero if any of them fails.
 #   fine-tuning: SST-2 minus its 1,000-sentence holdout, lr 1e-4, classifier dropout 0.1, 1,761 updates, seed 0
 #   (SST-2's declared setting); the highest holdout accuracy wins (a tie: the earlier candidate).
 #
@@ -32,19 +34,19 @@ NAME=${NAME:-gpt1_pretrain_choice}
 OUT=${OUT:-runs/$NAME}
 RUNS=${RUNS:-runs}
 RESULTS=${RESULTS:-results}
+PARALLEL=${PARALLEL:-2}
 source experiments/jobs.sh
+JOB_KIND="a candidate (pre-training or fine-tuning)"
 PRECISION=${PRECISION:-$(auto_precision)}
 export PRECISION
 start=$(date +%s)
 mkdir -p "$OUT"
-names=()
-for candidate in $CANDIDATES; do
-  IFS=: read -r name schedule changes <<< "$candidate"
-  names+=("$name")
+candidate() {  # NAME SCHEDULE CHANGES: its pre-training (unless finished), then the SST-2 fine-tuning from it
+  local name=$1 schedule=$2 changes=$3 dir=$OUT/$1 vars model=() pairs kv
   if [[ ! -f $RUNS/$name/summary.json ]]; then  # the pre-training (its summary stays in its own folder)
     rm -rf "${RUNS:?}/$name"
-    vars=(SCHEDULE="$schedule" NAME="$name" OUT="$RUNS/$name" RESULTS="$RUNS/$name") model=()
-    IFS=, read -r -a pairs <<< "${changes:-}"
+    vars=(SCHEDULE="$schedule" NAME="$name" OUT="$RUNS/$name" RESULTS="$RUNS/$name" THREADS=1)
+    IFS=, read -r -a pairs <<< "$changes"
     for kv in ${pairs[@]+"${pairs[@]}"}; do
       case ${kv%%=*} in
         batch) vars+=(BATCH="${kv#*=}") ;;
@@ -52,18 +54,22 @@ for candidate in $CANDIDATES; do
         *) model+=("$kv") ;;
       esac
     done
-    env "${vars[@]}" SET="${model[*]}" experiments/gpt1_pretrain.sh
+    env "${vars[@]}" SET="${model[*]}" experiments/gpt1_pretrain.sh > "$RUNS/$name.log" 2>&1
   fi
-done
-for name in "${names[@]}"; do  # the same fine-tuning from each, scored on the holdout only
-  dir=$OUT/$name
-  if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; continue; fi
+  if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; return 0; fi
   rm -rf "$dir" && mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$RUNS/$name" --task sst2 --data-dir "$GLUE" --holdout "$HOLDOUT" \
     --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" \
     --lr "$LR" --clf-dropout "$CLF_DROPOUT" --max-steps "$FINETUNE_UPDATES" --seed 0 > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
+}
+mkdir -p "$RUNS"
+for spec in $CANDIDATES; do  # PARALLEL candidates at a time, one thread each
+  IFS=: read -r name schedule changes <<< "$spec"
+  launch candidate "$name" "$schedule" "${changes:-}"
 done
+wait_all
+(( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_pretrain_choice_summary.py "$OUT" --runs "$RUNS" --candidates "$CANDIDATES" --name "$NAME" \
   --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \
   --command "PRECISION=$PRECISION CANDIDATES=\"$CANDIDATES\" HOLDOUT=$HOLDOUT FINETUNE_UPDATES=$FINETUNE_UPDATES LR=$LR \

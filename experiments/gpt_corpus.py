@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,8 +98,16 @@ def _part(lines: list[str]) -> dict[str, int]:
 
 
 def _write(path: Path, lines: list[str]) -> None:
+    _replace(path, "".join(f"{line}\n" for line in lines))
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: pre-trainings started side by side each rebuild the corpus, and
+    one that is already reading it must never see a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def build(data: Path, out: Path) -> dict[str, Any]:
@@ -121,7 +130,7 @@ def build(data: Path, out: Path) -> dict[str, Any]:
     for split, lines in parts.items():
         _write(out / f"{split}.txt", lines)
         manifest[split] = _part(lines)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    _replace(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

@@ -341,6 +341,16 @@ def test_a_candidate_pretraining_can_change_the_shape_at_the_same_budget(fake, t
     assert 'SET="n_layers=8 d_model=192"' in s["candidates"][1]["command"]
 
 
+def test_the_candidates_run_side_by_side_and_one_that_fails_fails_the_choice(fake, tmp_path):
+    env = {**fake, "RUNS": str(tmp_path / "pre"), "UPDATES": "3", "FINETUNE_UPDATES": "2", "PARALLEL": "2",
+           "CANDIDATES": "a:1000 b:1000:n_layers=8 c:759", "FAKE_FAIL": "b"}  # fmt: skip
+    done = _run("gpt1_pretrain_choice.sh", env)
+    assert done.returncode != 0 and "a candidate (pre-training or fine-tuning) failed" in done.stderr
+    assert not (tmp_path / "results" / "gpt1_pretrain_choice.json").exists()  # no choice without every score
+    assert (tmp_path / "runs" / "a" / "eval" / "holdout.json").is_file()  # the others finished all the same
+    assert (tmp_path / "runs" / "c" / "eval" / "holdout.json").is_file()
+
+
 def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):
     """A long script stopped half-way resumes: rerunning the command redoes only the runs without a score."""
     assert _run("gpt1_sst2.sh", pretrained).returncode == 0
