@@ -394,6 +394,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         ),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
+        "table3": one(
+            "table3.json",
+            table3_block,
+            "ronbun experiment table3 --dataset multi30k --data-dir ../shared/data/multi30k --parallel 2",
+        ),
         "table3-quick": one(
             "table3_quick.json", table3_block, "ronbun experiment table3 --quick --parallel 1 --threads 1"
         ),
