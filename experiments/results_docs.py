@@ -436,10 +436,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
 
 def render(page: str, results: Path) -> str:
     for key, make in blocks(results).items():
-        pattern = re.compile(rf"(<!-- generated:{key} -->\n).*?(\n<!-- /generated:{key} -->)", re.S)
+        # an empty block (its two markers on adjacent lines) is filled too
+        pattern = re.compile(rf"(<!-- generated:{key} -->\n)(?:.*?\n)?(<!-- /generated:{key} -->)", re.S)
         if pattern.search(page):
             text = make()
-            page = pattern.sub(lambda m, text=text: m.group(1) + text + m.group(2), page)
+            page = pattern.sub(lambda m, text=text: m.group(1) + text + "\n" + m.group(2), page)
     return page
 
 

@@ -58,6 +58,14 @@ def test_the_tables_are_rendered_from_the_json_summaries(tmp_path):
     assert gen.render(out, tmp_path) == out  # idempotent
 
 
+def test_an_empty_block_is_filled(tmp_path):
+    gen = _generator()
+    (tmp_path / "multi30k.json").write_text(json.dumps(_summary(0, 41.23)))
+    out = gen.render("a\n<!-- generated:multi30k -->\n<!-- /generated:multi30k -->\nb\n", tmp_path)
+    assert "**41.23**" in out and out.startswith("a\n") and out.endswith("<!-- /generated:multi30k -->\nb\n")
+    assert gen.render(out, tmp_path) == out
+
+
 def test_the_committed_results_page_matches_the_committed_summaries():
     gen = _generator()
     page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")

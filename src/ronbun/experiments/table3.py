@@ -722,22 +722,10 @@ def markdown(summary: Mapping[str, Any]) -> str:
 
 def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Path]:
     """Print the table and the orderings; write ``table3.json``, ``table3.md`` and ``table3.png``."""
-    from ..viz.variations import plot_variations
+    from ..viz.variations import plot_table3
 
-    rows = [r for r in summary["rows"] if r["row"] != "base"]
     files = {"json": out / "table3.json", "markdown": out / "table3.md", "figure": out / "table3.png"}
-    if rows:
-        plot_variations(
-            [r["row"] for r in rows],
-            {
-                "ours": [r["delta_ppl_pct"] for r in rows],
-                "paper": [r["paper"]["delta_ppl_pct"] for r in rows],
-            },
-            {"ours": [r["delta_bleu"] for r in rows], "paper": [r["paper"]["delta_bleu"] for r in rows]},
-            files["figure"],
-            title=f"Table 3 at the {summary['scale']['name']} scale vs the paper: each row minus its base",
-        )
-    else:
+    if plot_table3(summary, files["figure"]) is None:
         del files["figure"]
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -43,6 +43,8 @@ DEMO_CHECKPOINT = Path("runs/demo/averaged")
 #: The model of the appendix figures: the appendix sentences are news text, out of reach of the demo's corpus.
 APPENDIX_CHECKPOINT = Path("runs/multi30k/averaged")
 APPENDIX_CHECKPOINT_COMMAND = "experiments/multi30k.sh"
+#: Table 3 at CPU scale, as measured by ``ronbun experiment table3 --dataset multi30k`` (committed).
+TABLE3_RESULTS = Path("results/table3.json")
 GPT_RUN = Path("runs/gpt-docs")
 GPT_RUN_COMMAND = (
     "ronbun gpt pretrain --preset tiny --max-steps 600 --batch-size 16 --lr 1e-3 --eval-every 100 "
@@ -124,6 +126,7 @@ def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figure
     figures.make("attention_scaling.png", lambda p: plot_scaling(p))
     figures.make("gpt_input_transformations.png", input_transformations)
     _complexity_figure(figures, cfg.skip_complexity)
+    _table3_figure(figures)
     from ..training.checkpoint import is_checkpoint_or_run
 
     ckpt = cfg.checkpoint or DEMO_CHECKPOINT
@@ -165,6 +168,21 @@ def _complexity_figure(figures: Figures, skip_complexity: bool) -> None:
         data = measure()
         write_results(data, saved)
         figures.make("table1_complexity.png", lambda p: plot_complexity(data, p))
+
+
+def _table3_figure(figures: Figures) -> None:
+    """Table 3 at CPU scale, redrawn from its committed summary (training it takes about an hour)."""
+    import json
+
+    from .variations import plot_table3
+
+    if not TABLE3_RESULTS.is_file():
+        figures.skipped.append(
+            f"table3.png: no {TABLE3_RESULTS} (run `ronbun experiment table3 --dataset multi30k`)"
+        )
+        return
+    summary = json.loads(TABLE3_RESULTS.read_text(encoding="utf-8"))
+    figures.make("table3.png", lambda p: plot_table3(summary, p))
 
 
 def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentence: str) -> None:

@@ -1,6 +1,7 @@
 """Model variations as differences from a base model, side by side with the paper's (Table 3 of "Attention
 Is All You Need"): one group of horizontal bars per row, one bar per series ("ours", "paper"), perplexity
-on the left, BLEU on the right.  ``ronbun experiment table3`` draws it from its measured table.
+on the left, BLEU on the right.  ``ronbun experiment table3`` draws it from its measured table, and
+``ronbun viz figures`` redraws docs/figures/table3.png from the committed results/table3.json.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -56,3 +58,18 @@ def plot_variations(
         fig.suptitle(title)
     fig.tight_layout()
     return save_figure(fig, out)
+
+
+def plot_table3(summary: Mapping[str, Any], out: str | Path) -> Path | None:
+    """``ronbun experiment table3``'s summary (``table3.json``) drawn: every row but the base, ours beside the
+    paper's; ``None`` (nothing drawn) when the summary holds the base row alone."""
+    rows = [r for r in summary["rows"] if r["row"] != "base"]
+    if not rows:
+        return None
+    return plot_variations(
+        [r["row"] for r in rows],
+        {"ours": [r["delta_ppl_pct"] for r in rows], "paper": [r["paper"]["delta_ppl_pct"] for r in rows]},
+        {"ours": [r["delta_bleu"] for r in rows], "paper": [r["paper"]["delta_bleu"] for r in rows]},
+        out,
+        title=f"Table 3 at the {summary['scale']['name']} scale vs the paper: each row minus its base",
+    )
