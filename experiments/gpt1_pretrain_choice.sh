@@ -6,12 +6,14 @@
 #   candidates CANDIDATES: NAME:SCHEDULE[:CHANGES], each experiments/gpt1_pretrain.sh's recipe (759 updates) with its
 #   cosine schedule planned over SCHEDULE updates: 1000 is the recipe's (stopped at 759, the learning rate still
 #   at 16 % of its peak), 759 anneals it to 0 at the last update.  CHANGES, comma-separated KEY=VALUE, change
-#   the recipe's shape: `batch` (windows per update) and `n_ctx` (tokens per window), any other key a model
-#   setting (`n_layers`, `d_model`, `n_heads`, `d_ff`, ...).  A candidate whose runs/NAME holds a finished
+#   the recipe's shape: `batch` (windows per update), `n_ctx` (tokens per window) and `updates` (the budget), any
+#   other key a model setting (`n_layers`, `d_model`, `n_heads`, `d_ff`, ...).  A candidate whose runs/NAME holds a finished
 #   pre-training is not trained again.
 #   Same budget, other shapes (tokens per update and per-token FLOPs kept, see docs/results.md):
 #     CANDIDATES="gpt1_pretrain:1000 gpt1_pretrain_deep:1000:n_layers=8,d_model=192,d_ff=768 \
 #                 gpt1_pretrain_ctx256:1000:n_ctx=256,batch=16" experiments/gpt1_pretrain_choice.sh
+#   Twice the budget, the same schedule shape (stopped at 76 % of the planned cosine):
+#     CANDIDATES="... gpt1_pretrain_ctx256_2x:2000:n_ctx=256,batch=16,updates=1518" experiments/gpt1_pretrain_choice.sh
 #   PARALLEL candidates run at a time (default 2), each on one thread: its pre-training (log: runs/NAME.log), then
 #   its fine-tuning.  Exits non-zero if any of them fails.
 #   fine-tuning: SST-2 minus its 1,000-sentence holdout, lr 1e-4, classifier dropout 0.1, 1,761 updates, seed 0
@@ -51,6 +53,7 @@ candidate() {  # NAME SCHEDULE CHANGES: its pre-training (unless finished), then
       case ${kv%%=*} in
         batch) vars+=(BATCH="${kv#*=}") ;;
         n_ctx) vars+=(N_CTX="${kv#*=}") ;;
+        updates) vars+=(UPDATES="${kv#*=}") ;;
         *) model+=("$kv") ;;
       esac
     done
