@@ -323,21 +323,24 @@ def test_the_pretrained_model_is_chosen_on_the_holdout_never_on_dev(fake, tmp_pa
 
 
 def test_a_candidate_pretraining_can_change_the_shape_at_the_same_budget(fake, tmp_path):
-    """NAME:SCHEDULE:CHANGES: `batch` and `n_ctx` set the windows of an update, other keys the model; the
-    summary records the changes, and a candidate without any keeps the recipe's shape."""
+    """NAME:SCHEDULE:CHANGES: `batch` and `n_ctx` set the windows of an update, `updates` the budget, other keys
+    the model; the summary records the changes, and a candidate without any keeps the recipe's shape."""
     runs = tmp_path / "pre"
     env = {**fake, "RUNS": str(runs), "UPDATES": "3", "FINETUNE_UPDATES": "2",
-           "CANDIDATES": "recipe:1000 deep:1000:n_layers=8,d_model=192 ctx:1000:n_ctx=256,batch=16"}  # fmt: skip
+           "CANDIDATES": "recipe:1000 deep:1000:n_layers=8,d_model=192 ctx:1000:n_ctx=256,batch=16 "
+                         "long:2000:updates=5"}  # fmt: skip
     done = _run("gpt1_pretrain_choice.sh", env)
     assert done.returncode == 0, done.stderr[-2000:]
     calls = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("gpt pretrain")]
-    recipe, deep, ctx = (next(c for c in calls if f"/pre/{n} " in c + " ") for n in ("recipe", "deep", "ctx"))
-    assert "--set n_ctx=128 --batch-size 32" in recipe
+    names = ("recipe", "deep", "ctx", "long")
+    recipe, deep, ctx, long = (next(c for c in calls if f"/pre/{n} " in c + " ") for n in names)
+    assert "--set n_ctx=128 --batch-size 32" in recipe and "--max-steps 3 " in recipe
     assert "--set n_ctx=128 --set n_layers=8 --set d_model=192 --batch-size 32" in deep
     assert "--set n_ctx=256 --batch-size 16" in ctx
+    assert "--max-steps 5 " in long and "--set n_ctx=128 --batch-size 32" in long
     s = json.loads((tmp_path / "results" / "gpt1_pretrain_choice.json").read_text())
     assert [c["changes"] for c in s["candidates"]] == [{}, {"n_layers": "8", "d_model": "192"},
-                                                       {"n_ctx": "256", "batch": "16"}]  # fmt: skip
+                                                       {"n_ctx": "256", "batch": "16"}, {"updates": "5"}]  # fmt: skip
     assert 'SET="n_layers=8 d_model=192"' in s["candidates"][1]["command"]
 
 
