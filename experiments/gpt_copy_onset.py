@@ -18,6 +18,13 @@ the repeat almost perfectly; one without them finds it as hard as the first.
 
     python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain \
         --texts runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json
+
+``⟨s⟩ A $ A`` puts every copy at the same offset, so a head can copy by *position*.  Pre-training sees text as a
+stream cut into windows at random offsets, where a head must find the earlier occurrence by *content*.  With
+``--corpus`` the script writes that stream instead (``A A`` per line, seeded), for ``ronbun gpt pretrain
+--train-file``; ``--checkpoints`` then measures the run's copying with ``--texts`` set to grammar sentences:
+
+    python experiments/gpt_copy_onset.py --corpus --out runs/copy_stream.txt
 """
 
 from __future__ import annotations
@@ -86,6 +93,17 @@ def run(
 
 
 @torch.no_grad()
+def copy_stream(n: int, seed: int = 0) -> list[str]:
+    """``n`` lines ``A A`` (A a sentence of the diagnostics' grammar with its full stop): the copying task as a
+    text stream, the way pre-training sees text."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(n):
+        a = " ".join(sentence(rng)) + " ."
+        lines.append(f"{a} {a}")
+    return lines
+
+
 def repeat_losses(model: GPT, tokenizer: Any, texts: list[str]) -> dict[str, float]:
     """Mean NLL per token of each text the first time and when it is repeated at once (its first token
     excepted both times), for the texts whose ``A A`` fits the model's context."""
@@ -132,9 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--checkpoints", type=Path, help="a pre-training run: measure its checkpoints instead")
     p.add_argument("--texts", type=Path, help="with --checkpoints: held-out text, one sentence per line")
+    p.add_argument(
+        "--corpus", action="store_true", help="write the copying stream (20,000 lines A A) to --out"
+    )
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.corpus:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(copy_stream(20000, args.seed)) + "\n", encoding="utf-8")
+        return 0
     if args.checkpoints is not None:
         if args.texts is None:
             p.error("--checkpoints needs --texts")
