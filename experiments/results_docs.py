@@ -374,6 +374,14 @@ def table3_block(s: dict[str, Any]) -> str:
     return body.replace("\n## ", "\n#### ").strip()
 
 
+def figure2_block(s: dict[str, Any]) -> str:
+    """``ronbun experiment figure2``'s own report (both panels), its headings under the page's."""
+    from ronbun.experiments.figure2 import markdown
+
+    body = markdown(s).split("\n", 2)[2]  # without its title
+    return body.replace("\n## ", "\n#### ").strip()
+
+
 def blocks(results: Path) -> dict[str, Callable[[], str]]:
     def one(pattern: str, render: Callable[[dict[str, Any]], str], command: str = "") -> Callable[[], str]:
         """The block of the first summary matching ``pattern``; without one, the command that makes it."""
@@ -427,6 +435,12 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             pretrained_copying_table,
             "python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain --texts "
             "runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json",
+        ),
+        "figure2": one(
+            "figure2.json",
+            figure2_block,
+            "ronbun experiment figure2 --pretrain-run RUN --panel right --data-dir ../shared/data/glue "
+            "--story-cloze-dir ../shared/data/story_cloze_RESTRICTED",
         ),
         "gpt-diagnostics": one(
             "gpt1_diagnostics.json", gpt_diagnostics_table, "experiments/gpt1_diagnostics.sh"

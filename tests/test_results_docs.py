@@ -218,3 +218,29 @@ def test_the_choice_of_pretrained_model_is_rendered_with_its_holdout_scores(tmp_
     out = _generator().render(page, tmp_path)
     assert "| **`recipe`** (chosen) | – | 1,000 | 759 | 214.5 | **85.45** |" in out
     assert "| `annealed` | n_layers=8 d_model=192 | 759 | 759 | 205.0 | 84.90 |" in out
+
+
+def test_figure2_is_rendered_from_its_summary(tmp_path):
+    """The zero-shot panel (§5, Figure 2 right): one row per pre-training checkpoint, raw and normalised."""
+    heuristic = {"name": "sentiment", "label": "sentiment (SST-2 dev)", "metric": "accuracy"}
+    scores = {"sentiment": {"value": 0.52, "normalised": 0.04}}
+    summary = {
+        "command": "ronbun experiment figure2 --pretrain-run runs/p --panel right",
+        "date": "2026-12-03",
+        "machine": {"cpu": "Test CPU", "threads": 1, "torch": "2.13.0"},
+        "parallel": 1,
+        "pretrain_run": "runs/p",
+        "recipe": {"name": "cpu", "lr": 1e-4},
+        "precision": "fp32",
+        "left": None,
+        "right": {
+            "heuristics": [heuristic],
+            "normalisation": "(score − chance) / (1 − chance)",
+            "options": {"limit": None, "threshold_examples": 2000},
+            "checkpoints": [{"step": 250, "scores": scores}, {"step": 1500, "scores": scores}],
+        },
+    }
+    (tmp_path / "figure2.json").write_text(json.dumps(summary))
+    out = _generator().render("<!-- generated:figure2 -->\n<!-- /generated:figure2 -->\n", tmp_path)
+    assert "| 1,500 | 0.5200 (+0.040) |" in out and "every example" in out
+    assert "#### Right: zero-shot heuristics" in out and "# GPT-1 Figure 2" not in out  # under the page's headings

@@ -277,7 +277,11 @@ def run_figure2(cfg: Figure2Config, *, command: str = "", log: Log = say) -> dic
         units = transfer_units(cfg, budgets, init, n_layers)
         log(f"Figure 2 left: {len(units)} fine-tuning runs from {init} (k = 0 … {n_layers} and none)")
         results = run_units(units, out, parallel=cfg.parallel, log=log)
-        left = {"init": init, "n_layers": n_layers, "tasks": transfer_points(results, budgets, cfg)}
+        left = {
+            "init": _as_given(init),
+            "n_layers": n_layers,
+            "tasks": transfer_points(results, budgets, cfg),
+        }
     if cfg.panel in ("both", "right"):
         chosen = heuristics(cfg)
         right = {
@@ -290,6 +294,14 @@ def run_figure2(cfg: Figure2Config, *, command: str = "", log: Log = say) -> dic
     summary = summarise(cfg, recipe, left, right, command)
     write_reports(summary, out, log)
     return summary
+
+
+def _as_given(path: str) -> str:
+    """``path`` relative to the working directory when it lies inside it (reports name no machine's folders)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def summarise(
@@ -305,7 +317,7 @@ def summarise(
         "machine": machine_description(threads),
         "parallel": cfg.parallel,
         "threads_per_run": threads,
-        "pretrain_run": str(Path(cfg.pretrain_run).resolve()),
+        "pretrain_run": str(cfg.pretrain_run),  # as given (the report is read on other machines)
         "data_dir": cfg.data_dir,
         "recipe": dataclasses.asdict(recipe),
         "precision": cfg.precision,
