@@ -48,7 +48,7 @@ $RONBUN gpt pretrain --config "$OUT/schedule.toml" --train-file "$CORPUS/train.t
   --vocab-size "$VOCAB" --lowercase --preset "$PRESET" --set n_ctx="$N_CTX" ${set_flags[@]+"${set_flags[@]}"} \
   --batch-size "$BATCH" --lr 6e-4 \
   --warmup "$WARMUP" --max-steps "$UPDATES" --max-minutes 180 --seed "$SEED" --eval-every 250 --save-every 250 \
-  --eval-windows 200 --threads "$THREADS" --precision "$PRECISION" --no-progress --log-every 25 --out "$OUT" "$@"
+  --keep-last 0 --eval-windows 200 --threads "$THREADS" --precision "$PRECISION" --no-progress --log-every 25 --out "$OUT" "$@"
 mkdir -p "$OUT/heldout"
 for text in "$CORPUS"/heldout/*.txt; do  # every token of every held-out text (no --max-windows)
   $RONBUN gpt evaluate "$OUT" --file "$text" --json > "$OUT/heldout/$(basename "$text" .txt).json"

@@ -243,4 +243,6 @@ def test_figure2_is_rendered_from_its_summary(tmp_path):
     (tmp_path / "figure2.json").write_text(json.dumps(summary))
     out = _generator().render("<!-- generated:figure2 -->\n<!-- /generated:figure2 -->\n", tmp_path)
     assert "| 1,500 | 0.5200 (+0.040) |" in out and "every example" in out
-    assert "#### Right: zero-shot heuristics" in out and "# GPT-1 Figure 2" not in out  # under the page's headings
+    assert (
+        "#### Right: zero-shot heuristics" in out and "# GPT-1 Figure 2" not in out
+    )  # under the page's headings

@@ -152,3 +152,13 @@ def test_a_run_without_checkpoints_is_refused(tiny_gpt1, tmp_path):
     cfg = Figure2Config(pretrain_run=str(empty), data_dir=str(tiny_gpt1["glue"]), out=str(tmp_path / "o"))
     with pytest.raises(Exception, match="without an intact checkpoint"):
         run_figure2(cfg, log=lambda _: None)
+
+
+def test_the_report_names_checkpoints_as_given_not_by_this_machines_folders(tiny_gpt1, tmp_path, monkeypatch):
+    monkeypatch.chdir(Path(tiny_gpt1["run"]).parent)  # the pre-training run lies inside the working directory
+    summary = run_figure2(tiny_run(tiny_gpt1, tmp_path / "f2", panel="right"), log=lambda _: None)
+    run = Path(tiny_gpt1["run"]).name
+    for c in summary["right"]["checkpoints"]:
+        assert c["checkpoint"] == f"{run}/checkpoints/step_{c['step']:08d}"
+        assert c["recipe"]["checkpoint"] == c["checkpoint"]
+        assert {s["checkpoint"] for s in c["scores"].values()} == {c["checkpoint"]}

@@ -289,7 +289,7 @@ def run_figure2(cfg: Figure2Config, *, command: str = "", log: Log = say) -> dic
             "normalisation": "(score − chance) / (1 − chance): 0 = chance, 1 = perfect (the paper's 1 is the "
             "state of the art, whose values it does not print)",
             "options": cfg.zeroshot_options(),
-            "checkpoints": zeroshot_curve(cfg, run, out, log),
+            "checkpoints": [_paths_as_given(c) for c in zeroshot_curve(cfg, run, out, log)],
         }
     summary = summarise(cfg, recipe, left, right, command)
     write_reports(summary, out, log)
@@ -302,6 +302,18 @@ def _as_given(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+def _paths_as_given(record: Any) -> Any:
+    """``record`` with every ``checkpoint`` it holds, at any depth, :func:`_as_given`."""
+    if isinstance(record, Mapping):
+        return {
+            k: _as_given(v) if k == "checkpoint" and isinstance(v, str) else _paths_as_given(v)
+            for k, v in record.items()
+        }
+    if isinstance(record, list):
+        return [_paths_as_given(v) for v in record]
+    return record
 
 
 def summarise(
