@@ -271,6 +271,7 @@ def test_viz_figures_regenerates_everything(checkpoints: dict[str, Path], tmp_pa
         "gpt_input_transformations.png",
         "table1_complexity.png",
         "table3.png",  # from the committed results/table3.json
+        "gpt1_figure2.png",  # from the committed results/figure2.json
         "attention_kinds.png",
         "attention_cross_one_head.png",
         "attention_encoder_heads_layer0.png",
@@ -299,6 +300,7 @@ def test_viz_figures_without_a_checkpoint_skips_with_a_message(
     err = capsys.readouterr().err
     assert "no checkpoint at runs/demo/averaged" in err and "make demo" in err
     assert "table3.png: no results/table3.json" in err
+    assert "gpt1_figure2.png: no results/figure2.json" in err
     assert (
         "appendix figures: no checkpoint at runs/multi30k/averaged" in err
         and "experiments/multi30k.sh" in err

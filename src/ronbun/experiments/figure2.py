@@ -413,11 +413,10 @@ def markdown(summary: Mapping[str, Any]) -> str:
     return "\n".join([*lines, ""])
 
 
-def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Path]:
-    """Write ``figure2.json``, ``figure2.md`` and ``figure2.png``; print the Markdown."""
+def plot_summary(summary: Mapping[str, Any], path: Path) -> None:
+    """Draw a ``figure2.json`` summary's panels (either may be missing) into ``path``."""
     from ..viz.ablations import plot_figure2
 
-    files = {"json": out / "figure2.json", "markdown": out / "figure2.md", "figure": out / "figure2.png"}
     transfer = {}
     for t in (summary["left"] or {}).get("tasks", []):
         ks = [p for p in t["points"] if p["layers"] is not None]
@@ -431,7 +430,13 @@ def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Pat
             [c["step"] for c in checkpoints],
             [c["scores"][h["name"]]["normalised"] for c in checkpoints],
         )
-    plot_figure2(transfer, curves, files["figure"], title="GPT-1 Figure 2 at CPU scale")
+    plot_figure2(transfer, curves, path, title="GPT-1 Figure 2 at CPU scale")
+
+
+def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Path]:
+    """Write ``figure2.json``, ``figure2.md`` and ``figure2.png``; print the Markdown."""
+    files = {"json": out / "figure2.json", "markdown": out / "figure2.md", "figure": out / "figure2.png"}
+    plot_summary(summary, files["figure"])
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     text = markdown(summary)

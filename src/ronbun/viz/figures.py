@@ -45,6 +45,7 @@ APPENDIX_CHECKPOINT = Path("runs/multi30k/averaged")
 APPENDIX_CHECKPOINT_COMMAND = "experiments/multi30k.sh"
 #: Table 3 at CPU scale, as measured by ``ronbun experiment table3 --dataset multi30k`` (committed).
 TABLE3_RESULTS = Path("results/table3.json")
+FIGURE2_RESULTS = Path("results/figure2.json")
 GPT_RUN = Path("runs/gpt-docs")
 GPT_RUN_COMMAND = (
     "ronbun gpt pretrain --preset tiny --max-steps 600 --batch-size 16 --lr 1e-3 --eval-every 100 "
@@ -127,6 +128,7 @@ def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figure
     figures.make("gpt_input_transformations.png", input_transformations)
     _complexity_figure(figures, cfg.skip_complexity)
     _table3_figure(figures)
+    _figure2_figure(figures)
     from ..training.checkpoint import is_checkpoint_or_run
 
     ckpt = cfg.checkpoint or DEMO_CHECKPOINT
@@ -183,6 +185,19 @@ def _table3_figure(figures: Figures) -> None:
         return
     summary = json.loads(TABLE3_RESULTS.read_text(encoding="utf-8"))
     figures.make("table3.png", lambda p: plot_table3(summary, p))
+
+
+def _figure2_figure(figures: Figures) -> None:
+    """GPT-1 Figure 2 at CPU scale, redrawn from its committed summary."""
+    import json
+
+    from ..experiments.figure2 import plot_summary
+
+    if not FIGURE2_RESULTS.is_file():
+        figures.skipped.append(f"gpt1_figure2.png: no {FIGURE2_RESULTS} (run `ronbun experiment figure2`)")
+        return
+    summary = json.loads(FIGURE2_RESULTS.read_text(encoding="utf-8"))
+    figures.make("gpt1_figure2.png", lambda p: plot_summary(summary, p))
 
 
 def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentence: str) -> None:
