@@ -25,6 +25,9 @@ RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
 TASK=${TASK:-sst2}
 GLUE=${GLUE:-../shared/data/glue}
+given=""  # the inputs a reader must set to rerun it, when given: the pre-trained model, the summary's name
+[[ -n ${PRETRAIN:-} ]] && given+="PRETRAIN=$PRETRAIN "
+[[ -n ${NAME:-} ]] && given+="NAME=$NAME "
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_$TASK}
 OUT=${OUT:-runs/$NAME}
@@ -103,4 +106,4 @@ wait_all
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
   --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
   --out "$RESULTS/$NAME.json" \
-  --command "PRECISION=$PRECISION ${COMMAND:-TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"
+  --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"

@@ -238,6 +238,7 @@ def test_the_sst2_budget_is_chosen_on_the_holdout_and_dev_is_scored_once_for_it(
     assert s["variants"]["noaux"]["accuracy"]["mean"] == pytest.approx(84.0)
     assert s["pretraining_gain"]["accuracy"] == pytest.approx(10.0)
     assert s["command"].startswith("PRECISION=") and "experiments/gpt1_sst2.sh" in s["command"]
+    assert f"PRETRAIN={pretrained['PRETRAIN']} " in s["command"]  # the command reruns the same model
     assert len(s["runs"]) == 3 + 3 * 3 - 1  # the grid, and the final runs (one of them the grid's)
     assert s["pretraining"] == {
         "init": pretrained["PRETRAIN"],
@@ -272,6 +273,10 @@ def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained,
     assert done.returncode == 0, done.stderr[-2000:]
     s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
     assert s["task"] == "rte" and s["name"] == "gpt1_rte"
+    assert (
+        s["command"].startswith("PRECISION=")
+        and f" PRETRAIN={pretrained['PRETRAIN']} TASK=rte " in s["command"]
+    )
     assert [(r["lr"], r["updates"]) for r in s["selection"]["grid"]] == [
         (6.25e-5, 1),
         (6.25e-5, 2),
