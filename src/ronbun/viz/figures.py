@@ -45,6 +45,7 @@ APPENDIX_CHECKPOINT = Path("runs/multi30k/averaged")
 APPENDIX_CHECKPOINT_COMMAND = "experiments/multi30k.sh"
 #: Table 3 at CPU scale, as measured by ``ronbun experiment table3 --dataset multi30k`` (committed).
 TABLE3_RESULTS = Path("results/table3.json")
+#: GPT-1 Figure 2 at CPU scale, as measured by ``ronbun experiment figure2`` (committed).
 FIGURE2_RESULTS = Path("results/figure2.json")
 GPT_RUN = Path("runs/gpt-docs")
 GPT_RUN_COMMAND = (
@@ -127,8 +128,7 @@ def make_figures(cfg: FiguresConfig, log: Callable[[str], Any] = _say) -> Figure
     figures.make("attention_scaling.png", lambda p: plot_scaling(p))
     figures.make("gpt_input_transformations.png", input_transformations)
     _complexity_figure(figures, cfg.skip_complexity)
-    _table3_figure(figures)
-    _figure2_figure(figures)
+    _results_figures(figures)
     from ..training.checkpoint import is_checkpoint_or_run
 
     ckpt = cfg.checkpoint or DEMO_CHECKPOINT
@@ -172,32 +172,23 @@ def _complexity_figure(figures: Figures, skip_complexity: bool) -> None:
         figures.make("table1_complexity.png", lambda p: plot_complexity(data, p))
 
 
-def _table3_figure(figures: Figures) -> None:
-    """Table 3 at CPU scale, redrawn from its committed summary (training it takes about an hour)."""
-    import json
-
-    from .variations import plot_table3
-
-    if not TABLE3_RESULTS.is_file():
-        figures.skipped.append(
-            f"table3.png: no {TABLE3_RESULTS} (run `ronbun experiment table3 --dataset multi30k`)"
-        )
-        return
-    summary = json.loads(TABLE3_RESULTS.read_text(encoding="utf-8"))
-    figures.make("table3.png", lambda p: plot_table3(summary, p))
-
-
-def _figure2_figure(figures: Figures) -> None:
-    """GPT-1 Figure 2 at CPU scale, redrawn from its committed summary."""
+def _results_figures(figures: Figures) -> None:
+    """The papers' tables and figures at CPU scale, redrawn from their committed summaries (measuring them
+    takes hours): Table 3 of the Transformer and Figure 2 of GPT-1."""
     import json
 
     from ..experiments.figure2 import plot_summary
+    from .variations import plot_table3
 
-    if not FIGURE2_RESULTS.is_file():
-        figures.skipped.append(f"gpt1_figure2.png: no {FIGURE2_RESULTS} (run `ronbun experiment figure2`)")
-        return
-    summary = json.loads(FIGURE2_RESULTS.read_text(encoding="utf-8"))
-    figures.make("gpt1_figure2.png", lambda p: plot_summary(summary, p))
+    for name, summary_file, command, draw in (
+        ("table3.png", TABLE3_RESULTS, "ronbun experiment table3 --dataset multi30k", plot_table3),
+        ("gpt1_figure2.png", FIGURE2_RESULTS, "ronbun experiment figure2", plot_summary),
+    ):
+        if not summary_file.is_file():
+            figures.skipped.append(f"{name}: no {summary_file} (run `{command}`)")
+            continue
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        figures.make(name, lambda p, summary=summary, draw=draw: draw(summary, p))
 
 
 def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentence: str) -> None:
