@@ -418,12 +418,14 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "gpt-rte": one(
             "gpt1_rte.json",
             gpt_transfer_tables,
-            'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh',
+            'PRETRAIN=runs/gpt1_pretrain_ctx256 TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" '
+            "experiments/gpt1_transfer.sh",
         ),
         "gpt-mrpc": one(
             "gpt1_mrpc.json",
             gpt_transfer_tables,
-            'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh',
+            'PRETRAIN=runs/gpt1_pretrain_ctx256 TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" '
+            "experiments/gpt1_transfer.sh",
         ),
         "gpt-copy-onset": one(
             "levers/gpt_copy_onset.json",
