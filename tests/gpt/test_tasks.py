@@ -413,3 +413,14 @@ def test_real_story_cloze(shared_data: Path, split: str, counts: dict[int, int])
     assert len(data) == 1871
     assert Counter(e.label for e in data) == counts
     assert all(len(e.choices or ()) == 2 and len(e.texts) == 1 for e in data)
+
+
+def test_every_setting_a_declaration_records_was_chosen_on_a_holdout_and_says_how() -> None:
+    """A task's recorded fine-tuning settings (the defaults of `ronbun gpt finetune --task X`) are the complete
+    choice (learning rate, budget, classifier dropout) and name the command and date that chose them."""
+    recorded = {name: spec.finetune for name, spec in TASKS.items() if spec.finetune}
+    assert {"sst2", "rte"} <= set(recorded)
+    for name, chosen in recorded.items():
+        assert set(chosen) == {"lr", "max_steps", "clf_dropout", "chosen_by"}, name
+        assert 0 < chosen["lr"] < 1e-2 and chosen["max_steps"] > 0 and 0 <= chosen["clf_dropout"] < 1
+        assert "experiments/gpt1_" in chosen["chosen_by"] and "held-out" in chosen["chosen_by"]
