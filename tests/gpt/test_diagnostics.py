@@ -25,7 +25,11 @@ def test_each_diagnostic_reads_as_its_real_task_with_both_splits(tmp_path, name)
     train, dev = _read(tmp_path, name)
     assert (len(train), len(dev)) == (300, 100)
     spec = get_task(DIAGNOSTICS[name].task)
-    kinds = {"similarity_regression": "similarity", "similarity_classes": "similarity"}
+    kinds = {
+        "similarity_regression": "similarity",
+        "similarity_classes": "similarity",
+        "word_presence": "entailment",
+    }
     assert spec.kind == kinds.get(name, name)  # the transformation under test is the task's own
     assert {ex.texts for ex in train}.isdisjoint({ex.texts for ex in dev}) or name == "multiple_choice"
 
@@ -65,6 +69,14 @@ def test_entailment_means_the_hypothesis_is_a_span_of_the_premise(tmp_path):
     for ex in train:
         premise, hypothesis = (t.removesuffix(" .").split() for t in ex.texts)
         assert is_span(hypothesis, premise) == (ex.label == 0)  # label 0 = "entailment"
+
+
+def test_word_presence_means_the_one_noun_hypothesis_occurs_in_the_premise(tmp_path):
+    train, _ = _read(tmp_path, "word_presence", n_train=500)
+    for ex in train:
+        premise, hypothesis = (t.removesuffix(" .").split() for t in ex.texts)
+        assert len(hypothesis) == 1 and hypothesis[0] in NOUNS
+        assert (hypothesis[0] in premise) == (ex.label == 0)  # label 0 = "entailment"
 
 
 def test_the_right_ending_names_the_contexts_last_noun(tmp_path):

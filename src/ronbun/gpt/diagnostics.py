@@ -16,6 +16,9 @@ diagnostic              layout of    the label says                             
 similarity_regression   ``stsb``     copy 5.0 · one-word edit 2.5 · unrelated 0.0        similarity (both orders)
 similarity_classes      ``mrpc``     1 iff the second sentence is an exact copy          similarity (both orders)
                                      (negatives: one-word edits and unrelated sentences)
+word_presence           ``rte``      entailment iff the one-word hypothesis (a noun)     entailment
+                                     occurs in the premise; the simplest comparison,
+                                     no word order involved
 entailment              ``rte``      entailment iff the hypothesis is a contiguous span  entailment
                                      of the premise (negatives: a span with one word
                                      replaced, or a span of another sentence)
@@ -107,6 +110,15 @@ def _similarity(rng: random.Random, graded: bool) -> tuple[str, str, str]:
     return _text(first), _text(second), label
 
 
+def _word_presence(rng: random.Random) -> tuple[str, str, str]:
+    premise = sentence(rng)
+    if rng.random() < 0.5:
+        noun, label = rng.choice([w for w in premise if w in NOUNS]), "entailment"
+    else:
+        noun, label = rng.choice([w for w in NOUNS if w not in premise]), "not_entailment"
+    return _text(premise), _text([noun]), label
+
+
 def _entailment(rng: random.Random) -> tuple[str, str, str]:
     premise = [*sentence(rng), "and", "the", rng.choice(NOUNS), rng.choice(VERBS), "the", rng.choice(NOUNS)]
     n = rng.randint(3, 6)
@@ -153,6 +165,7 @@ DIAGNOSTICS: dict[str, Diagnostic] = {
     for d in (
         Diagnostic("similarity_regression", "stsb", "pearson", 0.9, lambda r: _similarity(r, graded=True)),
         Diagnostic("similarity_classes", "mrpc", "accuracy", 0.95, lambda r: _similarity(r, graded=False)),
+        Diagnostic("word_presence", "rte", "accuracy", 0.95, _word_presence),
         Diagnostic("entailment", "rte", "accuracy", 0.95, _entailment),
         Diagnostic("multiple_choice", "story_cloze", "accuracy", 0.95, _multiple_choice),
     )
