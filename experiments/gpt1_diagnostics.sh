@@ -25,7 +25,7 @@ LR_PRETRAINED=${LR_PRETRAINED:-2.5e-4}
 UPDATES_SCRATCH=${UPDATES_SCRATCH:-2000}
 LR_SCRATCH=${LR_SCRATCH:-2.5e-4}
 PARALLEL=${PARALLEL:-2}
-DIAGNOSTICS=${DIAGNOSTICS:-similarity_regression similarity_classes entailment multiple_choice}
+DIAGNOSTICS=${DIAGNOSTICS:-word_presence similarity_regression similarity_classes entailment multiple_choice}
 INITS=${INITS:-pretrained scratch}
 source experiments/jobs.sh
 JOB_KIND="a diagnostic run"
