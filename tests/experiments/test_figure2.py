@@ -104,6 +104,7 @@ def test_a_tiny_figure_writes_the_json_the_markdown_and_both_panels(tiny_gpt1, t
     left = saved["left"]
     assert left["n_layers"] == 2 and left["init"].endswith("step_00000002")
     assert [t["task"] for t in left["tasks"]] == ["sst2", "rte"]
+    assert [t["label"] for t in left["tasks"]] == ["SST-2", "RTE"]  # the figure's names travel in the JSON
     for t in left["tasks"]:
         assert [p["layers"] for p in t["points"]] == [None, 0, 1, 2]
         assert t["updates"] == 2 and all(p["updates"] == [2] for p in t["points"])

@@ -133,7 +133,7 @@ def transfer_points(
                     "stop_reasons": sorted({r["stop_reason"] for r in runs}),
                 }
             )
-        out.append({**budget, "metric": metric, "points": points})
+        out.append({**budget, "label": TASK_NAMES[task], "metric": metric, "points": points})
     return out
 
 
@@ -413,30 +413,12 @@ def markdown(summary: Mapping[str, Any]) -> str:
     return "\n".join([*lines, ""])
 
 
-def plot_summary(summary: Mapping[str, Any], path: Path) -> None:
-    """Draw a ``figure2.json`` summary's panels (either may be missing) into ``path``."""
-    from ..viz.ablations import plot_figure2
-
-    transfer = {}
-    for t in (summary["left"] or {}).get("tasks", []):
-        ks = [p for p in t["points"] if p["layers"] is not None]
-        none = next((p["score"]["mean"] for p in t["points"] if p["layers"] is None), None)
-        name = f"{TASK_NAMES[t['task']]} ({t['metric']})"
-        transfer[name] = ([p["layers"] for p in ks], [p["score"]["mean"] for p in ks], none)
-    curves = {}
-    for h in (summary["right"] or {}).get("heuristics", []):
-        checkpoints = summary["right"]["checkpoints"]
-        curves[h["label"]] = (
-            [c["step"] for c in checkpoints],
-            [c["scores"][h["name"]]["normalised"] for c in checkpoints],
-        )
-    plot_figure2(transfer, curves, path, title="GPT-1 Figure 2 at CPU scale")
-
-
 def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Path]:
     """Write ``figure2.json``, ``figure2.md`` and ``figure2.png``; print the Markdown."""
+    from ..viz.ablations import plot_figure2_summary
+
     files = {"json": out / "figure2.json", "markdown": out / "figure2.md", "figure": out / "figure2.png"}
-    plot_summary(summary, files["figure"])
+    plot_figure2_summary(summary, files["figure"])
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     text = markdown(summary)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -106,3 +107,25 @@ def plot_figure2(
         fig.suptitle(title)
     fig.tight_layout()
     return save_figure(fig, out)
+
+
+def plot_figure2_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
+    """``ronbun experiment figure2``'s summary (``figure2.json``) drawn with :func:`plot_figure2`: the left
+    panel's score per number of transferred layers (and with nothing transferred) of every task, the right
+    panel's normalised zero-shot score per pre-training update of every heuristic (either panel may be
+    missing)."""
+    transfer = {}
+    for t in (summary.get("left") or {}).get("tasks", []):
+        ks = [p for p in t["points"] if p["layers"] is not None]
+        none = next((p["score"]["mean"] for p in t["points"] if p["layers"] is None), None)
+        name = f"{t.get('label', t['task'])} ({t['metric']})"
+        transfer[name] = ([p["layers"] for p in ks], [p["score"]["mean"] for p in ks], none)
+    curves = {}
+    right = summary.get("right") or {}
+    for h in right.get("heuristics", []):
+        checkpoints = right["checkpoints"]
+        curves[h["label"]] = (
+            [c["step"] for c in checkpoints],
+            [c["scores"][h["name"]]["normalised"] for c in checkpoints],
+        )
+    return plot_figure2(transfer, curves, out, title="GPT-1 Figure 2 at CPU scale")

@@ -177,12 +177,12 @@ def _results_figures(figures: Figures) -> None:
     takes hours): Table 3 of the Transformer and Figure 2 of GPT-1."""
     import json
 
-    from ..experiments.figure2 import plot_summary
+    from .ablations import plot_figure2_summary
     from .variations import plot_table3
 
     for name, summary_file, command, draw in (
         ("table3.png", TABLE3_RESULTS, "ronbun experiment table3 --dataset multi30k", plot_table3),
-        ("gpt1_figure2.png", FIGURE2_RESULTS, "ronbun experiment figure2", plot_summary),
+        ("gpt1_figure2.png", FIGURE2_RESULTS, "ronbun experiment figure2", plot_figure2_summary),
     ):
         if not summary_file.is_file():
             figures.skipped.append(f"{name}: no {summary_file} (run `{command}`)")
