@@ -74,3 +74,27 @@ def test_special_tokens_extend_the_embedding_and_keep_the_old_rows():
 def test_context_longer_than_n_ctx_is_a_clear_error():
     with pytest.raises(ValueError, match="positional table"):
         tiny()(torch.zeros(1, 129, dtype=torch.long))
+
+
+def test_scaled_embeddings_multiply_the_input_by_sqrt_d_model_and_leave_the_tied_output_alone():
+    """``scale_embedding`` (off in GPT-1; the Transformer's §3.4): h_0 = sqrt(d_model) · U W_e + W_p, while the
+    output layer is still W_e itself, so a small W_e gives unit-scale inputs and small initial logits."""
+    config = GPTConfig.preset("tiny", vocab_size=60, init_std=64**-0.5, dropout=0.0, attention_dropout=0.0)
+    plain, scaled = (
+        GPT(config).eval(),
+        GPT(GPTConfig.from_dict({**config.to_dict(), "scale_embedding": True})),
+    )
+    scaled.load_state_dict(plain.state_dict())
+    scaled.eval()
+    ids = torch.randint(0, 60, (2, 7))
+    tokens, positions = plain.embed.tokens(ids), plain.embed(ids) - plain.embed.tokens(ids)
+    assert torch.allclose(scaled.embed(ids), 8.0 * tokens + positions, atol=1e-6)  # sqrt(64) = 8
+    h, _ = scaled.hidden_states(ids)
+    assert torch.allclose(scaled(ids), h @ scaled.embed.tokens.weight.T, atol=1e-5)
+    assert scaled.embed(ids).std().item() > 0.5  # unit scale in; GPT-1's own initialisation gives ~0.02
+    scaled.add_special_tokens(3)  # the appended rows are scaled the same way
+    assert scaled.embed.tokens.scale == 8.0
+    state = scaled.start_state()  # incremental decoding still equals recomputation
+    full = scaled(ids)
+    steps = [scaled.decode_step(ids[:, i : i + 1], state) for i in range(7)]
+    assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)

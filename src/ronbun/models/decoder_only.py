@@ -47,6 +47,10 @@ class GPTConfig(BlockConfig):
     mask_fill: Literal["-inf", "-1e9", "-1e4"] = "-1e9"
     init: Literal["xavier_uniform", "normal"] = "normal"
     init_std: float = 0.02
+    # Off in GPT-1.  On: token embeddings × sqrt(d_model) at the input (the Transformer's §3.4), so with
+    # init_std = d_model^-0.5 the first block sees unit-scale inputs while the tied output layer stays small
+    # (at CPU scale, N(0, 0.02) inputs leave the first attention layer uniform for a long while).
+    scale_embedding: bool = False
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "gpt1": {},  # 12 × 768, 12 heads, 3072, n_ctx 512: 116.5M parameters with the 40,478 vocabulary
@@ -82,7 +86,7 @@ class GPT(OutputProjection):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.config = c = config
-        tokens = TokenEmbedding(c.total_vocab, c.d_model, scale=False)  # W_e (no sqrt(d) scale in GPT-1)
+        tokens = TokenEmbedding(c.total_vocab, c.d_model, scale=c.scale_embedding)  # W_e (GPT-1: no sqrt(d))
         self.embed = InputEmbedding(tokens, make_positions(c.positional, c.n_ctx, c.d_model), c.dropout)
         self.blocks = LayerStack(c, c.n_layers, cross_attention=False, causal=True)
         self.output_proj = None if c.tie_output else nn.Linear(c.d_model, c.total_vocab, bias=False)
@@ -134,7 +138,7 @@ class GPT(OutputProjection):
             return
         c = self.config
         old = self.embed.tokens
-        new = TokenEmbedding(c.total_vocab + n, c.d_model, scale=False).to(
+        new = TokenEmbedding(c.total_vocab + n, c.d_model, scale=c.scale_embedding).to(
             old.weight.device, old.weight.dtype
         )
         nn.init.normal_(new.weight, std=c.init_std)
