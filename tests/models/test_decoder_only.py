@@ -92,6 +92,10 @@ def test_scaled_embeddings_multiply_the_input_by_sqrt_d_model_and_leave_the_tied
     h, _ = scaled.hidden_states(ids)
     assert torch.allclose(scaled(ids), h @ scaled.embed.tokens.weight.T, atol=1e-5)
     assert scaled.embed(ids).std().item() > 0.5  # unit scale in; GPT-1's own initialisation gives ~0.02
+    said = {d.setting for d in deviations(scaled.config)}  # a departure from the paper is said, not hidden
+    assert {"init_std", "scale_embedding"} <= said and "init_std" not in {
+        d.setting for d in deviations(GPTConfig())
+    }
     scaled.add_special_tokens(3)  # the appended rows are scaled the same way
     assert scaled.embed.tokens.scale == 8.0
     state = scaled.start_state()  # incremental decoding still equals recomputation

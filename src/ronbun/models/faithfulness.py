@@ -70,6 +70,8 @@ GPT_PAPER: dict[str, PaperSetting] = {
     "dropout": PaperSetting(0.1, "GPT-1 §4.1", "residual and embedding dropout 0.1"),
     "attention_window": PaperSetting(None, "GPT-1 §3.1", "full masked self-attention"),
     "init": PaperSetting("normal", "GPT-1 §4.1", "weights initialised N(0, 0.02)"),
+    "init_std": PaperSetting(0.02, "GPT-1 §4.1", "weights initialised N(0, 0.02)"),
+    "scale_embedding": PaperSetting(False, "GPT-1 Eq. 2", "h_0 = U W_e + W_p, no sqrt(d_model) factor"),
     "tie_output": PaperSetting(True, "GPT-1 §3.1, Eq. 2", "output projection W_e^T"),
 }
 
