@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,17 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(corpus, tmp_path):
         straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
     ):
         assert torch.equal(a, b), f"{name} differs after resume"
+
+
+def test_resume_forgets_the_metrics_an_interrupted_run_wrote_after_its_last_checkpoint(corpus, tmp_path):
+    make_trainer(corpus, tmp_path / "r", max_steps=8, log_every=1).fit()  # checkpoints at 3 and 6 (and 8)
+    shutil.rmtree(list_checkpoints(tmp_path / "r")[-1])  # as if killed after step 8's log, before its save
+    resumed = make_trainer(corpus, tmp_path / "r", max_steps=8, resume=True, log_every=1)
+    assert resumed.step == 6
+    resumed.fit()
+    lines = (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
+    train_steps = [json.loads(x)["step"] for x in lines if json.loads(x)["split"] == "train"]
+    assert train_steps == sorted(set(train_steps)) == list(range(1, 9)), "each step once, in order"
 
 
 def test_resume_falls_back_to_the_newest_intact_checkpoint(corpus, tmp_path):

@@ -319,6 +319,8 @@ class Trainer:
         np.random.set_state((np_state[0], np.array(np_state[1], dtype=np.uint32), *np_state[2:]))
         for key in ("step", "epoch", "batch_index", "tokens_seen", "train_seconds", "nonfinite_count"):
             setattr(self, key, state[key])
+        if self.is_main:
+            self._forget_metrics_after(self.step)
         self._log_main(
             f"resumed from {path} (step {self.step}, epoch {self.epoch}, batch {self.batch_index})"
         )
@@ -366,6 +368,23 @@ class Trainer:
         return path
 
     # -- metrics ----------------------------------------------------------------------------------------
+    def _forget_metrics_after(self, step: int) -> None:
+        """Drop the ``metrics.jsonl`` records an interrupted run wrote after its last checkpoint: the resumed
+        run writes them again, so the log holds each step once, in order (rewritten atomically)."""
+        path = self.out / "metrics.jsonl"
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.strip() or json.loads(line).get("step", 0) <= step]
+        if len(kept) == len(lines):
+            return
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        tmp.replace(path)
+        self._log_main(
+            f"--resume: dropped {len(lines) - len(kept)} metrics records written after step {step}"
+        )
+
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append to ``metrics.jsonl`` (and TensorBoard event files when ``tensorboard`` is installed)."""
         if not self.is_main:
