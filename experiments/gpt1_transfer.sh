@@ -25,9 +25,8 @@ RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
 TASK=${TASK:-sst2}
 GLUE=${GLUE:-../shared/data/glue}
-given=""  # the inputs a reader must set to rerun it, when given: the pre-trained model, the summary's name
-[[ -n ${PRETRAIN:-} ]] && given+="PRETRAIN=$PRETRAIN "
-[[ -n ${NAME:-} ]] && given+="NAME=$NAME "
+source experiments/jobs.sh
+given=$(given_inputs PRETRAIN NAME)  # the pre-trained model and the summary's name, when given
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_$TASK}
 OUT=${OUT:-runs/$NAME}
@@ -39,7 +38,6 @@ CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
 SEEDS=${SEEDS:-0 1 2}
 VARIANTS=${VARIANTS:-pretrained scratch noaux}
 PARALLEL=${PARALLEL:-2}
-source experiments/jobs.sh
 JOB_KIND="a fine-tuning run"
 PRECISION=${PRECISION:-$(auto_precision)}
 read -r -a grid <<< "$GRID"

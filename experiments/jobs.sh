@@ -6,6 +6,13 @@ auto_precision() {
   $PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))"
 }
 
+# "VAR=value " for each named variable that is set: the inputs a reader must set to rerun a command
+given_inputs() {
+  local name out=""
+  for name in "$@"; do [[ -n ${!name:-} ]] && out+="$name=${!name} "; done
+  printf '%s' "$out"
+}
+
 pids=() failed=0
 launch() {  # run a command in the background, at most PARALLEL at a time
   if (( ${#pids[@]} >= ${PARALLEL:-1} )); then wait_one; fi
