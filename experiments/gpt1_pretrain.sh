@@ -56,6 +56,6 @@ done
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/heldout" --extra corpus="$CORPUS/manifest.json" \
   --wall-seconds $(( $(date +%s) - start )) --out "$OUT/summary.json" \
   --command "UPDATES=$UPDATES SCHEDULE=$SCHEDULE WARMUP=$WARMUP PRESET=$PRESET${SET:+ SET=\"$SET\"} N_CTX=$N_CTX BATCH=$BATCH \
-VOCAB=$VOCAB SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh${*:+ $*}"
+VOCAB=$VOCAB SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh$(recorded_args "$@")"
 mkdir -p "$RESULTS"
 cp "$OUT/summary.json" "$RESULTS/$NAME.json"

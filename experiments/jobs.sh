@@ -13,6 +13,14 @@ given_inputs() {
   printf '%s' "$out"
 }
 
+# " ARG ..." as a summary records the arguments (nothing when none): --resume continues a stopped run, it is
+# not part of the recipe
+recorded_args() {
+  local arg out=()
+  for arg in "$@"; do [[ $arg == --resume ]] || out+=("$arg"); done
+  printf '%s' "${out[*]:+ ${out[*]}}"
+}
+
 pids=() failed=0
 launch() {  # run a command in the background, at most PARALLEL at a time
   if (( ${#pids[@]} >= ${PARALLEL:-1} )); then wait_one; fi

@@ -10,6 +10,7 @@
 #   full recipe (6,600 updates: about 55 min of training on 2 idle CPU threads):   experiments/multi30k.sh
 #   the 15-minute version, seed 1:        UPDATES=1800 SEED=1 NAME=multi30k_15min_s1 experiments/multi30k.sh
 #   literature mode (lower-cased tokenised training text):   experiments/multi30k.sh --lowercase-tokenized
+#   a stopped run (killed, machine restarted) continues exactly: the same command plus --resume
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
@@ -49,4 +50,4 @@ done
 RONBUN=$RONBUN PYTHON=$PYTHON DATA=$DATA THREADS=$THREADS experiments/multi30k_alpha.sh "$OUT"
 cat "$OUT/eval/averaged_test_beam4.txt"
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/eval" --wall-seconds $(( $(date +%s) - start )) \
-  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT PRECISION=$PRECISION experiments/multi30k.sh $*" --out "$RESULTS/$NAME.json"
+  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT PRECISION=$PRECISION experiments/multi30k.sh$(recorded_args "$@")" --out "$RESULTS/$NAME.json"
