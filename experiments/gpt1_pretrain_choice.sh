@@ -8,7 +8,7 @@
 #   at 16 % of its peak), 759 anneals it to 0 at the last update.  CHANGES, comma-separated KEY=VALUE, change
 #   the recipe's shape: `batch` (windows per update), `n_ctx` (tokens per window) and `updates` (the budget), any
 #   other key a model setting (`n_layers`, `d_model`, `n_heads`, `d_ff`, ...).  A candidate whose runs/NAME holds a finished
-#   pre-training is not trained again.
+#   pre-training is not trained again; a stopped pre-training or fine-tuning continues from its newest checkpoint.
 #   Same budget, other shapes (tokens per update and per-token FLOPs kept, see docs/results.md):
 #     CANDIDATES="gpt1_pretrain:1000 gpt1_pretrain_deep:1000:n_layers=8,d_model=192,d_ff=768 \
 #                 gpt1_pretrain_ctx256:1000:n_ctx=256,batch=16" experiments/gpt1_pretrain_choice.sh
@@ -44,9 +44,9 @@ export PRECISION
 start=$(date +%s)
 mkdir -p "$OUT"
 candidate() {  # NAME SCHEDULE CHANGES: its pre-training (unless finished), then the SST-2 fine-tuning from it
-  local name=$1 schedule=$2 changes=$3 dir=$OUT/$1 vars model=() pairs kv
+  local name=$1 schedule=$2 changes=$3 dir=$OUT/$1 vars model=() pairs kv again=()
   if [[ ! -f $RUNS/$name/summary.json ]]; then  # the pre-training (its summary stays in its own folder)
-    rm -rf "${RUNS:?}/$name"
+    if [[ -d $RUNS/$name/checkpoints ]]; then again=(--resume); else rm -rf "${RUNS:?}/$name"; fi  # a stopped one continues
     vars=(SCHEDULE="$schedule" NAME="$name" OUT="$RUNS/$name" RESULTS="$RUNS/$name" THREADS=1)
     IFS=, read -r -a pairs <<< "$changes"
     for kv in ${pairs[@]+"${pairs[@]}"}; do
@@ -57,13 +57,16 @@ candidate() {  # NAME SCHEDULE CHANGES: its pre-training (unless finished), then
         *) model+=("$kv") ;;
       esac
     done
-    env "${vars[@]}" SET="${model[*]}" experiments/gpt1_pretrain.sh > "$RUNS/$name.log" 2>&1
+    env "${vars[@]}" SET="${model[*]}" experiments/gpt1_pretrain.sh ${again[@]+"${again[@]}"} >> "$RUNS/$name.log" 2>&1
   fi
   if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; return 0; fi
-  rm -rf "$dir" && mkdir -p "$dir/eval"
+  again=()
+  if [[ -d $dir/checkpoints ]]; then again=(--resume); else rm -rf "$dir"; fi  # a stopped fine-tuning continues
+  mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$RUNS/$name" --task sst2 --data-dir "$GLUE" --holdout "$HOLDOUT" \
     --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" \
-    --lr "$LR" --clf-dropout "$CLF_DROPOUT" --max-steps "$FINETUNE_UPDATES" --seed 0 > "$dir/train.log" 2>&1
+    --lr "$LR" --clf-dropout "$CLF_DROPOUT" --max-steps "$FINETUNE_UPDATES" --seed 0 ${again[@]+"${again[@]}"} \
+    >> "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
 }
 mkdir -p "$RUNS"

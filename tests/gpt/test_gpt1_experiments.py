@@ -327,6 +327,25 @@ def test_the_pretrained_model_is_chosen_on_the_holdout_never_on_dev(fake, tmp_pa
     assert again.returncode == 0 and (tmp_path / "calls.log").read_text().splitlines() == []
 
 
+def test_a_stopped_candidate_continues_from_its_checkpoints_instead_of_starting_again(fake, tmp_path):
+    """A pre-training killed before its summary, and a fine-tuning killed before its score, are resumed
+    (--resume) by the next run of the same command; their folders are not wiped."""
+    runs = tmp_path / "pre"
+    env = {**fake, "RUNS": str(runs), "CANDIDATES": "recipe:1000", "UPDATES": "3", "FINETUNE_UPDATES": "2"}
+    (runs / "recipe" / "checkpoints" / "step_00000001").mkdir(parents=True)  # stopped after update 1
+    (tmp_path / "runs" / "recipe" / "checkpoints").mkdir(parents=True)  # OUT/NAME: its fine-tuning
+    done = _run("gpt1_pretrain_choice.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    pretrain = [c for c in calls if c.startswith("gpt pretrain")]
+    tune = [c for c in calls if c.startswith("gpt finetune")]
+    assert len(pretrain) == 1 and pretrain[0].endswith(" --resume")
+    assert len(tune) == 1 and tune[0].endswith(" --resume")
+    assert (runs / "recipe" / "checkpoints" / "step_00000001").is_dir()  # kept, not wiped
+    summary = json.loads((runs / "recipe" / "summary.json").read_text())
+    assert "--resume" not in summary["command"]  # the recipe's command, as a reader reruns it
+
+
 def test_a_candidate_pretraining_can_change_the_shape_at_the_same_budget(fake, tmp_path):
     """NAME:SCHEDULE:CHANGES: `batch` and `n_ctx` set the windows of an update, `updates` the budget, other keys
     the model; the summary records the changes, and a candidate without any keeps the recipe's shape."""
