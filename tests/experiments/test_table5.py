@@ -62,14 +62,39 @@ def test_every_row_of_a_task_gets_the_same_budget_and_seeds(tiny_gpt1):
     assert all(u.trainer["eval_every"] == 0 and u.trainer["lr"] == RECIPES["quick"].lr for u in units)
 
 
-def test_the_budget_is_the_papers_three_epochs_of_32_capped(tiny_gpt1):
-    glue = str(tiny_gpt1["glue"])
-    uncapped = task_budget("sst2", glue, Recipe("t", lr=1e-4, max_updates=None))
+def test_the_uniform_budget_is_the_papers_three_epochs_of_32_capped(tiny_gpt1):
+    glue, uniform = str(tiny_gpt1["glue"]), {"lr": 1e-4, "declared": False}
+    uncapped = task_budget("sst2", glue, Recipe("t", max_updates=None, **uniform))
     assert (uncapped["train_examples"], uncapped["paper_updates"], uncapped["updates"]) == (12, 3, 3)
-    capped = task_budget("sst2", glue, Recipe("t", lr=1e-4, max_updates=2))
-    assert (capped["paper_updates"], capped["updates"]) == (3, 2)
+    capped = task_budget("sst2", glue, Recipe("t", max_updates=2, **uniform))
+    assert (capped["paper_updates"], capped["updates"], capped["lr"]) == (3, 2, 1e-4)
     assert capped["epochs"] == pytest.approx(2 * 32 / 12)
-    assert task_budget("mrpc", glue, Recipe("t", lr=1e-4, max_updates=None, limit=5))["train_examples"] == 5
+    assert task_budget("mrpc", glue, Recipe("t", max_updates=None, limit=5, **uniform))["train_examples"] == 5
+
+
+def test_a_task_trains_with_the_setting_its_declaration_chose_on_a_holdout(tiny_gpt1):
+    """The full recipe gives SST-2 and RTE the updates and learning rate chosen on their holdouts (as
+    `ronbun gpt finetune --task X` does) and CoLA, which declares none, 3 epochs at lr 1e-4; asking for a
+    uniform learning rate or cap puts every task on it."""
+    from ronbun.gpt.tasks import get_task
+
+    glue = str(tiny_gpt1["glue"])
+    budgets = {t: task_budget(t, glue, RECIPES["full"]) for t in ("sst2", "rte", "cola")}
+    for task in ("sst2", "rte"):
+        declared = get_task(task).finetune
+        assert (budgets[task]["updates"], budgets[task]["lr"]) == (declared["max_steps"], declared["lr"])
+        assert budgets[task]["chosen_by"].startswith("the task's declaration")
+    assert (budgets["sst2"]["updates"], budgets["rte"]["updates"], budgets["rte"]["lr"]) == (
+        1761,
+        187,
+        6.25e-5,
+    )
+    assert (budgets["cola"]["updates"], budgets["cola"]["lr"]) == (3, 1e-4)
+    units = table_units(Table5Config(init="CKPT", data_dir=glue), ["full"], {"rte": budgets["rte"]}, "CKPT")
+    assert (units[0].trainer["max_steps"], units[0].trainer["lr"]) == (187, 6.25e-5)
+    for given in ({"lr": 6.25e-5}, {"max_updates": 500}, {"limit": 8}):
+        recipe = Table5Config(init="CKPT", data_dir=glue, **given).recipe()
+        assert not recipe.declared and task_budget("sst2", glue, recipe)["updates"] != 1761
 
 
 def test_unknown_rows_and_tasks_are_named_before_any_work(tmp_path, tiny_gpt1):

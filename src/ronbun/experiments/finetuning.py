@@ -3,13 +3,15 @@
 
 Every run is ``ronbun gpt finetune`` (:func:`ronbun.gpt.commands.finetune`): §3.3 input transformation, L3 =
 L2 + λ·L1 (Eq. 5) and the §4.1 settings of :class:`~ronbun.gpt.finetune.FineTuneConfig` (batch 32, 3 epochs,
-λ = 0.5, classifier dropout 0.1, linear decay after a warm-up over 0.2% of training).  Two settings change at
-CPU scale, the same for every task, row and seed (:class:`Recipe`): the learning rate (1e-4, the repository's
-GPT recipe for a model far smaller than the paper's 117M; the paper's 6.25e-5 with ``--lr``) and a cap on
-the updates.  A task's budget (:func:`task_budget`) is the paper's 3 epochs of 32 examples over its training
-set, capped: the same number of updates for every row of a task.  Nothing here is chosen on the dev split,
-which is only reported: each run trains with its settings fixed in advance and is scored on dev once, after
-its last update.
+λ = 0.5, classifier dropout 0.1, linear decay after a warm-up over 0.2% of training).  A task's learning rate
+and budget (:func:`task_budget`), the same for every row and seed of the task, are the ones its declaration
+chose on a holdout carved from its training split (:attr:`~ronbun.gpt.tasks.TaskSpec.finetune`: SST-2 1,761
+updates at 1e-4, RTE 187 at 6.25e-5), so an experiment trains each task exactly as ``ronbun gpt finetune
+--task X`` does.  A task without a declared setting, and every task once ``--lr``, ``--max-updates`` or
+``--limit`` is given (or ``--quick``), takes the uniform :class:`Recipe`: the paper's 3 epochs of 32 examples,
+capped, at lr 1e-4 (the repository's GPT recipe for a model far smaller than the paper's 117M; the paper's
+6.25e-5 with ``--lr``).  Nothing here is chosen on the dev split, which is only reported: each run trains with
+its settings fixed in advance and is scored on dev once, after its last update.
 
 A run is a :class:`Unit` with its own folder ``OUT/runs/KEY/`` (the fine-tuning run: checkpoint, metrics,
 ``result.json``); :func:`run_units` measures the units not measured before (:mod:`ronbun.experiments.units`).
@@ -43,20 +45,23 @@ __all__ = [
 class Recipe:
     """How every fine-tuning run of an experiment trains, beyond the §4.1 defaults: the peak learning rate,
     the cap on updates per task (``None``: the paper's 3 epochs, whatever they cost), and subsets of the
-    training split (``limit``, seeded) and of the dev split (``eval_limit``, its first examples)."""
+    training split (``limit``, seeded) and of the dev split (``eval_limit``, its first examples).
+    ``declared``: a task whose declaration records a setting chosen on its holdout trains with that instead
+    (its ``lr`` and ``max_steps``)."""
 
     name: str
     lr: float
     max_updates: int | None
     limit: int | None = None
     eval_limit: int | None = None
+    declared: bool = True
 
 
 RECIPES: dict[str, Recipe] = {
     # 3 epochs of 32 examples, at most 1,000 updates: CoLA 804, MRPC 345, RTE 234, SST-2 1,000 (of 6,315)
     "full": Recipe("full", lr=1e-4, max_updates=1000),
     # a smoke run: 128 training examples (3 epochs of 32 = 12 updates), the first 100 dev examples
-    "quick": Recipe("quick", lr=1e-4, max_updates=12, limit=128, eval_limit=100),
+    "quick": Recipe("quick", lr=1e-4, max_updates=12, limit=128, eval_limit=100, declared=False),
 }
 
 
@@ -67,10 +72,19 @@ class FineTuneRunsConfig:
     data_dir: str = setting(help="the GLUE folder (CoLA, SST-2, MRPC, RTE; e.g. ../shared/data/glue)")
     quick: bool = setting(False, "a smoke run: 128 training examples, 12 updates, 100 dev examples per run")
     max_updates: int | None = setting(
-        None, "cap on the updates of every run (default 1000; 12 with --quick); 0 = no cap"
+        None,
+        "cap on the updates of every run of a task without its own setting (default 1000; 12 with --quick); "
+        "given, every task uses it instead of its own; 0 = no cap",
     )
-    lr: float | None = setting(None, "peak learning rate of every run (default 1e-4)", paper="§4.1: 6.25e-5")
-    limit: int | None = setting(None, "train on a seeded random subset of N examples (default all)")
+    lr: float | None = setting(
+        None,
+        "peak learning rate of a task without its own setting (default 1e-4); given, of every task",
+        paper="§4.1: 6.25e-5",
+    )
+    limit: int | None = setting(
+        None,
+        "train on a seeded random subset of N examples (default all; given, no task uses its own setting)",
+    )
     eval_limit: int | None = setting(None, "score the first N dev examples (default all)")
     parallel: int = setting(1, "runs trained at the same time, each in its own process")
     threads: int | None = setting(
@@ -93,6 +107,8 @@ class FineTuneRunsConfig:
         changes = {k: v for k, v in changes.items() if v is not None}
         if self.max_updates is not None:
             changes["max_updates"] = self.max_updates or None
+        if {"lr", "max_updates", "limit"} & set(changes):
+            changes["declared"] = False  # a uniform recipe asked for: every task trains with it
         return dataclasses.replace(recipe, **changes)
 
     def run_threads(self) -> int | None:
@@ -100,11 +116,12 @@ class FineTuneRunsConfig:
 
 
 def task_budget(task: str, data_dir: str, recipe: Recipe) -> dict[str, Any]:
-    """A task's budget in updates, the same for every run of the task: the paper's epochs (§4.1: 3) of
-    ``batch_size`` (32) examples over the training split (``recipe.limit`` of it), capped at
-    ``recipe.max_updates``."""
+    """A task's budget in updates and its learning rate, the same for every run of the task: the setting its
+    declaration chose on a holdout (``recipe.declared``), else the paper's epochs (§4.1: 3) of ``batch_size``
+    (32) examples over the training split (``recipe.limit`` of it), capped at ``recipe.max_updates``, at
+    ``recipe.lr``.  ``chosen_by`` says which."""
     from ..gpt.finetune import FineTuneConfig
-    from ..gpt.tasks import load_task
+    from ..gpt.tasks import get_task, load_task
 
     cfg = FineTuneConfig(task=task)
     train_split, eval_split = cfg.splits(task)
@@ -113,6 +130,14 @@ def task_budget(task: str, data_dir: str, recipe: Recipe) -> dict[str, Any]:
         n = min(n, recipe.limit)
     paper = max(1, math.ceil(cfg.epochs * math.ceil(n / cfg.batch_size)))  # as FineTuneTask.total_updates
     updates = min(paper, recipe.max_updates) if recipe.max_updates else paper
+    lr, chosen_by = (
+        recipe.lr,
+        f"the {recipe.name} recipe: 3 epochs capped at {recipe.max_updates}, lr {recipe.lr:g}",
+    )
+    declared = dict(get_task(task).finetune) if recipe.declared else {}
+    if "max_steps" in declared:
+        updates, lr = int(declared["max_steps"]), float(declared.get("lr", recipe.lr))
+        chosen_by = f"the task's declaration: {declared.get('chosen_by', 'chosen on a holdout')}"
     return {
         "task": task,
         "train_split": train_split,
@@ -123,6 +148,8 @@ def task_budget(task: str, data_dir: str, recipe: Recipe) -> dict[str, Any]:
         "paper_updates": paper,
         "updates": updates,
         "epochs": updates * cfg.batch_size / n,
+        "lr": lr,
+        "chosen_by": chosen_by,
     }
 
 
@@ -153,8 +180,8 @@ def make_unit(
     cfg: FineTuneRunsConfig,
     seed: int,
 ) -> Unit:
-    """A run of ``budget['updates']`` updates with the recipe's settings and ``data`` (task, init, λ …);
-    validated once, after the last update, on the dev split."""
+    """A run of ``budget['updates']`` updates at ``budget['lr']`` with the recipe's data subsets and ``data``
+    (task, init, λ …); validated once, after the last update, on the dev split."""
     updates = int(budget["updates"])
     data = {
         "data_dir": cfg.data_dir,
@@ -165,7 +192,7 @@ def make_unit(
     }
     trainer = {
         "max_steps": updates,
-        "lr": recipe.lr,
+        "lr": float(budget.get("lr", recipe.lr)),
         "seed": seed,
         "precision": cfg.precision,
         "eval_every": 0,  # scored once, after the last update

@@ -363,8 +363,8 @@ def markdown(summary: Mapping[str, Any]) -> str:
     """``table5.md``: how it was measured, the table beside the paper's, the effects, every run."""
     machine, recipe = summary["machine"], summary["recipe"]
     budgets = ", ".join(
-        f"{TASK_NAMES[t['task']]} {t['updates']:,} ({t['epochs']:.2g} epochs of {t['train_examples']:,}; "
-        f"{len(t['seeds'])} seed(s))"
+        f"{TASK_NAMES[t['task']]} {t['updates']:,} at lr {t.get('lr', recipe['lr']):g} ({t['epochs']:.2g} epochs "
+        f"of {t['train_examples']:,}; {len(t['seeds'])} seed(s))"
         for t in summary["tasks"]
     )
     notes = [f"- {r['method']}: {r['note']}" for r in summary["rows"] if r["note"]]
@@ -375,9 +375,10 @@ def markdown(summary: Mapping[str, Any]) -> str:
             (f"Command: `{summary['command']}`. " if summary.get("command") else "")
             + f"Measured {summary['date']} on {machine['cpu']} ({summary['parallel']} run(s) at a time, "
             f"{machine['threads']} thread(s) each; torch {machine['torch']}).",
-            f"Pre-trained model: `{summary['init']}`. Recipe `{recipe['name']}`: batch 32, peak lr "
-            f"{recipe['lr']:g}, linear decay after a warm-up over 0.2% of training, classifier dropout 0.1, "
-            f"precision {summary['precision']}; updates per task, the same for every row: {budgets}.",
+            f"Pre-trained model: `{summary['init']}`. Recipe `{recipe['name']}`: batch 32, linear decay after a "
+            f"warm-up over 0.2% of training, classifier dropout 0.1, precision {summary['precision']}; updates "
+            f"and peak lr per task, the same for every row (a task's own setting where its declaration chose one "
+            f"on a holdout, else 3 epochs capped at {recipe['max_updates']} at lr {recipe['lr']:g}): {budgets}.",
             f"Measured: {summary['metrics']}. Ours: mean ± standard deviation over seeds.",
             "",
             *_markdown_table(table_lines(summary)),

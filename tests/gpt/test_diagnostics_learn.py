@@ -1,0 +1,62 @@
+"""The cross-sentence transformations learn what they must (§3.3): fine-tuned from random initialisation, a
+tiny GPT solves the diagnostics that need only the presence of a word in the other text.
+
+Initialised as GPT-1 §4.1 prescribes (every weight N(0, 0.02), the embeddings included), a model this small
+sits on a plateau: its first layer's attention logits start near zero, and word presence stayed at chance for
+3,000 updates (``results/levers/gpt_word_presence_init.json``).  With unit-variance embeddings and Xavier
+matrices (``--set init=xavier_uniform --set init_std=1.0``) the same data, transform and budget are learnt; these
+tests hold that line.  Span entailment and exact-copy similarity need word order (an induction circuit) and
+are not yet learnt at this scale (docs/results.md, "Why pair tasks fail").
+
+Slow (about 2 + 1 minutes on one CPU thread): ``pytest -m slow tests/gpt/test_diagnostics_learn.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ronbun.gpt.diagnostics import DIAGNOSTICS, write_diagnostic
+
+CLI = [sys.executable, "-m", "ronbun.cli.main"]
+UNIT_INIT = ["--set", "init=xavier_uniform", "--set", "init_std=1.0"]
+
+
+def fine_tune_from_scratch(tmp_path: Path, name: str, updates: int) -> dict:
+    """The diagnostic's data (20,000 training and 500 evaluation examples, seed 0), fine-tuned from random
+    initialisation through its task's transformation; returns the evaluation split's metrics."""
+    data = write_diagnostic(name, tmp_path / "data", n_train=20_000, n_eval=500, seed=0)
+    task = DIAGNOSTICS[name].task
+    out = tmp_path / "run"
+    train = [
+        *CLI, "gpt", "finetune", "--task", task, "--data-dir", str(data), "--from-scratch", "--preset", "tiny",
+        "--set", "dropout=0", "--set", "attention_dropout=0", *UNIT_INIT, "--vocab-size", "1000",
+        "--warmup", "100", "--clf-dropout", "0", "--lr", "1e-3", "--max-steps", str(updates), "--seed", "0",
+        "--eval-every", "0", "--threads", "1", "--precision", "fp32", "--no-progress", "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(train, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    split = "test" if task == "story_cloze" else "dev"
+    scored = subprocess.run([*CLI, "gpt", "evaluate", str(out), "--split", split, "--json"],
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    return json.loads(scored.stdout)
+
+
+@pytest.mark.slow
+def test_entailment_learns_whether_the_hypothesis_word_occurs_in_the_premise(tmp_path):
+    """`word_presence` through the entailment transform [start; premise; $; hypothesis; extract]: measured
+    100 % at update 2,000 and 3,000 of this run (GPT-1's initialisation: 48.8 %)."""
+    metrics = fine_tune_from_scratch(tmp_path, "word_presence", updates=3000)
+    assert metrics["accuracy"] >= 0.95, metrics
+
+
+@pytest.mark.slow
+def test_multiple_choice_learns_which_ending_repeats_the_contexts_last_noun(tmp_path):
+    """`multiple_choice` through the multiple-choice transform (one sequence per ending, softmax over them)."""
+    metrics = fine_tune_from_scratch(tmp_path, "multiple_choice", updates=1000)
+    assert metrics["accuracy"] >= 0.95, metrics
