@@ -102,3 +102,17 @@ def test_scaled_embeddings_multiply_the_input_by_sqrt_d_model_and_leave_the_tied
     full = scaled(ids)
     steps = [scaled.decode_step(ids[:, i : i + 1], state) for i in range(7)]
     assert torch.allclose(torch.cat(steps, 1), full, atol=1e-5)
+
+
+def test_with_scaled_embeddings_learned_positions_start_at_the_scaled_tokens_scale():
+    """The Transformer's sinusoids (amplitude 1) sit beside its sqrt(d_model)-scaled embeddings; learned
+    positions of a scaled-embedding GPT start at that scale too, N(0, init_std · sqrt(d_model)), instead of
+    1/sqrt(d_model) of it.  GPT-1 itself keeps N(0, init_std) for both."""
+    torch.manual_seed(0)
+    config = GPTConfig.preset("tiny", vocab_size=500, init_std=64**-0.5, init="xavier_uniform")
+    scaled = GPT(GPTConfig.from_dict({**config.to_dict(), "scale_embedding": True}))
+    token_scale = (scaled.embed.tokens.weight * scaled.embed.tokens.scale).std().item()
+    assert token_scale == pytest.approx(1.0, rel=0.05)
+    assert scaled.embed.positions.weight.std().item() == pytest.approx(token_scale, rel=0.05)
+    gpt1 = GPT(GPTConfig.preset("tiny", vocab_size=500))
+    assert gpt1.embed.positions.weight.std().item() == pytest.approx(0.02, rel=0.05)

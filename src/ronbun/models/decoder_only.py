@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from ..nn.embeddings import TokenEmbedding
+from ..nn.embeddings import LearnedPositionalEmbedding, TokenEmbedding
 from ..nn.state import DecoderState
 from .config import BlockConfig, ConfigError
 from .decoding import LMAdapter
@@ -49,7 +49,9 @@ class GPTConfig(BlockConfig):
     init_std: float = 0.02
     # Off in GPT-1.  On: token embeddings × sqrt(d_model) at the input (the Transformer's §3.4), so with
     # init_std = d_model^-0.5 the first block sees unit-scale inputs while the tied output layer stays small
-    # (at CPU scale, N(0, 0.02) inputs leave the first attention layer uniform for a long while).
+    # (at CPU scale, N(0, 0.02) inputs leave the first attention layer uniform for a long while); learned
+    # positions then start at that same scale, N(0, init_std · sqrt(d_model)), as the Transformer's sinusoids
+    # (amplitude 1) sit beside its scaled embeddings: position-dependent heads (copying) form far sooner.
     scale_embedding: bool = False
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
@@ -91,6 +93,8 @@ class GPT(OutputProjection):
         self.blocks = LayerStack(c, c.n_layers, cross_attention=False, causal=True)
         self.output_proj = None if c.tie_output else nn.Linear(c.d_model, c.total_vocab, bias=False)
         init_weights(self, c, c.init_std)
+        if c.scale_embedding and isinstance(self.embed.positions, LearnedPositionalEmbedding):
+            nn.init.normal_(self.embed.positions.weight, std=c.init_std * c.d_model**0.5)  # the tokens' scale
 
     def hidden_states(
         self, ids: Tensor, state: DecoderState | None = None, need_weights: bool = False
