@@ -58,10 +58,10 @@ def run_table5(args: argparse.Namespace) -> int:
 
     Fine-tune a pre-trained GPT (--init) three ways on CoLA, SST-2, MRPC and RTE (--data-dir, the GLUE
     folder): the full method (aux LM λ = 0.5), without pre-training (random initialisation, the same
-    tokenizer) and without the aux LM (λ = 0); every row of a task gets the same updates and learning rate (the
-    setting the task's declaration chose on a holdout of its training split; else, or with --lr,
-    --max-updates or --limit, the paper's 3 epochs of 32 capped at --max-updates) and the same seeds (--seeds for SST-2, --other-seeds for
-    the others). Print the dev scores beside the paper's Table 5. Writes OUT/table5.json, table5.md and
+    tokenizer) and without the aux LM (λ = 0); every row of a task gets the same updates and learning rate
+    (the setting the task's declaration chose on a holdout of its training split; else, or with --lr,
+    --max-updates or --limit, the paper's 3 epochs of 32 capped at --max-updates) and the same seeds
+    (--seeds for SST-2, --other-seeds for the others). Print the dev scores beside the paper's Table 5. Writes OUT/table5.json, table5.md and
     table5.png; runs measured before (OUT/runs/ROW/TASK/seedS/result.json) are not trained again.
     """
     from ..experiments.table5 import run_table5 as run

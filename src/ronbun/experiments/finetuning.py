@@ -132,7 +132,9 @@ def task_budget(task: str, data_dir: str, recipe: Recipe) -> dict[str, Any]:
     updates = min(paper, recipe.max_updates) if recipe.max_updates else paper
     lr, chosen_by = (
         recipe.lr,
-        f"the {recipe.name} recipe: 3 epochs capped at {recipe.max_updates}, lr {recipe.lr:g}",
+        f"the {recipe.name} recipe: {cfg.epochs:g} epochs"
+        + (f" capped at {recipe.max_updates}" if recipe.max_updates else "")
+        + f", lr {recipe.lr:g}",
     )
     declared = dict(get_task(task).finetune) if recipe.declared else {}
     if "max_steps" in declared:
