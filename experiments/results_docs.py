@@ -45,7 +45,7 @@ def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacre
     return (
         f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m.get('threads') or 'default'} "
         f"threads · torch {m['torch']}, {tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
-        f"{s['train_seconds'] / 60:.1f} min of training{wall}"
+        f"{s['train_seconds'] / 60:.1f} min of training{wall}" + (f" ({s['note']})" if s.get("note") else "")
     )
 
 

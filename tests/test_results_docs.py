@@ -56,6 +56,9 @@ def test_the_tables_are_rendered_from_the_json_summaries(tmp_path):
     assert "**39.00 ± 1.00**" in out  # mean ± sd of the three seeds
     assert "old" not in out
     assert gen.render(out, tmp_path) == out  # idempotent
+    resumed = {**_summary(0, 41.23), "note": "trained in two parts, resumed at update 1,500"}
+    (tmp_path / "multi30k.json").write_text(json.dumps(resumed))
+    assert "(trained in two parts, resumed at update 1,500)" in gen.render(page, tmp_path)  # said beside it
 
 
 def test_an_empty_block_is_filled(tmp_path):
