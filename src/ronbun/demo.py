@@ -4,7 +4,7 @@ search, translate four sentences whose correct German is known and draw the enco
 verb-final sentence.  Everything lands in ``runs/demo/``.
 
 The budget is a fixed number of updates with a fixed seed, so every machine trains the same model and gets
-the same score; only the wall time differs (8.4 minutes on a 2-vCPU AVX2 CPU in fp32, docs/results.md §0).  ``--max-minutes`` is a
+the same score; only the wall time differs (5.8 minutes on a 2-vCPU AVX2 CPU in fp32, docs/results.md §0).  ``--max-minutes`` is a
 safety cap: if it stops training early the demo says so, because the result then depends on the machine.
 """
 
@@ -44,19 +44,19 @@ EXAMPLES = {
 class DemoRecipe:
     """The demo's whole recipe.  Chosen on the corpus's validation split (docs/training.md)."""
 
-    updates: int = 1200  # the budget (machine-independent); wall time per machine class in docs/results.md §0
-    warmup: int = 300  # linear warm-up to the peak learning rate
+    updates: int = 2000  # the budget (machine-independent); wall time per machine class in docs/results.md §0
+    warmup: int = 500  # linear warm-up to the peak learning rate
     schedule: str = "linear"  # linear decay to 0 at `updates` (or noam: Eq. 3, the paper's schedule)
     lr: float = 3e-3  # linear: the peak; noam: Eq. 3's scale factor
-    save_every: int = 30  # checkpoints by update count …
-    average: int = 5  # … the last 5 are averaged (§6.1): updates 1080-1200, the last 10%, lr ≤ 10% of peak
+    save_every: int = 40  # checkpoints by update count …
+    average: int = 5  # … the last 5 are averaged (§6.1): updates 1840-2000, the last 8%, lr ≤ 8% of peak
     preset: str = "small"
     d_model: int = 128
     d_ff: int = 512
     layers: int = 3
     dropout: float = 0.1
     vocab_size: int = 4000
-    max_tokens: int = 2000  # per batch and side: ~170 sentence pairs
+    max_tokens: int = 1000  # per batch and side: ~85 sentence pairs
     seed: int = 0
     precision: str = "auto"  # bf16 autocast where the CPU has it natively, else fp32 (both measured)
 
