@@ -10,7 +10,7 @@ the Transformer's embedding scaling (``scale_embedding``, learned positions at t
 learn exact copies through the similarity transform.  These tests hold that line.  Span entailment is not yet
 learnt at this scale (docs/results.md, "Why pair tasks fail").
 
-Slow (about 2, 1 and 6 minutes on one CPU thread): ``pytest -m slow tests/gpt/test_diagnostics_learn.py``.
+Slow (about 2, 1 and 13 minutes on one CPU thread beside two training jobs): ``pytest -m slow tests/gpt/test_diagnostics_learn.py``.
 """
 
 from __future__ import annotations
