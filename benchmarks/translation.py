@@ -121,6 +121,10 @@ class Decoding:
     alpha: float = 0.6
     max_len: int = 128
     batch_size: int = 32
+    streams: int = 1  # batches decoded side by side, each on threads // streams threads
+
+    def threads_per_stream(self, threads: int) -> int:
+        return max(1, threads // self.streams)
 
     def ronbun(self) -> dict[str, Any]:
         """:meth:`Translator.translate_ids`'s keywords (all but ``beam`` and ``precision``)."""
@@ -189,8 +193,9 @@ def ct2_decoder(directory: Path, compute_type: str, decoding: Decoding, threads:
     import ctranslate2
 
     translator = ctranslate2.Translator(
-        str(directory), device="cpu", compute_type=compute_type, intra_threads=threads, inter_threads=1
-    )
+        str(directory), device="cpu", compute_type=compute_type,
+        intra_threads=decoding.threads_per_stream(threads), inter_threads=decoding.streams,
+    )  # fmt: skip
     vocabulary = json.loads((directory / "shared_vocabulary.json").read_text(encoding="utf-8"))
     index = {token: i for i, token in enumerate(vocabulary)}
     eos = json.loads((directory / "config.json").read_text(encoding="utf-8"))["eos_token"]
@@ -211,21 +216,22 @@ def ct2_decoder(directory: Path, compute_type: str, decoding: Decoding, threads:
     return decode
 
 
-def text_engine(tokenizer: Any, config: Any, decode: DecodeIds, batch_size: int) -> Translate:
+def text_engine(tokenizer: Any, config: Any, decode: DecodeIds, decoding: Decoding) -> Translate:
     """A decoder of ids behind ronbun's text path (:func:`translate_text`, which is what
     :meth:`Translator.translate` runs around :meth:`Translator.translate_ids`): the model's tokenizer, the
-    encoder's source clipping, length-sorted batches; the output ids are counted on the way."""
+    encoder's source clipping, length-sorted batches, ``decoding.streams`` batches at a time; the output ids
+    are counted on the way."""
 
     def translate(sentences: list[str], beam: int) -> Output:
-        tokens = 0
+        produced: list[int] = []  # one count per batch (list.append is safe across decoding threads)
 
         def ids(src_ids: list[list[int]]) -> list[list[int]]:
-            nonlocal tokens
             out = decode(source_rows(src_ids, config.max_positions, config.eos_id), beam)
-            tokens += sum(map(len, out))
+            produced.append(sum(map(len, out)))
             return out
 
-        return Output(list(translate_text(sentences, tokenizer, ids, batch_size)), tokens)
+        texts = translate_text(sentences, tokenizer, ids, decoding.batch_size, decoding.streams)
+        return Output(list(texts), sum(produced))
 
     return translate
 
@@ -233,7 +239,7 @@ def text_engine(tokenizer: Any, config: Any, decode: DecodeIds, batch_size: int)
 def foreign_engine(checkpoint: Path, decode: DecodeIds, decoding: Decoding) -> Translate:
     """Another library's decoder with the checkpoint's own tokenizer (its weights are not loaded)."""
     config = read_model_config(checkpoint)
-    return text_engine(load_tokenizer(checkpoint, config).tokenizer, config, decode, decoding.batch_size)
+    return text_engine(load_tokenizer(checkpoint, config).tokenizer, config, decode, decoding)
 
 
 def ronbun_engine(translator: Translator, precision: str, decoding: Decoding) -> Translate:
@@ -243,7 +249,7 @@ def ronbun_engine(translator: Translator, precision: str, decoding: Decoding) ->
         return translator.translate_ids(src_ids, beam=beam, precision=precision, **decoding.ronbun())
 
     config = translator.model.config
-    return text_engine(translator.require_tokenizer(), config, decode, decoding.batch_size)
+    return text_engine(translator.require_tokenizer(), config, decode, decoding)
 
 
 def build_engines(
@@ -333,15 +339,14 @@ def memory_probe(spec: dict[str, Any]) -> dict[str, float]:
     if versions()["transformers"] != "not installed":  # every engine: the same imports before the baseline
         import transformers.generation.utils  # noqa: F401
         from transformers import MarianMTModel  # noqa: F401
-    set_threads(int(spec["threads"]))
+    decoding = Decoding(**spec["decoding"])
+    set_threads(decoding.threads_per_stream(int(spec["threads"])))
     sentences = Path(spec["sentences_file"]).read_text(encoding="utf-8").split("\n")
     exports = Exports(Path(spec["checkpoint"]), Path(spec["hf"]), Path(spec["ct2"]))
     gc.collect()
     base = rss_mib()
     reset_peak_rss()
-    (engine,) = build_engines(
-        [spec["engine"]], exports, Decoding(**spec["decoding"]), spec["threads"]
-    ).values()
+    (engine,) = build_engines([spec["engine"]], exports, decoding, spec["threads"]).values()
     engine(sentences, int(spec["beam"]))
     return {"peak_mib": peak_rss_mib() - base, "base_mib": base}
 
@@ -412,9 +417,10 @@ def result_rows(
 
 def markdown(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["settings"]
+    streams = f" in **{s['streams']} decoding streams**" if s.get("streams", 1) > 1 else ""
     header = (
         f"`{report['command']}` — {report['date']} — {m['cpu']}, {m['cores']} cores, "
-        f"**{s['threads']} thread(s)**; "
+        f"**{s['threads']} thread(s)**{streams}; "
         f"torch {m['torch']}, ctranslate2 {m['ctranslate2']}, transformers {m['transformers']}; "
         f"{report['data']['sentences']} sentences ({report['data']['source']}), batch {s['batch_size']}, "
         f"α = {s['alpha']} (power), max_len {s['max_len']}, median of {s['repeats']} interleaved runs"
@@ -467,12 +473,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-len", type=int, default=128, help="output tokens besides </s>")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--streams", type=int, default=1,
+        help="batches decoded side by side by every engine, --threads shared among them (CT2: inter_threads)",
+    )  # fmt: skip
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--latency-sentences", type=int, default=100, help="0: no latency measurement")
     p.add_argument("--no-memory", action="store_true", help="skip the per-engine peak-memory processes")
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES), metavar="ENGINE")
     p.add_argument("--out", type=Path, default=RESULTS / "translation.json")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.streams < 1 or args.threads < 1:
+        p.error("--threads and --streams must be >= 1")
+    return args
 
 
 def measure(
@@ -526,7 +539,6 @@ def describe(args: argparse.Namespace, test: EvaluationData) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    set_threads(args.threads)
     warnings.filterwarnings("ignore", module="transformers")
     cfg = EvaluationConfig(
         dataset=args.dataset, data_dir=args.data_dir, split=args.split, src=args.src, ref=args.ref,
@@ -534,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     test = read_test_set(args.checkpoint, cfg)
     max_positions = read_model_config(args.checkpoint).max_positions
-    decoding = Decoding(args.alpha, min(args.max_len, max_positions - 1), args.batch_size)
+    decoding = Decoding(args.alpha, min(args.max_len, max_positions - 1), args.batch_size, args.streams)
+    set_threads(decoding.threads_per_stream(args.threads))  # PyTorch's engines; CT2 gets its own split
     names, skipped = available_engines(args.engines)
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     memory: dict[str, dict[str, float]] = {}

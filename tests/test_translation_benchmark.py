@@ -111,3 +111,18 @@ def test_the_ronbun_engine_is_the_translators_own_path(checkpoint):
     assert out.texts == expected
     ids = translator.translate_ids(translator.tokenizer.encode_batch(SOURCES), beam=4, **decoding.ronbun())
     assert out.tokens == sum(map(len, ids)) > 0
+
+
+def test_streams_give_every_engine_the_same_translations_and_counts(checkpoint, tmp_path):
+    """``--streams 2``: each engine decodes two batches at a time (CTranslate2 with ``inter_threads=2``), and
+    its translations and token counts are those of one stream."""
+    names = ["ronbun fp32", "HF generate fp32", "CT2 fp32"]
+    exports = translation.make_exports(checkpoint / "mt", names, tmp_path)
+    one, two = (
+        translation.build_engines(names, exports, translation.Decoding(0.6, 8, 1, streams), threads=2)
+        for streams in (1, 2)
+    )
+    for name in names:
+        for beam in (1, 4):
+            a, b = one[name](SOURCES, beam), two[name](SOURCES, beam)
+            assert (a.texts, a.tokens) == (b.texts, b.tokens), name

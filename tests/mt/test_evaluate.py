@@ -35,6 +35,7 @@ def test_a_perfect_translation_scores_100_and_the_report_says_how_it_decoded():
         "batch_size": 64,
         "max_len_b": 50,
         "precision": "fp32",
+        "streams": 1,
     }
     assert result.raw.sacrebleu.score == pytest.approx(100.0)
     assert (

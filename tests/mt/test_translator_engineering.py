@@ -69,6 +69,49 @@ def test_sorting_by_length_restores_input_order(trained, monkeypatch):
     assert len(seen) == -(-len(lines) // 3)
 
 
+@pytest.mark.parametrize("beam", [1, 4])
+def test_streams_decode_batches_side_by_side_with_the_same_output(trained, beam):
+    """``streams=3``: the batches of a window are decoded by three threads at once; every sentence gets the
+    translation it gets alone, in input order, and PyTorch's thread setting is restored afterwards."""
+    translator, en = trained
+    lines = [en[i % len(en)] for i in range(40)]
+    threads = torch.get_num_threads()
+    one = translator.translate(lines, beam=beam, batch_size=4)
+    three = translator.translate(lines, beam=beam, batch_size=4, streams=3)
+    assert three == one
+    assert torch.get_num_threads() == threads
+
+
+def test_streams_share_the_threads_while_decoding(trained, monkeypatch):
+    translator, en = trained
+    seen: list[tuple[str, int]] = []
+    decode = translator.translate_ids
+
+    def recording(src_ids, **search):
+        import threading
+
+        seen.append((threading.current_thread().name, torch.get_num_threads()))
+        return decode(src_ids, **search)
+
+    monkeypatch.setattr(translator, "translate_ids", recording)
+    old = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        translator.translate(en[:24], beam=1, batch_size=3, streams=2)
+    finally:
+        torch.set_num_threads(old)
+    assert {n for _, n in seen} == {2}  # 4 threads shared by 2 streams
+    assert all(name.startswith("ronbun-decode") for name, _ in seen)
+    assert len({name for name, _ in seen}) == 2
+
+
+@pytest.mark.parametrize("streams", [0, -1, 1.5, True])
+def test_a_bad_number_of_streams_is_refused_at_the_call(trained, streams):
+    translator, _ = trained
+    with pytest.raises(ValueError, match="streams"):
+        translator.stream(["a"], streams=streams)
+
+
 @pytest.mark.parametrize(("precision", "agreement"), [("bf16", 0.9), ("int8", 0.9)])
 def test_lower_precisions_agree_with_fp32(trained, precision, agreement):
     translator, en = trained

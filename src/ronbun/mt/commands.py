@@ -44,6 +44,9 @@ class DecodingConfig:
         "fp32", "arithmetic: fp32, bf16 weights, or int8 dynamic quantisation of the Linear layers"
     )
     threads: int | None = setting(None, "CPU threads for decoding (default: PyTorch's choice)")
+    streams: int = setting(
+        1, "batches decoded side by side, sharing the threads (faster for files; the same output)"
+    )
 
     def search(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`Translator.translate` / :meth:`Translator.stream`."""

@@ -13,6 +13,7 @@ legitimate.  :meth:`Translator.from_checkpoint` refuses it at load by default
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
@@ -40,20 +41,25 @@ def translate_text(
     tokenizer: TextTokenizer,
     translate_ids: Callable[[list[list[int]]], list[list[int]]],
     batch_size: int,
+    streams: int = 1,
 ) -> Iterator[str]:
     """Tokenise ``lines``, decode them with ``translate_ids`` (source ids → output ids, one batch per call)
     and detokenise, in input order.  Lines are read ahead :data:`SORT_WINDOW` batches at a time and sorted by
     length inside that window, so a batch holds sentences of similar length (little padding, and its
-    sentences finish together).  :class:`Translator` decodes with its own model; anything that turns ids into
-    ids (another library's decoder on the same weights) gets the same text path."""
+    sentences finish together).  With ``streams > 1`` the batches of a window are decoded by that many
+    threads side by side (``translate_ids`` must allow it; the output is the same).  :class:`Translator`
+    decodes with its own model; anything that turns ids into ids (another library's decoder on the same
+    weights) gets the same text path."""
+    if streams < 1:
+        raise ValueError(f"streams must be >= 1, got {streams}")
     window: list[str] = []
     for line in lines:
         window.append(line)
         if len(window) == batch_size * SORT_WINDOW:
-            yield from _translate_window(window, tokenizer, translate_ids, batch_size)
+            yield from _translate_window(window, tokenizer, translate_ids, batch_size, streams)
             window = []
     if window:
-        yield from _translate_window(window, tokenizer, translate_ids, batch_size)
+        yield from _translate_window(window, tokenizer, translate_ids, batch_size, streams)
 
 
 def _translate_window(
@@ -61,26 +67,50 @@ def _translate_window(
     tokenizer: TextTokenizer,
     translate_ids: Callable[[list[list[int]]], list[list[int]]],
     batch_size: int,
+    streams: int,
 ) -> list[str]:
-    """Translate ``lines`` in length-sorted batches of ``batch_size``; results in the order of ``lines``."""
+    """Translate ``lines`` in length-sorted batches of ``batch_size``, ``streams`` batches at a time;
+    results in the order of ``lines``."""
     ids = tokenizer.encode_batch(lines)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    sources = ([ids[i] for i in batch] for batch in batches)
+    if streams == 1 or len(batches) == 1:
+        outputs = list(map(translate_ids, sources))
+    else:
+        with ThreadPoolExecutor(min(streams, len(batches)), thread_name_prefix="ronbun-decode") as pool:
+            outputs = list(pool.map(translate_ids, sources))
     result = [""] * len(lines)
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        texts = tokenizer.decode_batch(translate_ids([ids[i] for i in batch]))
-        for i, text in zip(batch, texts, strict=True):
+    for batch, out in zip(batches, outputs, strict=True):
+        for i, text in zip(batch, tokenizer.decode_batch(out), strict=True):
             result[i] = text if lines[i].strip() else ""
     return result
+
+
+def _sharing_threads(lines: Iterator[str], streams: int) -> Iterator[str]:
+    """``lines``, produced while PyTorch's intra-op threads are shared out among ``streams`` decoding
+    threads (``torch.get_num_threads() // streams`` each, at least 1): the setting is process-wide, so it
+    holds only while the next translation is being made and is restored before it is handed out."""
+    total = torch.get_num_threads()
+    while True:
+        torch.set_num_threads(max(1, total // streams))
+        try:
+            line = next(lines, None)
+        finally:
+            torch.set_num_threads(total)
+        if line is None:
+            return
+        yield line
 
 
 class Search(TypedDict, total=False):
     """How :meth:`Translator.translate` decodes (declared once; the defaults are those of
     :meth:`Translator.stream`): ``beam`` size and length penalty ``alpha`` (§6.1), sentences per
     ``batch_size``, the longest output ``max_len_a * source length + max_len_b`` tokens, the arithmetic
-    ``precision`` (``fp32``, ``bf16`` or ``int8``: :mod:`ronbun.models.inference`), and the beam search's
+    ``precision`` (``fp32``, ``bf16`` or ``int8``: :mod:`ronbun.models.inference`), the beam search's
     ``length_penalty`` form (``gnmt``, the paper's, or ``power``, Hugging Face's and CTranslate2's) and
-    ``early_stopping`` rule (:mod:`ronbun.generation.search`)."""
+    ``early_stopping`` rule (:mod:`ronbun.generation.search`), and how many decoding ``streams`` share the
+    CPU threads (batches decoded side by side; the same output)."""
 
     beam: int
     alpha: float
@@ -90,6 +120,7 @@ class Search(TypedDict, total=False):
     precision: str
     length_penalty: LengthPenalty
     early_stopping: EarlyStopping
+    streams: int
 
 
 class Translator:
@@ -173,7 +204,8 @@ class Translator:
             src[i, : len(ids)] = torch.tensor(ids)
         src = src.to(device)
         max_len_b = min(max_len_b, c.max_positions - int(max_len_a * width) - 1) if max_len_a else max_len_b
-        model.eval()
+        if model.training:  # (not on every call: eval() also drops the cached output-projection layout)
+            model.eval()
         with torch.no_grad():
             results = translate(
                 model,
@@ -205,11 +237,17 @@ class Translator:
         precision: str = "fp32",
         length_penalty: LengthPenalty = "gnmt",
         early_stopping: EarlyStopping = "bound",
+        streams: int = 1,
     ) -> Iterator[str]:
         """Translations in input order.  Sentences are read ahead :data:`SORT_WINDOW` batches at a time and
         sorted by length inside that window, so a batch holds sentences of similar length (little padding,
         and its sentences finish together); the translations are put back in input order.  Bad settings
-        and a missing tokenizer are errors at the call, before any sentence is read."""
+        and a missing tokenizer are errors at the call, before any sentence is read.
+
+        ``streams > 1`` decodes that many batches side by side, each on ``torch.get_num_threads() // streams``
+        threads: the output is the same, and on a CPU it is faster for whole files (a decoder step of a few
+        dozen rows keeps one core busy better than two; ``docs/performance.md``).  One sentence, or the
+        latency of one request, gains nothing from it."""
         self.require_tokenizer("translating text")
         if beam < 1:
             raise ValueError(f"beam size must be >= 1, got {beam}")
@@ -223,13 +261,19 @@ class Translator:
             raise ValueError(f"length_penalty must be 'gnmt' or 'power', got {length_penalty!r}")
         if early_stopping not in ("bound", "finished", "never"):
             raise ValueError(f"early_stopping must be 'bound', 'finished' or 'never', got {early_stopping!r}")
+        if isinstance(streams, bool) or not isinstance(streams, int) or streams < 1:
+            raise ValueError(f"streams must be an integer >= 1, got {streams!r}")
         search = {"beam": beam, "alpha": alpha, "max_len_a": max_len_a, "max_len_b": max_len_b}
         rules = {"length_penalty": length_penalty, "early_stopping": early_stopping}
-        return self._stream(sentences, batch_size, {**search, "precision": precision, **rules})
+        self.model_at(precision)  # an int8/bf16 copy is made once, here, not by two streams at once
+        return self._stream(sentences, batch_size, streams, {**search, "precision": precision, **rules})
 
-    def _stream(self, sentences: Iterable[str], batch_size: int, search: dict) -> Iterator[str]:
+    def _stream(self, sentences: Iterable[str], batch_size: int, streams: int, search: dict) -> Iterator[str]:
         tokenizer = self.require_tokenizer("translating text")
-        return translate_text(sentences, tokenizer, lambda ids: self.translate_ids(ids, **search), batch_size)
+        lines = translate_text(
+            sentences, tokenizer, lambda ids: self.translate_ids(ids, **search), batch_size, streams
+        )
+        return lines if streams == 1 else _sharing_threads(lines, streams)
 
     @torch.no_grad()
     def attention(self, sentence: str, *, beam: int = 4, alpha: float = 0.6):
