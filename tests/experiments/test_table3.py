@@ -175,6 +175,25 @@ def test_measured_rows_are_not_trained_again(tmp_path: Path, tiny: dict[str, str
         run_table3(Table3Config(out=cfg.out, quick=True, rows="base", updates=4), tiny, log=lambda _: None)
 
 
+def test_the_schedule_and_rate_reach_every_rows_trainer(tmp_path: Path, tiny: dict[str, str], monkeypatch):
+    """``--schedule linear --lr 0.01``: every row's trainer decays a peak rate of 0.01 to 0 at its last update
+    (the rate is recorded per update in the row's metrics), and the table says so."""
+    cfg = Table3Config(
+        out=str(tmp_path / "t3"), quick=True, rows="base", threads=1, schedule="linear", lr=0.01
+    )
+    assert cfg.scale().schedule == "linear" and cfg.scale().lr == 0.01
+    assert Table3Config(quick=True).scale().schedule == table3.SCALES["quick"].schedule  # the scale's default
+    summary = run_table3(cfg, tiny, log=lambda _: None)
+    assert summary["scale"]["schedule"] == "linear"
+    rates = [
+        json.loads(line)["lr"]
+        for line in (tmp_path / "t3" / "rows" / "base" / "metrics.jsonl").read_text().splitlines()
+        if '"lr"' in line
+    ]
+    assert rates and max(rates) <= 0.01
+    assert "decaying linearly to 0" in (tmp_path / "t3" / "table3.md").read_text(encoding="utf-8")
+
+
 def test_unknown_rows_are_named_before_any_work(tmp_path: Path):
     with pytest.raises(ValueError, match="unknown Table 3 row.*A-h3"):
         run_table3(Table3Config(out=str(tmp_path / "t"), rows="A-h3"))

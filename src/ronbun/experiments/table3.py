@@ -131,11 +131,12 @@ class Scale:
     layers: int
     updates: int
     warmup: int
-    lr: float  # Eq. 3 scale factor
+    lr: float  # noam: Eq. 3's scale factor; linear: the peak learning rate
     dataset: str
     vocab_size: int
     max_tokens: int  # per batch and side
     bleu_sentences: int  # greedy validation BLEU on the first N validation pairs
+    schedule: str = "noam"  # noam (Eq. 3) or linear (warm-up, then linear decay to 0 at the last update)
 
 
 SCALES: dict[str, Scale] = {
@@ -352,6 +353,12 @@ class Table3Config:
     quick: bool = setting(False, "the quick scale on the built-in generated corpus (tiny rows, few updates)")
     updates: int | None = setting(None, "updates per row, the same for every row (default: the scale's)")
     warmup: int | None = setting(None, "warm-up updates (default: the scale's)", paper="§5.3, Eq. 3")
+    schedule: Literal["noam", "linear"] | None = setting(
+        None, "learning-rate schedule: noam (Eq. 3) or linear decay to 0 (default: the scale's)"
+    )
+    lr: float | None = setting(
+        None, "noam: Eq. 3's scale factor; linear: the peak rate (default: the scale's)"
+    )
     rows: str | None = setting(
         None, "comma-separated rows to train, e.g. A-h1,C-N2 (base always; default all)"
     )
@@ -368,10 +375,17 @@ class Table3Config:
     )
 
     def scale(self) -> Scale:
-        """The scale's recipe with ``--updates`` and ``--warmup`` applied."""
+        """The scale's recipe with ``--updates``, ``--warmup``, ``--schedule`` and ``--lr`` applied."""
         scale = SCALES["quick" if self.quick else "full"]
-        changes = {"updates": self.updates, "warmup": self.warmup}
+        changes = {"updates": self.updates, "warmup": self.warmup, "schedule": self.schedule, "lr": self.lr}
         return dataclasses.replace(scale, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _schedule_words(scale: Mapping[str, Any]) -> str:
+    """``Eq. 3 × 0.5`` or ``linear decay from 0.005``: how a row's learning rate moves."""
+    if scale.get("schedule", "noam") == "linear":
+        return f"peak rate {scale['lr']:g}, decaying linearly to 0"
+    return f"Eq. 3 × {scale['lr']:g}"
 
 
 def run_table3(
@@ -523,6 +537,7 @@ def train_row(
         out_dir=str(run),
         max_steps=scale.updates,
         max_minutes=max_minutes,
+        schedule=scale.schedule,
         lr=scale.lr,
         warmup=scale.warmup,
         seed=recipe["seed"],
@@ -700,7 +715,8 @@ def markdown(summary: Mapping[str, Any]) -> str:
         (f"Command: `{summary['command']}`. " if summary.get("command") else "")
         + f"Measured {summary['date']} on {machine['cpu']} ({summary['parallel']} row(s) at a time, "
         f"{machine['threads']} thread(s) each; torch {machine['torch']}).",
-        f"Scale `{s['name']}`: {s['updates']:,} updates per row (warm-up {s['warmup']}, seed "
+        f"Scale `{s['name']}`: {s['updates']:,} updates per row (warm-up {s['warmup']}, "
+        f"{_schedule_words(s)}, seed "
         f"{summary['recipe']['seed']}) on {summary['data']}. Measured: {summary['metrics']}.",
         "Differences are from each table's own base row: perplexity in per cent, BLEU in points.",
         "",
