@@ -166,6 +166,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-wait-ms", type=float, default=10.0)
     p.add_argument("--timeout", type=float, default=120.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--streams", type=int, default=1,
+        help="also run dynamic batching with this many batches decoded at once (--threads shared among them)",
+    )  # fmt: skip
     p.add_argument("--overload", action="store_true", help="also drive a small queue past its limit")
     p.add_argument("--overload-max-queue", type=int, default=4, help="the overloaded server's queue")
     p.add_argument("--overload-clients", type=int, default=64, help="clients posting to it")
@@ -184,16 +188,24 @@ def main(argv: list[str] | None = None) -> int:
         "dynamic batching": (batched, args.clients),
         "one at a time": ({"max_batch": 1, "max_wait": 0.0}, args.clients),
     }
+    if args.streams > 1:
+        modes[f"dynamic batching, {args.streams} streams"] = (
+            {**batched, "workers": args.streams},
+            args.clients,
+        )
     if args.overload:
         modes["overload"] = ({**batched, "max_queue": args.overload_max_queue}, args.overload_clients)
     results = {}
     for name, (batching, clients) in modes.items():
+        set_threads(
+            max(1, args.threads // batching.get("workers", 1))
+        )  # each stream's share, as `ronbun serve`
         r = serve_and_load(
             args.checkpoint, sentences, {**batching, "timeout": args.timeout}, args, clients=clients
         )
         results[name] = r
         print(
-            f"{name:17s} {r['requests_per_s']:7.2f} req/s  {r['target_words_per_s']:8.1f} words/s  "
+            f"{name:28s} {r['requests_per_s']:7.2f} req/s  {r['target_words_per_s']:8.1f} words/s  "
             f"p50 {r['latency_ms']['p50']:7.0f} ms  p99 {r['latency_ms']['p99']:7.0f} ms  "
             f"mean batch {r['mean_batch']:.1f}  errors {r['errors'] or 0}  malformed {r['malformed'] or 0}",
             flush=True,
@@ -202,12 +214,19 @@ def main(argv: list[str] | None = None) -> int:
         results["one at a time"]["requests_per_s"], 1e-9
     )
     print(f"dynamic batching / one at a time: {ratio:.2f}× throughput")
+    streams_ratio = None
+    if args.streams > 1:
+        streams_ratio = results[f"dynamic batching, {args.streams} streams"]["requests_per_s"] / max(
+            results["dynamic batching"]["requests_per_s"], 1e-9
+        )
+        print(f"{args.streams} streams / 1 stream (both batching): {streams_ratio:.2f}× throughput")
     out = {
         "command": "python -m benchmarks.serve_load " + " ".join(argv),
         "machine": machine(args.threads),
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "results": results,
         "throughput_ratio": ratio,
+        "streams_ratio": streams_ratio,
     }
     if args.overload:
         out["overload"] = verdict = overload_summary(results["overload"])

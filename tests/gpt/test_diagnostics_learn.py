@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ronbun.gpt.diagnostics import DIAGNOSTICS, write_diagnostic
+from ronbun.gpt.diagnostics import DIAGNOSTICS, unlabelled_text, write_diagnostic
 
 CLI = [sys.executable, "-m", "ronbun.cli.main"]
 UNIT_INIT = ["--set", "init=xavier_uniform", "--set", "init_std=1.0"]
@@ -30,17 +30,48 @@ UNIT_INIT = ["--set", "init=xavier_uniform", "--set", "init_std=1.0"]
 SCALED_INIT = ["--set", "scale_embedding=true", "--set", "init=xavier_uniform", "--set", "init_std=0.125"]
 
 
-def fine_tune_from_scratch(
-    tmp_path: Path, name: str, updates: int, init: list[str] = UNIT_INIT, layers: int = 2
+def pre_train(tmp_path: Path, updates: int, init: list[str] = UNIT_INIT, layers: int = 2) -> Path:
+    """A tiny GPT pre-trained (Eq. 1) for ``updates`` on 20,000 unlabelled sentences of the diagnostics'
+    grammar (seed 1: not the diagnostics' own sentences), windows of 128 tokens, 16 per update."""
+    text = tmp_path / "unlabelled.txt"
+    text.write_text("\n".join(unlabelled_text(20_000, seed=1)) + "\n", encoding="utf-8")
+    out = tmp_path / "pretrain"
+    train = [
+        *CLI, "gpt", "pretrain", "--train-file", str(text), "--vocab-size", "1000", "--preset", "tiny",
+        "--set", "dropout=0", "--set", "attention_dropout=0", *init, "--set", f"n_layers={layers}",
+        "--batch-size", "16", "--warmup", "100", "--schedule", "linear", "--lr", "1e-3",
+        "--max-steps", str(updates), "--save-every", str(updates), "--eval-every", str(updates), "--seed", "0",
+        "--threads", "1", "--precision", "fp32", "--no-progress", "--out", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(train, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def fine_tune(
+    tmp_path: Path,
+    name: str,
+    updates: int,
+    init: list[str] = UNIT_INIT,
+    layers: int = 2,
+    pretrained: Path | None = None,
 ) -> dict:
-    """The diagnostic's data (20,000 training and 500 evaluation examples, seed 0), fine-tuned from random
-    initialisation (``init``) through its task's transformation; returns the evaluation split's metrics."""
+    """The diagnostic's data (20,000 training and 500 evaluation examples, seed 0), fine-tuned through its
+    task's transformation from ``pretrained`` or, without it, from random initialisation (``init``,
+    ``layers``); returns the evaluation split's metrics."""
     data = write_diagnostic(name, tmp_path / "data", n_train=20_000, n_eval=500, seed=0)
     task = DIAGNOSTICS[name].task
     out = tmp_path / "run"
+    model = (
+        ["--init", str(pretrained)]
+        if pretrained is not None
+        else [
+            "--from-scratch", "--preset", "tiny", "--set", "dropout=0", "--set", "attention_dropout=0", *init,
+            "--set", f"n_layers={layers}", "--vocab-size", "1000",
+        ]
+    )  # fmt: skip
     train = [
-        *CLI, "gpt", "finetune", "--task", task, "--data-dir", str(data), "--from-scratch", "--preset", "tiny",
-        "--set", "dropout=0", "--set", "attention_dropout=0", *init, "--set", f"n_layers={layers}", "--vocab-size", "1000",
+        *CLI, "gpt", "finetune", "--task", task, "--data-dir", str(data), *model,
         "--warmup", "100", "--clf-dropout", "0", "--lr", "1e-3", "--max-steps", str(updates), "--seed", "0",
         "--eval-every", "0", "--threads", "1", "--precision", "fp32", "--no-progress", "--out", str(out),
     ]  # fmt: skip
@@ -51,7 +82,8 @@ def fine_tune_from_scratch(
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert scored.returncode == 0, scored.stderr[-3000:]
     metrics = json.loads(scored.stdout)
-    print(f"{name}, {updates} updates from scratch: {metrics}")  # shown with pytest -s
+    start = "pre-trained" if pretrained is not None else "from scratch"
+    print(f"{name}, {updates} updates {start}: {metrics}")  # shown with pytest -s
     return metrics
 
 
@@ -59,7 +91,7 @@ def fine_tune_from_scratch(
 def test_entailment_learns_whether_the_hypothesis_word_occurs_in_the_premise(tmp_path):
     """`word_presence` through the entailment transform [start; premise; $; hypothesis; extract]: measured
     100 % at update 2,000 and 3,000 of this run (GPT-1's initialisation: 48.8 %)."""
-    metrics = fine_tune_from_scratch(tmp_path, "word_presence", updates=3000)
+    metrics = fine_tune(tmp_path, "word_presence", updates=3000)
     assert metrics["accuracy"] >= 0.95, metrics
 
 
@@ -67,7 +99,7 @@ def test_entailment_learns_whether_the_hypothesis_word_occurs_in_the_premise(tmp
 def test_multiple_choice_learns_which_ending_repeats_the_contexts_last_noun(tmp_path):
     """`multiple_choice` through the multiple-choice transform (one sequence per ending, softmax over them):
     measured 100 % at update 1,000 (2026-12-03, fp32, one thread)."""
-    metrics = fine_tune_from_scratch(tmp_path, "multiple_choice", updates=1000)
+    metrics = fine_tune(tmp_path, "multiple_choice", updates=1000)
     assert metrics["accuracy"] >= 0.95, metrics
 
 
@@ -76,5 +108,22 @@ def test_similarity_learns_whether_the_second_sentence_is_an_exact_copy(tmp_path
     """`similarity_classes` through the similarity transform (both orders, summed): four layers with the
     scaled initialisation, measured 96.6 % at update 3,000 and 100 % at 6,000 (2026-12-03, fp32, one
     thread; unit-variance embeddings with two layers: 79.0 % at 3,000)."""
-    metrics = fine_tune_from_scratch(tmp_path, "similarity_classes", updates=6000, init=SCALED_INIT, layers=4)
+    metrics = fine_tune(tmp_path, "similarity_classes", updates=6000, init=SCALED_INIT, layers=4)
+    assert metrics["accuracy"] >= 0.95, metrics
+
+
+# -- from a pre-trained checkpoint ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_pretrained_model_learns_word_presence_through_the_entailment_transform(tmp_path):
+    """The same diagnostic fine-tuned from a checkpoint pre-trained on unlabelled sentences of its grammar
+    (the weights, the tokenizer and the added delimiter tokens all come from the checkpoint)."""
+    pretrained = pre_train(tmp_path, updates=500)
+    metrics = fine_tune(tmp_path, "word_presence", updates=3000, pretrained=pretrained)
+    assert metrics["accuracy"] >= 0.95, metrics
+
+
+@pytest.mark.slow
+def test_a_pretrained_model_learns_multiple_choice(tmp_path):
+    pretrained = pre_train(tmp_path, updates=500)
+    metrics = fine_tune(tmp_path, "multiple_choice", updates=1000, pretrained=pretrained)
     assert metrics["accuracy"] >= 0.95, metrics

@@ -123,6 +123,29 @@ def test_a_wrong_number_of_results_is_an_error_not_a_misrouted_answer():
     batcher.close()
 
 
+def test_two_workers_run_two_batches_at_the_same_time_and_answer_each_client():
+    """``workers=2``: a second batch starts while the first is still running (the barrier below opens only
+    when the first two calls are inside ``run_batch`` at once), and every client still gets its own
+    answer."""
+    both_running = threading.Barrier(2, timeout=5)
+    seen: list[list[str]] = []
+
+    def run(key, items):
+        seen.append(list(items))
+        if len(seen) <= 2:  # the first two batches must be inside run() together
+            both_running.wait()  # raises BrokenBarrierError if they ran one after the other
+        return [f"{key}:{item.upper()}" for item in items]
+
+    batcher = DynamicBatcher(run, max_batch=4, max_wait=0.0, workers=2)
+    texts = [f"s{i}" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda t: batcher("m", t, timeout=10), texts))
+    batcher.close()
+    assert answers == [f"m:{t.upper()}" for t in texts]
+    assert sorted(t for items in seen for t in items) == sorted(texts)
+    assert batcher.stats.items == 8 and batcher.stats.batches == len(seen)
+
+
 def test_close_refuses_new_work():
     batcher = DynamicBatcher(Recorder(), max_wait=0.0)
     batcher.close()
@@ -130,7 +153,7 @@ def test_close_refuses_new_work():
         batcher.submit("m", "x")
 
 
-@pytest.mark.parametrize("bad", [{"max_batch": 0}, {"max_queue": 0}, {"max_wait": -1}])
+@pytest.mark.parametrize("bad", [{"max_batch": 0}, {"max_queue": 0}, {"max_wait": -1}, {"workers": 0}])
 def test_limits_must_make_sense(bad):
     with pytest.raises(ValueError):
         DynamicBatcher(Recorder(), **bad)

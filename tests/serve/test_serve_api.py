@@ -224,3 +224,25 @@ def test_the_program_api_batches_concurrent_requests_and_answers_each_its_own(
 def test_the_program_api_refuses_bad_requests_in_json(server: RonbunHTTPServer, body, status) -> None:
     got, data, _ = call(server, "/api/v1/translate", body)
     assert got == status and data["status"] == status and data["error"]
+
+
+def test_cli_streams_give_the_batcher_two_workers_sharing_the_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ronbun serve --threads 4 --streams 2``: the translation API decodes two batches at a time, each on
+    two of the four threads; ``--streams 0`` is refused in one line."""
+    import torch
+
+    import ronbun.serve.app
+    from ronbun.cli.main import main
+
+    given: dict = {}
+    monkeypatch.setattr(ronbun.serve.app, "serve", lambda checkpoints, **kwargs: given.update(kwargs))
+    old = torch.get_num_threads()
+    try:
+        assert main(["serve", "some/checkpoint", "--threads", "4", "--streams", "2"]) == 0
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
+    assert given["batching"]["workers"] == 2
+    assert main(["serve", "some/checkpoint", "--streams", "0"]) == 2

@@ -31,6 +31,19 @@ def test_the_load_test_compares_batching_with_one_at_a_time(tmp_path, monkeypatc
     assert report["throughput_ratio"] > 0 and "× throughput" in capsys.readouterr().out
 
 
+def test_streams_add_a_batching_server_that_decodes_two_batches_at_once(tmp_path, monkeypatch, capsys):
+    mt, _ = tiny_checkpoints(tmp_path)
+    sentences = tmp_path / "src.txt"
+    sentences.write_text("The man sees the dog.\nThe woman reads.\n", encoding="utf-8")
+    monkeypatch.setattr(serve_load, "RESULTS", tmp_path / "results")
+    argv = [str(mt), "--sentences", str(sentences), "--clients", "4", "--seconds", "1", "--beam", "1"]
+    assert serve_load.main([*argv, "--threads", "2", "--streams", "2"]) == 0
+    report = json.loads((tmp_path / "results" / "serve_load.json").read_text())
+    two = report["results"]["dynamic batching, 2 streams"]
+    assert two["requests_ok"] > 0 and two["errors"] == {} and two["malformed"] == {}
+    assert report["streams_ratio"] > 0 and "2 streams / 1 stream" in capsys.readouterr().out
+
+
 def test_an_overloaded_queue_refuses_with_503_and_answers_everything_it_accepted(
     tmp_path, monkeypatch, capsys
 ):

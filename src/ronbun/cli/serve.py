@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--timeout", type=float, default=60.0, help="/api/v1/translate: seconds before 504")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument(
+        "--streams",
+        type=int,
+        default=1,
+        help="/api/v1/translate: batches decoded at the same time, --threads shared among them (default 1)",
+    )
     p.add_argument("--verbose", action="store_true", help="log every request (and tracebacks) to stderr")
 
 
@@ -64,12 +70,14 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CLIError(f"--port must be in 0..65535, got {args.port}")
-    if min(args.max_chars, args.max_concurrent, args.max_batch, args.max_queue) < 1:
-        raise CLIError("--max-chars, --max-concurrent, --max-batch and --max-queue must be at least 1")
+    if min(args.max_chars, args.max_concurrent, args.max_batch, args.max_queue, args.streams) < 1:
+        raise CLIError(
+            "--max-chars, --max-concurrent, --max-batch, --max-queue and --streams must be at least 1"
+        )
     if args.batch_wait_ms < 0 or args.timeout <= 0:
         raise CLIError("--batch-wait-ms must be >= 0 and --timeout > 0")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    threads = args.threads or torch.get_num_threads()
+    torch.set_num_threads(max(1, threads // args.streams))  # each decoding stream's share
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: binding {args.host} makes the page reachable from other machines", flush=True)
     serve(
@@ -82,6 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "max_batch": args.max_batch,
             "max_wait": args.batch_wait_ms / 1000,
             "max_queue": args.max_queue,
+            "workers": args.streams,
             "timeout": args.timeout,
         },
         verbose=args.verbose,

@@ -72,6 +72,14 @@ def sentence(rng: random.Random) -> list[str]:
     ]  # fmt: skip
 
 
+def unlabelled_text(n: int, seed: int = 0) -> list[str]:
+    """``n`` sentences of the grammar, one per line, with no labels and no pairs: text a model can be
+    pre-trained on (Eq. 1 of GPT-1) before it is fine-tuned on a diagnostic, as GPT-1 pre-trains on
+    unlabelled text in the tasks' language."""
+    rng = random.Random(seed)
+    return [_text(sentence(rng)) for _ in range(n)]
+
+
 def _pool(word: str) -> tuple[str, ...]:
     for pool in (NOUNS, ADJECTIVES, VERBS, PLACES):
         if word in pool:

@@ -72,7 +72,8 @@ class _Request(Generic[In, Out]):
 
 
 class DynamicBatcher(Generic[In, Out]):
-    """Group concurrent requests with the same key into batches for ``run_batch`` (one worker thread).
+    """Group concurrent requests with the same key into batches for ``run_batch`` (``workers`` threads, each
+    running one batch at a time).
 
     Args:
         run_batch: ``(key, items) -> results``, one result per item, in order.  An exception fails every
@@ -80,6 +81,8 @@ class DynamicBatcher(Generic[In, Out]):
         max_batch: most items in one call of ``run_batch``.
         max_wait: seconds the oldest queued request may wait for company before its batch runs anyway.
         max_queue: requests queued (not yet running) before :meth:`submit` refuses with :class:`QueueFull`.
+        workers: batches computed at the same time (``run_batch`` must allow concurrent calls).  On a CPU,
+            two one-thread decodes of different batches finish more work than one two-thread decode.
     """
 
     def __init__(
@@ -89,18 +92,22 @@ class DynamicBatcher(Generic[In, Out]):
         max_batch: int = 32,
         max_wait: float = 0.01,
         max_queue: int = 256,
+        workers: int = 1,
         name: str = "ronbun-batcher",
     ) -> None:
-        if max_batch < 1 or max_queue < 1 or max_wait < 0:
-            raise ValueError("max_batch and max_queue must be >= 1 and max_wait >= 0")
+        if max_batch < 1 or max_queue < 1 or max_wait < 0 or workers < 1:
+            raise ValueError("max_batch, max_queue and workers must be >= 1 and max_wait >= 0")
         self.run_batch = run_batch
         self.max_batch, self.max_wait, self.max_queue = max_batch, max_wait, max_queue
         self.stats = BatchStats()
         self._queue: deque[_Request[In, Out]] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._worker = threading.Thread(target=self._work, name=name, daemon=True)
-        self._worker.start()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     # -- callers -------------------------------------------------------------------------------------------
     def submit(self, key: Hashable, item: In) -> Future[Out]:
@@ -130,7 +137,7 @@ class DynamicBatcher(Generic[In, Out]):
             return len(self._queue)
 
     def close(self) -> None:
-        """Refuse new requests, fail the queued ones with :class:`BatcherClosed`, stop the worker."""
+        """Refuse new requests, fail the queued ones with :class:`BatcherClosed`, stop the workers."""
         with self._cond:
             self._closed = True
             pending = list(self._queue)
@@ -139,7 +146,8 @@ class DynamicBatcher(Generic[In, Out]):
         for request in pending:
             if request.future.set_running_or_notify_cancel():
                 request.future.set_exception(BatcherClosed("the server is shutting down"))
-        self._worker.join(timeout=5)
+        for worker in self._workers:
+            worker.join(timeout=5)
 
     # -- the worker ----------------------------------------------------------------------------------------
     def _next_batch(self) -> list[_Request[In, Out]] | None:
@@ -167,7 +175,8 @@ class DynamicBatcher(Generic[In, Out]):
             live = [r for r in batch if r.future.set_running_or_notify_cancel()]  # drop timed-out requests
             if not live:
                 continue
-            self.stats.record(len(live))
+            with self._cond:  # workers count into one histogram
+                self.stats.record(len(live))
             try:
                 results = list(self.run_batch(live[0].key, [r.item for r in live]))
                 if len(results) != len(live):

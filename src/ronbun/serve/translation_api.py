@@ -38,7 +38,7 @@ class TranslationService:
         translators: model name → :class:`~ronbun.mt.translator.Translator`.
         error: the exception type to raise for a bad request, built as ``error(status, message)`` (the HTTP
             layer's ``ApiError``).
-        max_chars: longest text accepted; max_batch / max_wait / max_queue: see
+        max_chars: longest text accepted; max_batch / max_wait / max_queue / workers: see
             :class:`~ronbun.serve.batching.DynamicBatcher`; timeout: seconds a request may wait for its
             answers in total.
     """
@@ -52,6 +52,7 @@ class TranslationService:
         max_batch: int = 32,
         max_wait: float = 0.01,
         max_queue: int = 256,
+        workers: int = 1,
         timeout: float = 60.0,
         max_beam: int = 16,
     ) -> None:
@@ -59,7 +60,7 @@ class TranslationService:
         self.error = error
         self.max_chars, self.timeout, self.max_beam = max_chars, timeout, max_beam
         self.batcher: DynamicBatcher[str, str] = DynamicBatcher(
-            self._run, max_batch=max_batch, max_wait=max_wait, max_queue=max_queue
+            self._run, max_batch=max_batch, max_wait=max_wait, max_queue=max_queue, workers=workers
         )
 
     def _run(self, key: Hashable, texts: list[str]) -> list[str]:
