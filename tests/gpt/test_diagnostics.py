@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from ronbun.gpt import diagnostics
 from ronbun.gpt.diagnostics import DIAGNOSTICS, NOUNS, is_span, write_diagnostic
 from ronbun.gpt.tasks import get_task, load_task
 
@@ -92,3 +93,12 @@ def test_the_files_are_the_same_on_every_run(tmp_path):
     a = write_diagnostic("entailment", tmp_path / "a", n_train=50, n_eval=10)
     b = write_diagnostic("entailment", tmp_path / "b", n_train=50, n_eval=10)
     assert (a / "train.tsv").read_bytes() == (b / "train.tsv").read_bytes()
+
+
+def test_unlabelled_text_is_the_grammars_sentences_and_not_the_diagnostics_own():
+    """Text to pre-train on before a diagnostic: one sentence of the same grammar per line, reproducible per
+    seed, and (with another seed) not the sentences the diagnostics are built from."""
+    lines = diagnostics.unlabelled_text(200, seed=1)
+    assert len(lines) == 200 and lines == diagnostics.unlabelled_text(200, seed=1)
+    assert all(line.startswith("the ") and line.endswith(" .") and len(line.split()) == 11 for line in lines)
+    assert set(lines) != set(diagnostics.unlabelled_text(200, seed=0))
