@@ -17,12 +17,27 @@ if str(REPO) not in sys.path:
 from benchmarks import serve_load  # noqa: E402
 
 
-def test_the_load_test_compares_batching_with_one_at_a_time(tmp_path, monkeypatch, capsys):
+def load_args(tmp_path, monkeypatch, clients: int) -> list[str]:
+    """A tiny checkpoint, two sentences to post, results into ``tmp_path``: the load test's first arguments."""
     mt, _ = tiny_checkpoints(tmp_path)
     sentences = tmp_path / "src.txt"
     sentences.write_text("The man sees the dog.\nThe woman reads.\n", encoding="utf-8")
     monkeypatch.setattr(serve_load, "RESULTS", tmp_path / "results")
-    argv = [str(mt), "--sentences", str(sentences), "--clients", "3", "--seconds", "1", "--beam", "1"]
+    return [
+        str(mt),
+        "--sentences",
+        str(sentences),
+        "--clients",
+        str(clients),
+        "--seconds",
+        "1",
+        "--beam",
+        "1",
+    ]
+
+
+def test_the_load_test_compares_batching_with_one_at_a_time(tmp_path, monkeypatch, capsys):
+    argv = load_args(tmp_path, monkeypatch, clients=3)
     assert serve_load.main([*argv, "--threads", "1"]) == 0
     report = json.loads((tmp_path / "results" / "serve_load.json").read_text())
     for mode in ("dynamic batching", "one at a time"):
@@ -32,11 +47,7 @@ def test_the_load_test_compares_batching_with_one_at_a_time(tmp_path, monkeypatc
 
 
 def test_streams_add_a_batching_server_that_decodes_two_batches_at_once(tmp_path, monkeypatch, capsys):
-    mt, _ = tiny_checkpoints(tmp_path)
-    sentences = tmp_path / "src.txt"
-    sentences.write_text("The man sees the dog.\nThe woman reads.\n", encoding="utf-8")
-    monkeypatch.setattr(serve_load, "RESULTS", tmp_path / "results")
-    argv = [str(mt), "--sentences", str(sentences), "--clients", "4", "--seconds", "1", "--beam", "1"]
+    argv = load_args(tmp_path, monkeypatch, clients=4)
     assert serve_load.main([*argv, "--threads", "2", "--streams", "2"]) == 0
     report = json.loads((tmp_path / "results" / "serve_load.json").read_text())
     two = report["results"]["dynamic batching, 2 streams"]
@@ -47,11 +58,7 @@ def test_streams_add_a_batching_server_that_decodes_two_batches_at_once(tmp_path
 def test_an_overloaded_queue_refuses_with_503_and_answers_everything_it_accepted(
     tmp_path, monkeypatch, capsys
 ):
-    mt, _ = tiny_checkpoints(tmp_path)
-    sentences = tmp_path / "src.txt"
-    sentences.write_text("The man sees the dog.\nThe woman reads.\n", encoding="utf-8")
-    monkeypatch.setattr(serve_load, "RESULTS", tmp_path / "results")
-    argv = [str(mt), "--sentences", str(sentences), "--clients", "2", "--seconds", "1", "--beam", "1"]
+    argv = load_args(tmp_path, monkeypatch, clients=2)
     overload = ["--overload", "--overload-max-queue", "1", "--overload-clients", "12", "--max-batch", "2"]
     assert serve_load.main([*argv, *overload, "--threads", "1"]) == 0
     report = json.loads((tmp_path / "results" / "serve_load.json").read_text())
