@@ -272,6 +272,7 @@ def test_a_task_fine_tunes_with_the_settings_its_declaration_chose_on_a_holdout(
     cfg = resolved({}, {}, "defaults")
     assert (cfg["trainer"]["lr"], cfg["trainer"]["max_steps"], cfg["data"]["clf_dropout"]) == (2e-3, 3, 0.2)
     assert any("chosen on a holdout: a test" in m for m in messages)
+    assert any("3 updates of 8 = 1.00 epochs of 24 examples" in m for m in messages)  # the budget it runs
     cfg = resolved({"clf_dropout": 0.0}, {"lr": 1e-4}, "flags")
     assert (cfg["trainer"]["lr"], cfg["trainer"]["max_steps"], cfg["data"]["clf_dropout"]) == (1e-4, 3, 0.0)
     cfg = resolved({"epochs": 2.0}, {}, "epochs")  # 24 examples / 8 = 3 updates per epoch

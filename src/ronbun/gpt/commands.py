@@ -144,10 +144,12 @@ def finetune(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> d
     )
     if fcfg.n_transfer is not None and not fcfg.from_scratch:
         source += f", first {fcfg.n_transfer} layer(s) transferred"
+    batch, examples = fcfg.batch_size * tcfg.accum_steps, len(task.train_examples)
+    epochs = tcfg.max_steps * batch / max(1, examples)  # the budget, given in epochs or in updates
     log(
         f"fine-tuning {task.task_name} ({task.spec.kind}, {task.spec.num_labels} label(s)) from {source}: "
-        f"{n:,} parameters; {len(task.train_examples):,} examples × {fcfg.epochs:g} epochs = {tcfg.max_steps} "
-        f"updates of {fcfg.batch_size * tcfg.accum_steps}; warm-up {tcfg.warmup}; λ = {fcfg.aux_lm:g}"
+        f"{n:,} parameters; {tcfg.max_steps} updates of {batch} = {epochs:.2f} epochs of {examples:,} "
+        f"examples; warm-up {tcfg.warmup}; λ = {fcfg.aux_lm:g}"
     )
     result = Trainer(task, tcfg, resume=resume, log=log).fit()
     result["truncated_examples"] = {
