@@ -32,6 +32,10 @@ same everywhere (``DECODING_RULES``, also written into the JSON):
   ``max_decoding_length=L``).  ``<pad>`` is never produced (ronbun's ban, the export's ``bad_words_ids``,
   CTranslate2 ``suppress_sequences``).
 
+``--streams S`` gives every engine the same parallel layout: ``S`` batches decoded at once, each on
+``--threads / S`` threads (ronbun and Hugging Face: ``S`` Python threads through ``translate_text``; CTranslate2:
+``inter_threads=S``), the way ``ronbun mt translate --streams`` translates files.
+
 What still differs is listed in ``DIFFERENCES`` (and the JSON): only beam hypotheses that reach the length
 limit, and a renormalisation of CTranslate2's ``<pad>`` ban, can make fp32 outputs differ.
 
