@@ -78,7 +78,7 @@ from ronbun.evaluation.bleu import score_translations
 from ronbun.evaluation.provenance import cpu_has_bf16, machine_description
 from ronbun.interop.export import EXPORT_FILE, export
 from ronbun.mt.evaluate import EvaluationConfig, EvaluationData, read_test_set
-from ronbun.mt.translator import Translator, source_rows, translate_text
+from ronbun.mt.translator import Translator, source_rows, threads_per_stream, translate_text
 from ronbun.training.checkpoint import load_tokenizer, read_model_config, read_task_config
 
 from .common import interleaved, peak_rss_mib, probe_memory, reset_peak_rss, rss_mib, set_threads
@@ -128,7 +128,7 @@ class Decoding:
     streams: int = 1  # batches decoded side by side, each on threads // streams threads
 
     def threads_per_stream(self, threads: int) -> int:
-        return max(1, threads // self.streams)
+        return threads_per_stream(threads, self.streams)
 
     def ronbun(self) -> dict[str, Any]:
         """:meth:`Translator.translate_ids`'s keywords (all but ``beam`` and ``precision``)."""

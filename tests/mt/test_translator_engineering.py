@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from ronbun.data.synthetic import generate_corpus
 from ronbun.models import Transformer, TransformerConfig
 from ronbun.models.inference import at_precision
-from ronbun.mt.translator import SORT_WINDOW, Translator
+from ronbun.mt.translator import SORT_WINDOW, Translator, threads_per_stream
 from ronbun.text.bpe import TextTokenizer
 
 
@@ -103,6 +103,13 @@ def test_streams_share_the_threads_while_decoding(trained, monkeypatch):
     assert {n for _, n in seen} == {2}  # 4 threads shared by 2 streams
     assert all(name.startswith("ronbun-decode") for name, _ in seen)
     assert len({name for name, _ in seen}) == 2
+
+
+@pytest.mark.parametrize(("threads", "streams", "each"), [(4, 2, 2), (2, 2, 1), (5, 2, 2), (1, 3, 1)])
+def test_each_stream_gets_an_equal_share_of_the_threads_and_at_least_one(threads, streams, each):
+    """One rule for ``translate --streams``, ``serve --streams`` and the benchmark (which gives CTranslate2
+    the same split as ``intra_threads``)."""
+    assert threads_per_stream(threads, streams) == each
 
 
 @pytest.mark.parametrize("streams", [0, -1, 1.5, True])

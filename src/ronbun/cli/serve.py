@@ -66,6 +66,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     import torch
 
+    from ..mt.translator import threads_per_stream
     from ..serve.app import serve
 
     if not 0 <= args.port <= 65535:
@@ -77,7 +78,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.batch_wait_ms < 0 or args.timeout <= 0:
         raise CLIError("--batch-wait-ms must be >= 0 and --timeout > 0")
     threads = args.threads or torch.get_num_threads()
-    torch.set_num_threads(max(1, threads // args.streams))  # each decoding stream's share
+    torch.set_num_threads(threads_per_stream(threads, args.streams))
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: binding {args.host} makes the page reachable from other machines", flush=True)
     serve(

@@ -87,13 +87,20 @@ def _translate_window(
     return result
 
 
+def threads_per_stream(threads: int, streams: int) -> int:
+    """Each of ``streams`` decoding streams' share of ``threads`` CPU threads (at least 1): the one rule that
+    ``translate --streams``, ``ronbun serve --streams`` and the translation benchmark all follow."""
+    return max(1, threads // streams)
+
+
 def _sharing_threads(lines: Iterator[str], streams: int) -> Iterator[str]:
     """``lines``, produced while PyTorch's intra-op threads are shared out among ``streams`` decoding
-    threads (``torch.get_num_threads() // streams`` each, at least 1): the setting is process-wide, so it
-    holds only while the next translation is being made and is restored before it is handed out."""
+    threads (:func:`threads_per_stream` each).  The setting is process-wide and ``lines`` is lazy, so it is
+    made around each ``next`` and restored before the line is handed out: code that runs between two lines
+    (the caller's) always sees the thread count it set."""
     total = torch.get_num_threads()
     while True:
-        torch.set_num_threads(max(1, total // streams))
+        torch.set_num_threads(threads_per_stream(total, streams))
         try:
             line = next(lines, None)
         finally:
