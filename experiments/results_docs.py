@@ -382,6 +382,14 @@ def figure2_block(s: dict[str, Any]) -> str:
     return body.replace("\n## ", "\n#### ").strip()
 
 
+def table5_block(s: dict[str, Any]) -> str:
+    """``ronbun experiment table5``'s own report (table, effects, every run), its headings under the page's."""
+    from ronbun.experiments.table5 import markdown
+
+    body = markdown(s).split("\n", 2)[2]  # without its title
+    return body.replace("\n## ", "\n#### ").strip()
+
+
 def blocks(results: Path) -> dict[str, Callable[[], str]]:
     def one(pattern: str, render: Callable[[dict[str, Any]], str], command: str = "") -> Callable[[], str]:
         """The block of the first summary matching ``pattern``; without one, the command that makes it."""
@@ -437,6 +445,17 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             pretrained_copying_table,
             "python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain --texts "
             "runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json",
+        ),
+        "table5": one(
+            "table5.json",
+            table5_block,
+            "ronbun experiment table5 --init runs/gpt1_pretrain_ctx256 --data-dir ../shared/data/glue --parallel 2",
+        ),
+        "figure2-left": one(
+            "figure2_left.json",
+            figure2_block,
+            "ronbun experiment figure2 --pretrain-run runs/gpt1_pretrain_ctx256 --panel left --tasks sst2,rte "
+            "--data-dir ../shared/data/glue --parallel 2",
         ),
         "figure2": one(
             "figure2.json",

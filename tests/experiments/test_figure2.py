@@ -144,7 +144,8 @@ def test_measured_units_are_not_measured_again(tiny_gpt1, tmp_path, monkeypatch)
 def test_one_panel_alone(tiny_gpt1, tmp_path):
     summary = run_figure2(tiny_run(tiny_gpt1, tmp_path / "f2", panel="right"), log=lambda _: None)
     assert summary["left"] is None and len(summary["right"]["checkpoints"]) == 2
-    assert "Not measured (--panel right)." in (tmp_path / "f2" / "figure2.md").read_text(encoding="utf-8")
+    report = (tmp_path / "f2" / "figure2.md").read_text(encoding="utf-8")
+    assert "## Right" in report and "## Left" not in report  # only the panel measured
 
 
 def test_a_run_without_checkpoints_is_refused(tiny_gpt1, tmp_path):

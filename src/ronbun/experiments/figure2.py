@@ -388,7 +388,7 @@ def _right_lines(right: Mapping[str, Any]) -> list[str]:
 
 
 def markdown(summary: Mapping[str, Any]) -> str:
-    """``figure2.md``: how it was measured and both panels as tables."""
+    """``figure2.md``: how it was measured and each panel measured (``--panel``) as a table."""
     machine, recipe = summary["machine"], summary["recipe"]
     lines = [
         "# GPT-1 Figure 2 at CPU scale",
@@ -397,19 +397,17 @@ def markdown(summary: Mapping[str, Any]) -> str:
         + f"Measured {summary['date']} on {machine['cpu']} ({summary['parallel']} run(s) at a time, "
         f"{machine['threads']} thread(s) each; torch {machine['torch']}). Pre-training run: "
         f"`{summary['pretrain_run']}`.",
-        "",
-        "## Left: fine-tuning score vs layers transferred",
-        "",
     ]
     if summary["left"]:
         lines += [
+            "",
+            "## Left: fine-tuning score vs layers transferred",
+            "",
             f"Recipe `{recipe['name']}`: batch 32, peak lr {recipe['lr']:g}, precision {summary['precision']}.",
             *_left_lines(summary["left"]),
         ]
-    else:
-        lines.append("Not measured (--panel right).")
-    lines += ["", "## Right: zero-shot heuristics vs pre-training updates", ""]
-    lines += _right_lines(summary["right"]) if summary["right"] else ["Not measured (--panel left)."]
+    if summary["right"]:
+        lines += ["", "## Right: zero-shot heuristics vs pre-training updates", "", *_right_lines(summary["right"])]
     return "\n".join([*lines, ""])
 
 
