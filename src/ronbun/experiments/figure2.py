@@ -407,7 +407,12 @@ def markdown(summary: Mapping[str, Any]) -> str:
             *_left_lines(summary["left"]),
         ]
     if summary["right"]:
-        lines += ["", "## Right: zero-shot heuristics vs pre-training updates", "", *_right_lines(summary["right"])]
+        lines += [
+            "",
+            "## Right: zero-shot heuristics vs pre-training updates",
+            "",
+            *_right_lines(summary["right"]),
+        ]
     return "\n".join([*lines, ""])
 
 
