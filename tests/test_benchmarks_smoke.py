@@ -4,6 +4,7 @@ the Hugging Face parts are skipped when ``transformers`` is not installed."""
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks import bf16_vs_fp32, common, data_pipeline, mfu, train  # noqa: E402
+from benchmarks import bf16_vs_fp32, common, data_pipeline, mfu, packed_gemm, train  # noqa: E402
 from benchmarks.models import HAVE_HF  # noqa: E402
 
 needs_hf = pytest.mark.skipif(not HAVE_HF, reason="transformers is not installed")
@@ -120,3 +121,34 @@ def test_the_torch_nn_reference_drops_out_only_where_the_paper_does() -> None:
     model.train()
     src, tgt = torch.randint(0, 63, (2, 5)), torch.randint(0, 63, (2, 4))
     assert model(src, tgt).shape == (2, 4, 64)
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="needs PyTorch built with MKL")
+def test_prepacked_gemm_gives_the_same_product(tmp_path) -> None:
+    """The packed-weight measurement compares equal arithmetic: from a few rows on, MKL's prepacked product
+    returns exactly ``F.linear``'s output, so only the time differs."""
+    out = tmp_path / "packed.json"
+    assert (
+        packed_gemm.main(
+            [
+                "--rows",
+                "4,8",
+                "--d-in",
+                "32",
+                "--d-out",
+                "64",
+                "--layers",
+                "2",
+                "--calls",
+                "1",
+                "--reps",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert [r["rows"] for r in rows] == [4, 8]
+    assert all(r["identical_output"] and r["speedup"] > 0 for r in rows)
