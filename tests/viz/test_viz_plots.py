@@ -301,6 +301,7 @@ def test_viz_figures_without_a_checkpoint_skips_with_a_message(
     assert "no checkpoint at runs/demo/averaged" in err and "make demo" in err
     assert "table3.png: no results/table3.json" in err
     assert "gpt1_figure2.png: no results/figure2.json" in err
+    assert "gpt1_table5.png: no results/table5.json" in err
     assert (
         "appendix figures: no checkpoint at runs/multi30k/averaged" in err
         and "experiments/multi30k.sh" in err

@@ -277,7 +277,16 @@ def summarise(
         "threads_per_run": threads,
         "recipe": dataclasses.asdict(recipe),
         "precision": cfg.precision,
-        "tasks": [{**budgets[t], "metrics": list(METRICS[t]), "seeds": cfg.task_seeds(t)} for t in tasks],
+        "tasks": [
+            {
+                **budgets[t],
+                "label": TASK_NAMES[t],
+                "paper_column": PAPER_COLUMNS[t],
+                "metrics": list(METRICS[t]),
+                "seeds": cfg.task_seeds(t),
+            }
+            for t in tasks
+        ],
         "metrics": "dev split, scored once after the last update; ×100 (CoLA: Matthews correlation; SST-2, "
         "RTE: accuracy; MRPC: F1 of the paraphrase class, and accuracy); the paper: GLUE dev, its 117M model",
         "rows": rows,
@@ -399,23 +408,10 @@ def markdown(summary: Mapping[str, Any]) -> str:
 
 def write_reports(summary: dict[str, Any], out: Path, log: Log) -> dict[str, Path]:
     """Print the table; write ``table5.json``, ``table5.md`` and ``table5.png``."""
-    from ..viz.ablations import plot_ablations
+    from ..viz.ablations import plot_table5_summary
 
-    tasks = [t["task"] for t in summary["tasks"]]
     files = {"json": out / "table5.json", "markdown": out / "table5.md", "figure": out / "table5.png"}
-    ours: dict[str, list[float | None]] = {}
-    spread: dict[str, list[float | None]] = {}
-    for r in summary["rows"]:
-        if r["measured"]:
-            ours[r["method"]] = [r["scores"][t][r["scores"][t]["metric"]]["mean"] for t in tasks]
-            spread[r["method"]] = [r["scores"][t][r["scores"][t]["metric"]]["std"] for t in tasks]
-    paper = {r["method"]: [r["paper"][t] for t in tasks] for r in summary["rows"]}
-    plot_ablations(
-        [f"{TASK_NAMES[t]} ({PAPER_COLUMNS[t]})" for t in tasks],
-        {"ours (CPU scale, dev)": (ours, spread), "paper (Table 5)": (paper, {})},
-        files["figure"],
-        title=f"GPT-1 Table 5 at the {summary['recipe']['name']} scale vs the paper",
-    )
+    plot_table5_summary(summary, files["figure"])
     summary["files"] = {k: str(v) for k, v in files.items()}
     files["json"].write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     files["markdown"].write_text(markdown(summary), encoding="utf-8")

@@ -129,3 +129,27 @@ def plot_figure2_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
             [c["scores"][h["name"]]["normalised"] for c in checkpoints],
         )
     return plot_figure2(transfer, curves, out, title="GPT-1 Figure 2 at CPU scale")
+
+
+def plot_table5_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
+    """``ronbun experiment table5``'s summary (``table5.json``) drawn with :func:`plot_ablations`: every measured
+    row's score per task (mean ± sd over seeds) beside the paper's Table 5."""
+    tasks = summary["tasks"]
+    ours: dict[str, list[float | None]] = {}
+    spread: dict[str, list[float | None]] = {}
+    for r in summary["rows"]:
+        if r["measured"]:
+            cells = [r["scores"][t["task"]][r["scores"][t["task"]]["metric"]] for t in tasks]
+            ours[r["method"]] = [c["mean"] for c in cells]
+            spread[r["method"]] = [c["std"] for c in cells]
+    paper = {r["method"]: [r["paper"][t["task"]] for t in tasks] for r in summary["rows"]}
+    labels = [
+        f"{t.get('label', t['task'])} ({t['paper_column']})" if "paper_column" in t else t["task"]
+        for t in tasks
+    ]
+    return plot_ablations(
+        labels,
+        {"ours (CPU scale, dev)": (ours, spread), "paper (Table 5)": (paper, {})},
+        out,
+        title=f"GPT-1 Table 5 at the {summary['recipe']['name']} scale vs the paper",
+    )

@@ -45,8 +45,10 @@ APPENDIX_CHECKPOINT = Path("runs/multi30k/averaged")
 APPENDIX_CHECKPOINT_COMMAND = "experiments/multi30k.sh"
 #: Table 3 at CPU scale, as measured by ``ronbun experiment table3 --dataset multi30k`` (committed).
 TABLE3_RESULTS = Path("results/table3.json")
-#: GPT-1 Figure 2 at CPU scale, as measured by ``ronbun experiment figure2`` (committed).
-FIGURE2_RESULTS = Path("results/figure2.json")
+#: GPT-1 Figure 2 at CPU scale, as measured by ``ronbun experiment figure2``: each panel's summary (committed).
+FIGURE2_RESULTS = {"right": Path("results/figure2.json"), "left": Path("results/figure2_left.json")}
+#: GPT-1 Table 5 at CPU scale, as measured by ``ronbun experiment table5`` (committed).
+TABLE5_RESULTS = Path("results/table5.json")
 GPT_RUN = Path("runs/gpt-docs")
 GPT_RUN_COMMAND = (
     "ronbun gpt pretrain --preset tiny --max-steps 600 --batch-size 16 --lr 1e-3 --eval-every 100 "
@@ -174,21 +176,31 @@ def _complexity_figure(figures: Figures, skip_complexity: bool) -> None:
 
 def _results_figures(figures: Figures) -> None:
     """The papers' tables and figures at CPU scale, redrawn from their committed summaries (measuring them
-    takes hours): Table 3 of the Transformer and Figure 2 of GPT-1."""
+    takes hours): Table 3 of the Transformer, Table 5 and Figure 2 of GPT-1 (each panel of Figure 2 from the
+    run that measured it)."""
     import json
 
-    from .ablations import plot_figure2_summary
+    from .ablations import plot_figure2_summary, plot_table5_summary
     from .variations import plot_table3
+
+    def read(path: Path) -> dict | None:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     for name, summary_file, command, draw in (
         ("table3.png", TABLE3_RESULTS, "ronbun experiment table3 --dataset multi30k", plot_table3),
-        ("gpt1_figure2.png", FIGURE2_RESULTS, "ronbun experiment figure2", plot_figure2_summary),
+        ("gpt1_table5.png", TABLE5_RESULTS, "ronbun experiment table5", plot_table5_summary),
     ):
-        if not summary_file.is_file():
+        summary = read(summary_file)
+        if summary is None:
             figures.skipped.append(f"{name}: no {summary_file} (run `{command}`)")
             continue
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
         figures.make(name, lambda p, summary=summary, draw=draw: draw(summary, p))
+    panels = {panel: (read(path) or {}).get(panel) for panel, path in FIGURE2_RESULTS.items()}
+    if not any(panels.values()):
+        files = " or ".join(str(p) for p in FIGURE2_RESULTS.values())
+        figures.skipped.append(f"gpt1_figure2.png: no {files} (run `ronbun experiment figure2`)")
+    else:
+        figures.make("gpt1_figure2.png", lambda p: plot_figure2_summary(panels, p))
 
 
 def _translation_figures(figures: Figures, ckpt: Path, run: Path | None, sentence: str) -> None:
