@@ -272,6 +272,7 @@ def test_viz_figures_regenerates_everything(checkpoints: dict[str, Path], tmp_pa
         "table1_complexity.png",
         "table3.png",  # from the committed results/table3.json
         "gpt1_figure2.png",  # from the committed results/figure2.json
+        "gpt1_table5.png",  # from the committed results/table5.json
         "attention_kinds.png",
         "attention_cross_one_head.png",
         "attention_encoder_heads_layer0.png",

@@ -43,7 +43,7 @@ from typing import Any, Literal
 from ..settings import setting
 from .finetuning import FineTuneRunsConfig, Unit, make_unit, run_units, seed_summary, task_budget
 from .table5 import METRICS, TASK_NAMES, TASKS, select
-from .units import Log, read_result, run_jobs, say, write_result
+from .units import Log, as_given, read_result, run_jobs, say, write_result
 
 __all__ = [
     "Figure2Config",
@@ -278,7 +278,7 @@ def run_figure2(cfg: Figure2Config, *, command: str = "", log: Log = say) -> dic
         log(f"Figure 2 left: {len(units)} fine-tuning runs from {init} (k = 0 … {n_layers} and none)")
         results = run_units(units, out, parallel=cfg.parallel, log=log)
         left = {
-            "init": _as_given(init),
+            "init": as_given(init),
             "n_layers": n_layers,
             "tasks": transfer_points(results, budgets, cfg),
         }
@@ -296,19 +296,11 @@ def run_figure2(cfg: Figure2Config, *, command: str = "", log: Log = say) -> dic
     return summary
 
 
-def _as_given(path: str) -> str:
-    """``path`` relative to the working directory when it lies inside it (reports name no machine's folders)."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
 def _paths_as_given(record: Any) -> Any:
-    """``record`` with every ``checkpoint`` it holds, at any depth, :func:`_as_given`."""
+    """``record`` with every ``checkpoint`` it holds, at any depth, :func:`~ronbun.experiments.units.as_given`."""
     if isinstance(record, Mapping):
         return {
-            k: _as_given(v) if k == "checkpoint" and isinstance(v, str) else _paths_as_given(v)
+            k: as_given(v) if k == "checkpoint" and isinstance(v, str) else _paths_as_given(v)
             for k, v in record.items()
         }
     if isinstance(record, list):

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..settings import setting
 from .finetuning import FineTuneRunsConfig, Recipe, Unit, make_unit, run_units, seed_summary, task_budget
-from .units import Log, say
+from .units import Log, as_given, say
 
 __all__ = [
     "PAPER_COLUMNS",
@@ -185,7 +185,12 @@ def run_table5(cfg: Table5Config, *, command: str = "", log: Log = say) -> dict[
         f"{init}; updates per task: " + ", ".join(f"{t} {b['updates']:,}" for t, b in budgets.items())
     )
     results = run_units(units, out, parallel=cfg.parallel, log=log)
-    provenance = {"command": command, "init": init, "data_dir": cfg.data_dir, "parallel": cfg.parallel}
+    provenance = {
+        "command": command,
+        "init": as_given(init),
+        "data_dir": cfg.data_dir,
+        "parallel": cfg.parallel,
+    }
     summary = summarise(results, rows, budgets, cfg, recipe, provenance)
     write_reports(summary, out, log)
     return summary

@@ -4,7 +4,8 @@ beside the recipe it was measured with, so that an interrupted experiment resume
 changed recipe is never mixed with an old one.
 
 * :func:`read_result` / :func:`write_result` — a unit's result, read back only when its recipe matches;
-* :func:`run_jobs` — units one after another, or ``parallel`` at a time, each in a spawned process.
+* :func:`run_jobs` — units one after another, or ``parallel`` at a time, each in a spawned process;
+* :func:`as_given` — a path as a report should print it (read on other machines).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["Log", "read_result", "run_jobs", "say", "write_result"]
+__all__ = ["Log", "as_given", "read_result", "run_jobs", "say", "write_result"]
 
 Log = Callable[[str], None]
 J = TypeVar("J")
@@ -24,6 +25,15 @@ R = TypeVar("R")
 def say(message: str) -> None:
     """The default log: one line on stdout, flushed (parallel workers interleave by line)."""
     print(message, flush=True)
+
+
+def as_given(path: str | Path) -> str:
+    """``path`` relative to the working directory when it lies inside it (reports name no machine's folders;
+    units keep absolute paths, so that a result is found again from any working directory)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def read_result(path: Path, recipe: Mapping[str, Any], what: str = "recipe") -> dict[str, Any] | None:

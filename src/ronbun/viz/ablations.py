@@ -151,5 +151,5 @@ def plot_table5_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
         labels,
         {"ours (CPU scale, dev)": (ours, spread), "paper (Table 5)": (paper, {})},
         out,
-        title=f"GPT-1 Table 5 at the {summary['recipe']['name']} scale vs the paper",
+        title=f"GPT-1 Table 5 at CPU scale (recipe '{summary['recipe']['name']}') vs the paper",
     )
