@@ -8,6 +8,7 @@ everything outside those markers is hand-written and left alone.  ``--check`` fa
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import statistics
@@ -366,28 +367,16 @@ def pretrained_copying_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def table3_block(s: dict[str, Any]) -> str:
-    """``ronbun experiment table3``'s own report (table and orderings), its headings under the page's."""
-    from ronbun.experiments.table3 import markdown
+def experiment_block(experiment: str) -> Callable[[dict[str, Any]], str]:
+    """``ronbun experiment EXPERIMENT``'s own report (its ``markdown``: table3, table5 or figure2), without its
+    title and with its headings under the page's."""
 
-    body = markdown(s).split("\n", 2)[2]  # without its title
-    return body.replace("\n## ", "\n#### ").strip()
+    def render(s: dict[str, Any]) -> str:
+        markdown = importlib.import_module(f"ronbun.experiments.{experiment}").markdown
+        body = markdown(s).split("\n", 2)[2]  # without its title
+        return body.replace("\n## ", "\n#### ").strip()
 
-
-def figure2_block(s: dict[str, Any]) -> str:
-    """``ronbun experiment figure2``'s own report (both panels), its headings under the page's."""
-    from ronbun.experiments.figure2 import markdown
-
-    body = markdown(s).split("\n", 2)[2]  # without its title
-    return body.replace("\n## ", "\n#### ").strip()
-
-
-def table5_block(s: dict[str, Any]) -> str:
-    """``ronbun experiment table5``'s own report (table, effects, every run), its headings under the page's."""
-    from ronbun.experiments.table5 import markdown
-
-    body = markdown(s).split("\n", 2)[2]  # without its title
-    return body.replace("\n## ", "\n#### ").strip()
+    return render
 
 
 def blocks(results: Path) -> dict[str, Callable[[], str]]:
@@ -412,11 +401,13 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "demo": lambda: demo_table(load(results, "demo*.json")),
         "table3": one(
             "table3.json",
-            table3_block,
+            experiment_block("table3"),
             "ronbun experiment table3 --dataset multi30k --data-dir ../shared/data/multi30k --parallel 2",
         ),
         "table3-quick": one(
-            "table3_quick.json", table3_block, "ronbun experiment table3 --quick --parallel 1 --threads 1"
+            "table3_quick.json",
+            experiment_block("table3"),
+            "ronbun experiment table3 --quick --parallel 1 --threads 1",
         ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
         "gpt-pretrain-choice": one(
@@ -448,18 +439,18 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         ),
         "table5": one(
             "table5.json",
-            table5_block,
+            experiment_block("table5"),
             "ronbun experiment table5 --init runs/gpt1_pretrain_ctx256 --data-dir ../shared/data/glue --parallel 2",
         ),
         "figure2-left": one(
             "figure2_left.json",
-            figure2_block,
+            experiment_block("figure2"),
             "ronbun experiment figure2 --pretrain-run runs/gpt1_pretrain_ctx256 --panel left --tasks sst2,rte "
             "--data-dir ../shared/data/glue --parallel 2",
         ),
         "figure2": one(
             "figure2.json",
-            figure2_block,
+            experiment_block("figure2"),
             "ronbun experiment figure2 --pretrain-run RUN --panel right --data-dir ../shared/data/glue "
             "--story-cloze-dir ../shared/data/story_cloze_RESTRICTED",
         ),

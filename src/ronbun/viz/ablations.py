@@ -143,10 +143,7 @@ def plot_table5_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
             ours[r["method"]] = [c["mean"] for c in cells]
             spread[r["method"]] = [c["std"] for c in cells]
     paper = {r["method"]: [r["paper"][t["task"]] for t in tasks] for r in summary["rows"]}
-    labels = [
-        f"{t.get('label', t['task'])} ({t['paper_column']})" if "paper_column" in t else t["task"]
-        for t in tasks
-    ]
+    labels = [f"{t['label']} ({t['paper_column']})" for t in tasks]
     return plot_ablations(
         labels,
         {"ours (CPU scale, dev)": (ours, spread), "paper (Table 5)": (paper, {})},
