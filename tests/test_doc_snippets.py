@@ -35,6 +35,7 @@ SECTION_PAGES = [
     "why-self-attention.md",
     "interpretability.md",
     "transformer-results.md",
+    "training.md",
     "gpt-pretraining.md",
     "gpt-finetuning.md",
     "gpt-zero-shot.md",
