@@ -118,24 +118,31 @@ def levers_table(runs: list[dict[str, Any]]) -> str:
 
 
 def seeds_table(runs: list[dict[str, Any]]) -> str:
+    """One row per seed, then mean ± sd over the seeds of each precision: a bf16 run and an fp32 run are
+    different runs, not repeats of one another, so they are never pooled."""
     if not runs:
         return "_not run yet_"
     rows = [
-        "| seed | updates | cased sacreBLEU | lc-tok BLEU | valid BLEU (greedy, 300) |",
-        "|---|---|---|---|---|",
+        "| seed | precision | updates | cased sacreBLEU | lc-tok BLEU | valid BLEU (greedy, 300) |",
+        "|---|---|---|---|---|---|",
     ]
-    cased, lc = [], []
+    groups: dict[str, list[tuple[float, float]]] = {}
     for s in runs:
         bleu, lct, _ = _scores(s["evaluations"]["averaged_test_beam4"])
-        cased.append(bleu)
-        lc.append(lct or 0.0)
+        precision = s.get("settings", {}).get("trainer", {}).get("precision", "?")
+        groups.setdefault(precision, []).append((bleu, lct or 0.0))
         valid = s["validation_curve"][-1].get("valid_bleu") if s["validation_curve"] else None
-        rows.append(f"| {s['seed']} | {s['updates']:,} | {fmt(bleu)} | {fmt(lct)} | {fmt(valid)} |")
-    if len(runs) > 1:
         rows.append(
-            f"| **mean ± sd** | | **{statistics.mean(cased):.2f} ± {statistics.stdev(cased):.2f}** | "
-            f"**{statistics.mean(lc):.2f} ± {statistics.stdev(lc):.2f}** | |"
+            f"| {s['seed']} | {precision} | {s['updates']:,} | {fmt(bleu)} | {fmt(lct)} | {fmt(valid)} |"
         )
+    for precision, scores in groups.items():
+        if len(scores) > 1:
+            cased, lc = [c for c, _ in scores], [x for _, x in scores]
+            rows.append(
+                f"| **mean ± sd ({len(scores)} seeds)** | {precision} | | "
+                f"**{statistics.mean(cased):.2f} ± {statistics.stdev(cased):.2f}** | "
+                f"**{statistics.mean(lc):.2f} ± {statistics.stdev(lc):.2f}** | |"
+            )
     return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 

@@ -61,6 +61,17 @@ def test_the_tables_are_rendered_from_the_json_summaries(tmp_path):
     assert "(trained in two parts, resumed at update 1,500)" in gen.render(page, tmp_path)  # said beside it
 
 
+def test_seeds_of_different_precisions_are_never_pooled(tmp_path):
+    gen = _generator()
+    runs = []
+    for seed, (score, precision) in enumerate(((38.0, "fp32"), (39.0, "bf16"), (41.0, "bf16"))):
+        runs.append({**_summary(seed, score), "settings": {"trainer": {"precision": precision}}})
+    table = gen.seeds_table(runs)
+    assert "| 0 | fp32 |" in table and "| 1 | bf16 |" in table
+    assert "**mean ± sd (2 seeds)** | bf16 | | **40.00 ± 1.41**" in table  # bf16 seeds only
+    assert "fp32 | | **" not in table  # one fp32 seed: no spread to give
+
+
 def test_an_empty_block_is_filled(tmp_path):
     gen = _generator()
     (tmp_path / "multi30k.json").write_text(json.dumps(_summary(0, 41.23)))
