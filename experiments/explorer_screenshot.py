@@ -1,6 +1,7 @@
 """Screenshot of the web explorer (`ronbun serve`) translating the demo sentence, for the README:
 docs/figures/web_explorer.png.  Part of `make figures`; needs the `make demo` checkpoint, Playwright for Python
-(a dev dependency) and Debian's chromium (`apt-get install chromium`), and skips with a message otherwise.
+(a dev dependency) and Debian's chromium with a font that has the title's kanji
+(`apt-get install chromium fonts-ipafont-gothic`), and skips with a message otherwise.
 """
 
 from __future__ import annotations
