@@ -308,3 +308,23 @@ def test_viz_figures_without_a_checkpoint_skips_with_a_message(
         and "experiments/multi30k.sh" in err
     )
     assert is_png(tmp_path / "figs" / "positional_encoding.png")
+
+
+def test_figure2_left_panel_draws_the_seed_spread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A point measured over several seeds gets its ± 1 sd; a one-seed point has no spread to draw."""
+    from ronbun.viz import ablations
+
+    def point(layers: int | None, mean: float, std: float, n: int) -> dict:
+        return {"layers": layers, "score": {"mean": mean, "std": std, "n": n}}
+
+    points = [point(None, 79.9, 0.4, 3), point(0, 81.2, 0.6, 3), point(1, 80.7, 0.0, 1)]
+    summary = {
+        "left": {"tasks": [{"task": "sst2", "label": "SST-2", "metric": "accuracy", "points": points}]}
+    }
+    assert is_png(ablations.plot_figure2_summary(summary, tmp_path / "fig2.png"))
+    seen: dict = {}
+    monkeypatch.setattr(ablations, "plot_figure2", lambda *args, **kw: seen.update(args=args, **kw))
+    ablations.plot_figure2_summary(summary, tmp_path / "unused.png")
+    assert seen["args"][0] == {"SST-2 (accuracy)": ([0, 1], [81.2, 80.7], 79.9)}
+    assert seen["spread"] == {"SST-2 (accuracy)": ([0.6, None], 0.4)}
+    assert "mean ± 1 sd over seeds" in seen["title"]

@@ -74,17 +74,33 @@ def plot_figure2(
     zeroshot: Mapping[str, tuple[Sequence[int], Sequence[float | None]]],
     out: str | Path,
     *,
+    spread: Mapping[str, tuple[Sequence[float | None], float | None]] | None = None,
     title: str = "",
 ) -> Path:
     """Figure 2 of GPT-1.  Left: per task, ``(layers transferred, scores, score with nothing transferred)``:
-    a line over the layers and a dashed line at the no-transfer score.  Right: per heuristic, ``(pre-training
-    updates, normalised scores)`` (0 = chance, 1 = perfect).  An empty mapping leaves its panel blank."""
+    a line over the layers and a dashed line at the no-transfer score; ``spread`` gives a task's standard
+    deviations over seeds (per layer count, and with nothing transferred), drawn as ± 1 sd error bars and a
+    band.  Right: per heuristic, ``(pre-training updates, normalised scores)`` (0 = chance, 1 = perfect).  An
+    empty mapping leaves its panel blank."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5.6))
+    spread = spread or {}
     for i, (task, (layers, scores, none)) in enumerate(transfer.items()):
         c = COLOURS[i % len(COLOURS)]
-        left.plot(layers, _nan(scores), marker="o", color=c, label=task)
+        sds, none_sd = spread.get(task, ([None] * len(layers), None))
+        err = np.array(_nan(sds))
+        left.errorbar(
+            layers,
+            _nan(scores),
+            yerr=np.where(np.isfinite(err), err, 0.0),
+            marker="o",
+            color=c,
+            capsize=3,
+            label=task,
+        )
         if none is not None:
             left.axhline(none, color=c, linestyle="--", linewidth=1, label=f"{task}: no transfer")
+            if none_sd:
+                left.axhspan(none - none_sd, none + none_sd, color=c, alpha=0.12, linewidth=0)
     layers = sorted({k for ks, _, _ in transfer.values() for k in ks})
     if layers:
         left.set_xticks(layers)
@@ -109,17 +125,23 @@ def plot_figure2(
     return save_figure(fig, out)
 
 
+def _seed_sd(score: Mapping[str, Any] | None) -> float | None:
+    """The standard deviation over seeds of a summary's ``{"mean", "std", "n"}`` score; None for one seed."""
+    return score["std"] if score and score.get("n", 1) > 1 else None
+
+
 def plot_figure2_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
     """``ronbun experiment figure2``'s summary (``figure2.json``) drawn with :func:`plot_figure2`: the left
     panel's score per number of transferred layers (and with nothing transferred) of every task, the right
     panel's normalised zero-shot score per pre-training update of every heuristic (either panel may be
     missing)."""
-    transfer = {}
+    transfer, spread = {}, {}
     for t in (summary.get("left") or {}).get("tasks", []):
         ks = [p for p in t["points"] if p["layers"] is not None]
-        none = next((p["score"]["mean"] for p in t["points"] if p["layers"] is None), None)
+        none = next((p["score"] for p in t["points"] if p["layers"] is None), None)
         name = f"{t.get('label', t['task'])} ({t['metric']})"
-        transfer[name] = ([p["layers"] for p in ks], [p["score"]["mean"] for p in ks], none)
+        transfer[name] = ([p["layers"] for p in ks], [p["score"]["mean"] for p in ks], none and none["mean"])
+        spread[name] = ([_seed_sd(p["score"]) for p in ks], _seed_sd(none))
     curves = {}
     right = summary.get("right") or {}
     for h in right.get("heuristics", []):
@@ -128,7 +150,9 @@ def plot_figure2_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
             [c["step"] for c in checkpoints],
             [c["scores"][h["name"]]["normalised"] for c in checkpoints],
         )
-    return plot_figure2(transfer, curves, out, title="GPT-1 Figure 2 at CPU scale")
+    several_seeds = any(sd is not None for sds, none_sd in spread.values() for sd in (*sds, none_sd))
+    title = "GPT-1 Figure 2 at CPU scale" + (" (left: mean ± 1 sd over seeds)" if several_seeds else "")
+    return plot_figure2(transfer, curves, out, spread=spread, title=title)
 
 
 def plot_table5_summary(summary: Mapping[str, Any], out: str | Path) -> Path:
