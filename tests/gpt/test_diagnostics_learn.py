@@ -10,12 +10,12 @@ the Transformer's embedding scaling (``scale_embedding``, learned positions at t
 learn exact copies through the similarity transform, and, with the auxiliary LM weighted λ = 2, whether the
 hypothesis is a contiguous span of the premise.  These tests hold that line.
 
-Word presence and multiple choice are also fine-tuned from a checkpoint pre-trained (Eq. 1) on unlabelled
-sentences of the same grammar.  Exact copies are not learnt from such a checkpoint in the same budget (91.4 %;
+Word presence, multiple choice and the graded similarity are also fine-tuned from a checkpoint pre-trained
+(Eq. 1) on unlabelled sentences of the same grammar.  Exact copies are not learnt from such a checkpoint in the same budget (91.4 %;
 ``results/levers/gpt_diagnostics_pretrained_tiny.json``): text without repetitions does not teach copying.
 
-Slow (from scratch about 2, 1, 13 and 9 minutes on one CPU thread beside two training jobs; from a
-pre-trained checkpoint about 6 and 4 minutes):
+Slow (from scratch about 2, 1, 13, 3 and 9 minutes on one CPU thread beside two training jobs; from a
+pre-trained checkpoint about 6, 4 and 6 minutes):
 ``pytest -m slow tests/gpt/test_diagnostics_learn.py``.
 """
 
@@ -121,6 +121,16 @@ def test_similarity_learns_whether_the_second_sentence_is_an_exact_copy(tmp_path
 
 
 @pytest.mark.slow
+def test_similarity_regression_learns_the_graded_score_of_a_copy_an_edit_and_an_unrelated_sentence(tmp_path):
+    """`similarity_regression` (5.0 for a copy, 2.5 for a one-word edit, 0.0 for an unrelated sentence) through
+    the similarity transform with the regression head (STS-B's layout): four layers with the scaled
+    initialisation, measured Pearson 0.971 at update 1,500 (0.923 at 500 and 0.982 at 3,000 of a 3,000-update
+    run; 2026-12-04, fp32, one thread)."""
+    metrics = fine_tune(tmp_path, "similarity_regression", updates=1500, init=SCALED_INIT, layers=4)
+    assert metrics["pearson"] >= 0.9, metrics
+
+
+@pytest.mark.slow
 def test_entailment_learns_whether_the_hypothesis_is_a_contiguous_span_of_the_premise(tmp_path):
     """`entailment` (3–6 words of a 16-word premise, against the same span with one word replaced or a span of
     another sentence) needs word order as well as word identity.  Four layers with the scaled initialisation
@@ -149,3 +159,13 @@ def test_a_pretrained_model_learns_multiple_choice(tmp_path):
     pretrained = pre_train(tmp_path, updates=500)
     metrics = fine_tune(tmp_path, "multiple_choice", updates=1000, pretrained=pretrained)
     assert metrics["accuracy"] >= 0.95, metrics
+
+
+@pytest.mark.slow
+def test_a_pretrained_model_learns_graded_similarity(tmp_path):
+    """`similarity_regression` from four scaled layers pre-trained on the grammar's sentences: measured Pearson
+    0.957 at update 3,000 (0.912 at 1,500; random initialisation 0.971 at 1,500; 2026-12-04, fp32, one
+    thread): text without repetitions slows the comparison down but does not stop it."""
+    pretrained = pre_train(tmp_path, updates=500, init=SCALED_INIT, layers=4)
+    metrics = fine_tune(tmp_path, "similarity_regression", updates=3000, pretrained=pretrained)
+    assert metrics["pearson"] >= 0.9, metrics
