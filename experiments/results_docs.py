@@ -295,7 +295,7 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
         "",
         f"{provenance_line(s)} · {len(s['runs'])} runs, {s['train_seconds'] / 60:.1f} min of training in all, "
         f"{s['wall_seconds'] / 60:.1f} min wall · pre-trained model: `{pre.get('command', pre.get('init'))}` "
-        f"({pre.get('date', '?')})",
+        f"({pre.get('date', '?')})" + (f" · {s['note']}" if s.get("note") else ""),
     ]
     return "\n".join(lines)
 
