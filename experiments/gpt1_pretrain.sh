@@ -10,6 +10,8 @@
 #
 #   full run:       experiments/gpt1_pretrain.sh
 #   another shape:  SET="n_layers=8 d_model=192" experiments/gpt1_pretrain.sh   (each KEY=VALUE a `--set` of the model)
+#   repetitions:    REPEAT_EVERY=5 experiments/gpt1_pretrain.sh   (every 5th training line written twice in a row,
+#                   corpus in runs/gpt_corpus_repeat5: the lever that teaches copying, docs/results.md)
 #   smoke test:     UPDATES=2 SCHEDULE=2 WARMUP=1 PRESET=tiny N_CTX=32 BATCH=4 VOCAB=300 DATA=tiny/ experiments/gpt1_pretrain.sh
 #   extra flags are passed to `ronbun gpt pretrain` (e.g. --resume after a stop).
 set -euo pipefail
@@ -25,6 +27,7 @@ N_CTX=${N_CTX:-128}
 BATCH=${BATCH:-32}
 VOCAB=${VOCAB:-8000}
 SEED=${SEED:-0}
+REPEAT_EVERY=${REPEAT_EVERY:-0}  # write every N-th training line twice (0: the corpus as it is)
 SET=${SET:-}  # model settings besides the preset's, space-separated KEY=VALUE (e.g. "n_layers=8 d_model=192")
 read -r -a model_set <<< "$SET"
 set_flags=()
@@ -34,6 +37,11 @@ PRECISION=${PRECISION:-$(auto_precision)}
 THREADS=${THREADS:-2}
 NAME=${NAME:-gpt1_pretrain}
 OUT=${OUT:-runs/$NAME}
+repeat_given=""  # recorded in the command only when lines are repeated
+if (( REPEAT_EVERY > 0 )); then
+  CORPUS=${CORPUS:-runs/gpt_corpus_repeat$REPEAT_EVERY}
+  repeat_given=" REPEAT_EVERY=$REPEAT_EVERY"
+fi
 CORPUS=${CORPUS:-runs/gpt_corpus}
 RESULTS=${RESULTS:-results}
 if [[ -d $OUT/checkpoints && " $* " != *" --resume "* ]]; then
@@ -41,7 +49,7 @@ if [[ -d $OUT/checkpoints && " $* " != *" --resume "* ]]; then
   exit 1
 fi
 start=$(date +%s)
-$PYTHON experiments/gpt_corpus.py --data "$DATA" --out "$CORPUS"
+$PYTHON experiments/gpt_corpus.py --data "$DATA" --out "$CORPUS" --repeat-every "$REPEAT_EVERY"
 mkdir -p "$OUT"
 printf '[trainer]\nschedule_total = %d\n' "$SCHEDULE" > "$OUT/schedule.toml"
 $RONBUN gpt pretrain --config "$OUT/schedule.toml" --train-file "$CORPUS/train.txt" --valid-file "$CORPUS/valid.txt" \
@@ -56,6 +64,6 @@ done
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/heldout" --extra corpus="$CORPUS/manifest.json" \
   --wall-seconds $(( $(date +%s) - start )) --out "$OUT/summary.json" \
   --command "UPDATES=$UPDATES SCHEDULE=$SCHEDULE WARMUP=$WARMUP PRESET=$PRESET${SET:+ SET=\"$SET\"} N_CTX=$N_CTX BATCH=$BATCH \
-VOCAB=$VOCAB SEED=$SEED THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh$(recorded_args "$@")"
+VOCAB=$VOCAB SEED=$SEED$repeat_given THREADS=$THREADS PRECISION=$PRECISION experiments/gpt1_pretrain.sh$(recorded_args "$@")"
 mkdir -p "$RESULTS"
 cp "$OUT/summary.json" "$RESULTS/$NAME.json"

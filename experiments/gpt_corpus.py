@@ -21,6 +21,12 @@ Cloze), the fine-tuning tasks (GLUE: their text would leak into the tasks measur
 German sides.  Text keeps its case; ``gpt pretrain --lowercase`` makes the tokenizer lower-case everything it
 encodes (SST-2 is lower-cased, like GPT-1's own BPE input).
 
+``--repeat-every N`` writes every N-th training line twice in a row (``A`` then ``A`` again; validation and
+held-out text are untouched).  A pair task is solved by comparing its second text with the first, which a
+decoder does by copying (an induction head); natural text repeats too rarely for a CPU-scale pre-training to
+learn that (docs/results.md, "Cross-sentence diagnostics"), and this is the pre-training lever that tests it.
+The default, 0, repeats nothing.
+
 Writes ``train.txt`` (the training sources in the order above), ``valid.txt`` (their held-out parts, same
 order: the validation split during training), ``heldout/SOURCE.txt`` (each held-out text, WikiText-2 test
 included) and ``manifest.json`` (files with sha256, lines and words of every part).
@@ -110,10 +116,29 @@ def _replace(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def build(data: Path, out: Path) -> dict[str, Any]:
-    """Write the corpus files under ``out`` and return the manifest (also written as manifest.json)."""
+def repeat_every(lines: list[str], n: int) -> list[str]:
+    """``lines`` with every ``n``-th line (the n-th, 2n-th, ...) followed by a copy of itself; ``n = 0``: as is."""
+    if n < 0:
+        raise ValueError(f"--repeat-every must be 0 (no repetition) or a positive number of lines, not {n}")
+    if n == 0:
+        return list(lines)
+    out: list[str] = []
+    for i, line in enumerate(lines, start=1):
+        out += [line, line] if i % n == 0 else [line]
+    return out
+
+
+def build(data: Path, out: Path, repeat: int = 0) -> dict[str, Any]:
+    """Write the corpus files under ``out`` and return the manifest (also written as manifest.json).
+
+    ``repeat``: write every ``repeat``-th training line twice in a row (:func:`repeat_every`)."""
     parts: dict[str, list[str]] = {"train": [], "valid": []}
-    manifest: dict[str, Any] = {"data": str(data), "sources": {}, "evaluation_only": {}}
+    manifest: dict[str, Any] = {
+        "data": str(data),
+        "sources": {},
+        "evaluation_only": {},
+        "repeat_every": repeat,
+    }
     for group, sources in (("sources", SOURCES), ("evaluation_only", EVALUATION_ONLY)):
         for name, source in sources.items():
             trained, held = ([line for line in part if line.strip()] for part in source.read(data))
@@ -127,6 +152,10 @@ def build(data: Path, out: Path) -> dict[str, Any]:
                 **({"train": _part(trained)} if group == "sources" else {}),
                 "heldout": _part(held),
             }
+    parts["train"] = repeat_every(parts["train"], repeat)
+    manifest["repeated_lines"] = len(parts["train"]) - sum(
+        s["train"]["lines"] for s in manifest["sources"].values()
+    )
     for split, lines in parts.items():
         _write(out / f"{split}.txt", lines)
         manifest[split] = _part(lines)
@@ -138,9 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="the shared data folder")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument(
+        "--repeat-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="write every N-th training line twice (0: none)",
+    )
     args = p.parse_args(argv)
-    m = build(args.data, args.out)
-    print(f"{args.out}: {m['train']['words']:,} training words, {m['valid']['words']:,} held out")
+    m = build(args.data, args.out, repeat=args.repeat_every)
+    repeated = f" ({m['repeated_lines']:,} lines written twice)" if m["repeated_lines"] else ""
+    print(f"{args.out}: {m['train']['words']:,} training words{repeated}, {m['valid']['words']:,} held out")
     return 0
 
 

@@ -449,3 +449,21 @@ def test_both_scripts_run_end_to_end_at_a_minuscule_budget(fake, tmp_path):
     assert s["selection"]["chosen"]["updates"] in (1, 2) and s["train_examples"] == 70
     assert set(s["variants"]["scratch"]["dev"]) == {"0", "1"} and s["dev_examples"] == 20
     assert s["pretraining"]["command"].startswith("UPDATES=2 SCHEDULE=2")
+
+
+def test_the_corpus_can_write_every_nth_training_line_twice_to_teach_copying(tmp_path):
+    data = write_shared_data(tmp_path / "data")
+    builder = _corpus_builder()
+    assert builder.repeat_every(["a", "b", "c", "d", "e"], 2) == ["a", "b", "b", "c", "d", "d", "e"]
+    assert builder.repeat_every(["a", "b"], 0) == ["a", "b"]
+    with pytest.raises(ValueError, match="repeat-every"):
+        builder.repeat_every(["a"], -1)
+    plain = builder.build(data, tmp_path / "plain")
+    twice = builder.build(data, tmp_path / "twice", repeat=5)
+    lines = (tmp_path / "twice" / "train.txt").read_text().splitlines()
+    assert plain["repeated_lines"] == 0 and twice["repeat_every"] == 5
+    assert twice["repeated_lines"] == plain["train"]["lines"] // 5 == len(lines) - plain["train"]["lines"]
+    # the 5th and 10th lines, each followed by its copy
+    assert lines[4] == lines[5] and lines[10] == lines[11]
+    for split in ("valid.txt", "heldout/brown.txt"):  # what is evaluated is never repeated
+        assert (tmp_path / "twice" / split).read_text() == (tmp_path / "plain" / split).read_text()
