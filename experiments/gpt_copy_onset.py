@@ -92,7 +92,6 @@ def run(
     }
 
 
-@torch.no_grad()
 def copy_stream(n: int, seed: int = 0) -> list[str]:
     """``n`` lines ``A A`` (A a sentence of the diagnostics' grammar with its full stop): the copying task as a
     text stream, the way pre-training sees text."""
@@ -104,6 +103,7 @@ def copy_stream(n: int, seed: int = 0) -> list[str]:
     return lines
 
 
+@torch.no_grad()
 def repeat_losses(model: GPT, tokenizer: Any, texts: list[str]) -> dict[str, float]:
     """Mean NLL per token of each text the first time and when it is repeated at once (its first token
     excepted both times), for the texts whose ``A A`` fits the model's context."""

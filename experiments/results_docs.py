@@ -374,6 +374,28 @@ def pretrained_copying_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def copying_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
+    """Several pre-training runs measured like :func:`pretrained_copying_table`, one row per run and
+    checkpoint: whether a change to the pre-training (e.g. repeated lines) makes the model copy."""
+    lines = [
+        "| pre-training run | update | held-out caption: first → repeated (loss per token) "
+        "| grammar sentence: first → repeated |",
+        "|---|---|---|---|",
+    ]
+    for s in runs:
+        for r in s["checkpoints"]:
+            h, g = r["heldout"], r["grammar"]
+            lines.append(
+                f"| `{Path(s['run']).name}` | {r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** "
+                f"| {g['first']:.2f} → **{g['repeated']:.2f}** |"
+            )
+    lines.append("")
+    for s in runs:
+        n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
+        lines.append(f"- {n} sentences each; " + provenance_line(s, f"{threads} thread"))
+    return "\n".join(lines)
+
+
 def experiment_block(experiment: str) -> Callable[[dict[str, Any]], str]:
     """``ronbun experiment EXPERIMENT``'s own report (its ``markdown``: table3, table5 or figure2), without its
     title and with its headings under the page's."""
@@ -443,6 +465,16 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             pretrained_copying_table,
             "python experiments/gpt_copy_onset.py --checkpoints runs/gpt1_pretrain --texts "
             "runs/gpt_corpus/heldout/multi30k.txt --out results/levers/gpt_pretrained_copying.json",
+        ),
+        "gpt-copying-repeat": lambda: copying_by_pretraining_table(
+            load(results, "levers/gpt_pretrained_ctx256_copying.json")
+            + load(results, "levers/gpt_pretrained_ctx256_repeat*_copying.json")
+        ),
+        "gpt-sst2-ctx256": one(
+            "gpt1_sst2_ctx256.json",
+            gpt_transfer_tables,
+            'PRETRAIN=runs/gpt1_pretrain_ctx256 NAME=gpt1_sst2_ctx256 GRID="881 1761" LRS="1e-4 3e-4" '
+            'VARIANTS="pretrained scratch" experiments/gpt1_sst2.sh',
         ),
         "table5": one(
             "table5.json",
