@@ -99,7 +99,7 @@ def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
 
 
 def levers_table(runs: list[dict[str, Any]]) -> str:
-    """One row per variant of the full recipe (one setting changed, same update budget), chosen on valid."""
+    """One row per variant of the full recipe (the change is in its command), compared on valid."""
     if not runs:
         return "_not run yet_"
     rows = [
