@@ -146,6 +146,28 @@ def seeds_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 
+def _precision(s: dict[str, Any]) -> str:
+    return str(s.get("settings", {}).get("trainer", {}).get("precision", "?"))
+
+
+def schedule_table(runs: list[dict[str, Any]]) -> str:
+    """The same recipe under two learning-rate schedules, seed by seed: validation decides, test is shown."""
+    rows = [
+        "| schedule | seed | updates | valid, average of 5 (beam 4, α 0.6) | valid, last | test2016 cased / lc-tok (average) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in runs:
+        e = s["evaluations"]
+        schedule = s.get("settings", {}).get("trainer", {}).get("schedule", "noam")
+        test, lc, _ = _scores(e["averaged_test_beam4"])
+        rows.append(
+            f"| {'Eq. 3' if schedule == 'noam' else schedule} | {s['seed']} | {s['updates']:,} "
+            f"| {fmt(_scores(e['averaged_valid_beam4'])[0])} | {fmt(_scores(e['last_valid_beam4'])[0])} "
+            f"| {fmt(test)} / {fmt(lc)} |"
+        )
+    return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
+
+
 def demo_table(runs: list[dict[str, Any]]) -> str:
     """One row per recorded run of the same recipe (threads and precision differ), then the examples."""
     if not runs:
@@ -425,6 +447,10 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "multi30k-dropout0.3": one("multi30k_lever_dropout0.3.json", mt_table),
         "multi30k-seeds-dropout0.3": lambda: seeds_table(
             load(results, "levers/multi30k_dropout0.3_15min_s*.json")
+        ),
+        "multi30k-schedule-15min": lambda: schedule_table(
+            [r for r in load(results, "multi30k_15min_s*.json") if _precision(r) == "bf16"]
+            + load(results, "levers/multi30k_cosine_15min_s*.json")
         ),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
