@@ -129,7 +129,7 @@ def seeds_table(runs: list[dict[str, Any]]) -> str:
     groups: dict[str, list[tuple[float, float]]] = {}
     for s in runs:
         bleu, lct, _ = _scores(s["evaluations"]["averaged_test_beam4"])
-        precision = s.get("settings", {}).get("trainer", {}).get("precision", "?")
+        precision = _precision(s)
         groups.setdefault(precision, []).append((bleu, lct or 0.0))
         valid = s["validation_curve"][-1].get("valid_bleu") if s["validation_curve"] else None
         rows.append(
