@@ -146,8 +146,13 @@ def seeds_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 
+def _trainer(s: dict[str, Any]) -> dict[str, Any]:
+    """The trainer settings a run summary recorded (empty when it recorded none)."""
+    return s.get("settings", {}).get("trainer", {})
+
+
 def _precision(s: dict[str, Any]) -> str:
-    return str(s.get("settings", {}).get("trainer", {}).get("precision", "?"))
+    return str(_trainer(s).get("precision", "?"))
 
 
 def schedule_table(runs: list[dict[str, Any]]) -> str:
@@ -158,7 +163,7 @@ def schedule_table(runs: list[dict[str, Any]]) -> str:
     ]
     for s in runs:
         e = s["evaluations"]
-        schedule = s.get("settings", {}).get("trainer", {}).get("schedule", "noam")
+        schedule = _trainer(s).get("schedule", "noam")
         test, lc, _ = _scores(e["averaged_test_beam4"])
         rows.append(
             f"| {'Eq. 3' if schedule == 'noam' else schedule} | {s['seed']} | {s['updates']:,} "
@@ -377,17 +382,22 @@ def copy_onset_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _copy_cells(r: dict[str, Any]) -> str:
+    """One checkpoint's cells: its update, then first → repeated loss on held-out captions and on grammar."""
+    h, g = r["heldout"], r["grammar"]
+    return (
+        f"{r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** "
+        f"| {g['first']:.2f} → **{g['repeated']:.2f}**"
+    )
+
+
 def pretrained_copying_table(s: dict[str, Any]) -> str:
     """experiments/gpt_copy_onset.py --checkpoints: does the pre-trained model predict a repeated sentence?"""
     lines = [
         "| pre-training update | held-out caption: first → repeated (loss per token) | grammar sentence: first → repeated |",
         "|---|---|---|",
     ]
-    for r in s["checkpoints"]:
-        h, g = r["heldout"], r["grammar"]
-        lines.append(
-            f"| {r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** | {g['first']:.2f} → **{g['repeated']:.2f}** |"
-        )
+    lines += [f"| {_copy_cells(r)} |" for r in s["checkpoints"]]
     n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
     lines += [
         "",
@@ -405,12 +415,7 @@ def copying_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         "|---|---|---|---|",
     ]
     for s in runs:
-        for r in s["checkpoints"]:
-            h, g = r["heldout"], r["grammar"]
-            lines.append(
-                f"| `{Path(s['run']).name}` | {r['update']:,} | {h['first']:.2f} → **{h['repeated']:.2f}** "
-                f"| {g['first']:.2f} → **{g['repeated']:.2f}** |"
-            )
+        lines += [f"| `{Path(s['run']).name}` | {_copy_cells(r)} |" for r in s["checkpoints"]]
     lines.append("")
     for s in runs:
         n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
