@@ -29,8 +29,10 @@ def fmt(x: float | None, digits: int = 2) -> str:
 
 
 def cpu(m: dict[str, Any]) -> str:
-    """The CPU model and, where recorded, its vector unit (it decides speed and bf16-or-fp32 under ``auto``)."""
-    return f"{m['cpu']} ({m['cpu_capability']})" if m.get("cpu_capability") else m["cpu"]
+    """The CPU model and, where recorded, its vector unit (it decides speed and bf16-or-fp32 under ``auto``);
+    the GPU first when the run had one."""
+    name = f"{m['cpu']} ({m['cpu_capability']})" if m.get("cpu_capability") else m["cpu"]
+    return f"{m['gpu']} GPU with {name}" if m.get("gpu") else name
 
 
 def provenance_line(s: dict[str, Any], threads: str = "1 thread per run") -> str:
@@ -114,6 +116,48 @@ def levers_table(runs: list[dict[str, Any]]) -> str:
         rows.append(
             f"| `{s['command']}` | {s['updates']:,} | {fmt(valid)} | {fmt(loss, 3)} | {fmt(test)} | {fmt(lc)} |"
         )
+    return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
+
+
+SCREEN_CHANGES = {  # experiments/multi30k_levers.sh's variants, as a reader names them
+    "recipe": "none (the recipe, seed 0)",
+    "recipe_s1": "none (the recipe, seed 1)",
+    "ls0.2": "label smoothing ε_ls 0.2 (recipe: 0.1)",
+    "attdrop": "dropout 0.1 on attention weights and inside the FFN (recipe: none)",
+    "d0.2": "residual dropout 0.2 (recipe: 0.1)",
+    "v4000": "BPE vocabulary 4,000 (recipe: 8,000)",
+    "lr2": "learning-rate scale 2.0 in Eq. 3 (recipe: 1.0)",
+    "reg": "ε_ls 0.2 + attention and FFN dropout 0.1",
+}
+
+
+def screen_table(runs: list[dict[str, Any]]) -> str:
+    """experiments/multi30k_levers.sh: one row per variant, valid first (it decides), test only shown."""
+    if not runs:
+        return "_not run yet_"
+    rows = [
+        "| change | updates | valid BLEU, avg of 5 (α 0.6 / 1.0) | valid loss: best / end "
+        "| test2016 cased / lc-tok (avg of 5, α 0.6) |",
+        "|---|---|---|---|---|",
+    ]
+    order = list(SCREEN_CHANGES)
+    runs = sorted(runs, key=lambda r: order.index(r["name"].removeprefix("multi30k_screen_")))
+    for s in runs:
+        e, v = s["evaluations"], s["name"].removeprefix("multi30k_screen_")
+        losses = [c["valid_loss"] for c in s["validation_curve"] if "valid_loss" in c]
+        test, lc, _ = _scores(e["averaged_test_beam4"])
+        rows.append(
+            f"| {SCREEN_CHANGES[v]} | {s['updates']:,} | {fmt(_scores(e['averaged_valid_beam4'])[0])} / "
+            f"{fmt(_scores(e['averaged_valid_beam4_alpha1.0'])[0])} | {fmt(min(losses), 3)} / {fmt(losses[-1], 3)} "
+            f"| {fmt(test)} / {fmt(lc)} |"
+        )
+        if "avg10_valid_beam4" in e:
+            test, lc, _ = _scores(e["avg10_test_beam4"])
+            rows.append(
+                f"| {SCREEN_CHANGES[v]}, average of the last **10** | | "
+                f"{fmt(_scores(e['avg10_valid_beam4'])[0])} / {fmt(_scores(e['avg10_valid_beam4_alpha1.0'])[0])} "
+                f"| | {fmt(test)} / {fmt(lc)} |"
+            )
     return "\n".join(rows) + "\n\n" + "\n".join(f"- {machine_line(s)}" for s in runs)
 
 
@@ -227,6 +271,34 @@ def gpt_pretrain_table(s: dict[str, Any]) -> str:
     if s["updates"] != t["max_steps"]:
         recipe += f" (**the {t.get('max_minutes'):g}-minute cap stopped it at update {s['updates']:,}**)"
     return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
+
+
+def pretraining_comparison_table(runs: list[dict[str, Any]]) -> str:
+    """Several pre-training runs of the same shape, one row each: validation perplexity at the end and
+    perplexity on the whole held-out text of every source."""
+    if not runs:
+        return "_not run yet_"
+    sources = list(runs[0]["evaluations"])
+    rows = [
+        "| pre-training | validation ppl (end) | " + " | ".join(sources) + " |",
+        "|---|---|" + "---|" * len(sources),
+    ]
+    for s in runs:
+        repeat = s.get("corpus", {}).get("repeat_every")
+        total = _trainer(s).get("schedule_total") or s["updates"]
+        what = f"{s['updates']:,} updates (cosine over {total:,})" + (
+            f", every {repeat}th line twice" if repeat else ""
+        )
+        valid = s["validation_curve"][-1].get("valid_ppl") if s["validation_curve"] else None
+        cells = " | ".join(
+            fmt(s["evaluations"][k]["perplexity"], 1) if k in s["evaluations"] else "–" for k in sources
+        )
+        rows.append(f"| {what} | {fmt(valid, 1)} | {cells} |")
+    return (
+        "\n".join(rows)
+        + "\n\n"
+        + "\n".join(f"- {machine_line(s, ('tokenizers', 'tokenizers'))}" for s in runs)
+    )
 
 
 def gpt_pretrain_choice_table(s: dict[str, Any]) -> str:
@@ -458,6 +530,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/multi30k_cosine_15min_s*.json")
         ),
         "multi30k-levers": lambda: levers_table(load(results, "multi30k_lever_*.json")),
+        "multi30k-screen": lambda: screen_table(load(results, "levers/multi30k_screen_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
         "table3": one(
             "table3.json",
@@ -470,6 +543,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "ronbun experiment table3 --quick --parallel 1 --threads 1",
         ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
+        "gpt-pretrain-length": lambda: pretraining_comparison_table(
+            load(results, "levers/gpt1_pretrain_ctx256_rerun_avx512.json")
+            + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")
+            + load(results, "levers/gpt1_pretrain_ctx256_rep2_u4000.json")
+        ),
         "gpt-pretrain-choice": one(
             "gpt1_pretrain_choice.json", gpt_pretrain_choice_table, "experiments/gpt1_pretrain_choice.sh"
         ),

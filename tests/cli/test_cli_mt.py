@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from ronbun.cli.main import main
 from ronbun.data.synthetic import write_corpus
@@ -174,6 +175,12 @@ def bad_cases(root: Path, run: Path, tmp: Path) -> list[tuple[list[str], str]]:
         (["mt", "translate", ck, "--alpha", "-1", "-i", str(d / "test.en")], "alpha must be >= 0"),
         (["mt", "translate", ck, "-i", str(latin1)], "not valid UTF-8"),
         (["mt", "evaluate", ck, "--src", str(d / "test.en"), "--ref", str(short)], "lines"),
+        (["mt", "translate", ck, "--device", "tpu", "-i", str(d / "test.en")], "--device must be"),
+        *(
+            []
+            if torch.cuda.is_available()
+            else [(["mt", "translate", ck, "--device", "cuda", "-i", str(d / "test.en")], "no CUDA GPU")]
+        ),
         (["mt", "train", "--dataset", "builtin", "--out", str(d / "train.en" / "run")], "not writable"),
         (["mt", "average", str(tmp / "nothing-here"), "--out", str(tmp / "avg")], "no checkpoints"),
     ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,21 @@ def package_version(name: str) -> str:
         return str(getattr(import_module(name), "__version__", "unknown"))
 
 
+def gpu_name() -> str | None:
+    """The first NVIDIA GPU's name as ``nvidia-smi`` reports it (``None`` on a machine without one)."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True, text=True, timeout=20
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = out.stdout.strip().splitlines() if out.returncode == 0 else []
+    return names[0].strip() if names else None
+
+
 def machine_description(threads: int | None = None) -> dict[str, Any]:
     """CPU model, cores, threads (default: PyTorch's current setting) and versions (from the packages'
     metadata: a summary writer need not import torch)."""
@@ -65,6 +82,7 @@ def machine_description(threads: int | None = None) -> dict[str, Any]:
 
         threads = torch.get_num_threads()
     return {
+        "gpu": gpu_name(),
         "cpu": cpu_model(),
         # the vector unit decides the speed and whether precision "auto" trains in bf16 (native) or fp32
         "cpu_capability": cpu_capability(),

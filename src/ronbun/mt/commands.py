@@ -7,6 +7,7 @@ Each takes plain values (no argparse), so the library and the command line run t
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -47,10 +48,13 @@ class DecodingConfig:
     streams: int = setting(
         1, "batches decoded side by side, sharing the threads (faster for files; the same output)"
     )
+    device: str = setting(
+        "cpu", "where decoding runs: cpu, cuda, cuda:N, or auto (the GPU when there is one)"
+    )
 
     def search(self) -> dict[str, Any]:
         """The keyword arguments of :meth:`Translator.translate` / :meth:`Translator.stream`."""
-        return {k: v for k, v in asdict(self).items() if k != "threads"}
+        return {k: v for k, v in asdict(self).items() if k not in ("threads", "device")}
 
 
 def train(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict[str, Any] | None:
@@ -91,8 +95,9 @@ def train(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict
     return result if rank == 0 else None
 
 
-def load_translator(path: Path, threads: int | None = None):
-    """The :class:`~ronbun.mt.translator.Translator` of a checkpoint, decoding on ``threads`` CPU threads."""
+def load_translator(path: Path, threads: int | None = None, device: str = "cpu"):
+    """The :class:`~ronbun.mt.translator.Translator` of a checkpoint, decoding on ``device`` (``auto``: the GPU
+    when there is one) with ``threads`` CPU threads."""
     import torch
 
     from .translator import Translator
@@ -103,7 +108,13 @@ def load_translator(path: Path, threads: int | None = None):
         torch.set_num_threads(threads)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    return Translator.from_checkpoint(path)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {device!r}")
+    elif device != "cpu" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: this machine has no CUDA GPU (use cpu or auto)")
+    return Translator.from_checkpoint(path, device)
 
 
 def read_input(path: Path | None) -> list[str]:
@@ -129,7 +140,7 @@ def translate_lines(
     stdin.  With ``output`` the translations also go to that file, written next to it and renamed at the
     end: a failure never leaves half a file behind.
     """
-    translator = load_translator(checkpoint, decoding.threads)
+    translator = load_translator(checkpoint, decoding.threads, decoding.device)
     lines = read_input(source)
     if not lines:
         raise ValueError(f"no input: {source or 'stdin'} is empty (one sentence per line)")

@@ -157,7 +157,7 @@ def _dataset_split(checkpoint: Path, dataset: str | None, data_dir: str | None, 
 def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig, decoding: DecodingConfig) -> MTEvaluation:
     """``ronbun mt evaluate``: load the checkpoint, read the test set, translate and score it; the
     translations go to ``cfg.output`` and the scores to ``cfg.json`` when given."""
-    translator = load_translator(checkpoint, decoding.threads)
+    translator = load_translator(checkpoint, decoding.threads, decoding.device)
     result = evaluate_translator(translator, read_test_set(checkpoint, cfg), decoding)
     if cfg.output:
         cfg.output.write_text("\n".join(result.hyps) + "\n", encoding="utf-8")
