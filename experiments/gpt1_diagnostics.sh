@@ -14,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
+source experiments/jobs.sh
+given=$(given_inputs PRETRAIN NAME)  # the pre-trained model and the summary's name, when given
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_diagnostics}
 OUT=${OUT:-runs/$NAME}
@@ -27,7 +29,6 @@ LR_SCRATCH=${LR_SCRATCH:-2.5e-4}
 PARALLEL=${PARALLEL:-2}
 DIAGNOSTICS=${DIAGNOSTICS:-word_presence similarity_regression similarity_classes entailment multiple_choice}
 INITS=${INITS:-pretrained scratch}
-source experiments/jobs.sh
 JOB_KIND="a diagnostic run"
 PRECISION=${PRECISION:-$(auto_precision)}
 start=$(date +%s)
@@ -54,5 +55,5 @@ wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_diagnostics_summary.py "$OUT" --diagnostics "$DIAGNOSTICS" --inits "$INITS" --train "$TRAIN" --eval "$EVAL" \
   --name "$NAME" --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json" \
-  --command "DIAGNOSTICS=\"$DIAGNOSTICS\" INITS=\"$INITS\" TRAIN=$TRAIN EVAL=$EVAL UPDATES_PRETRAINED=$UPDATES_PRETRAINED LR_PRETRAINED=$LR_PRETRAINED \
+  --command "${given}DIAGNOSTICS=\"$DIAGNOSTICS\" INITS=\"$INITS\" TRAIN=$TRAIN EVAL=$EVAL UPDATES_PRETRAINED=$UPDATES_PRETRAINED LR_PRETRAINED=$LR_PRETRAINED \
 UPDATES_SCRATCH=$UPDATES_SCRATCH LR_SCRATCH=$LR_SCRATCH PRECISION=$PRECISION experiments/gpt1_diagnostics.sh"

@@ -578,6 +578,8 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "gpt-copying-repeat": lambda: copying_by_pretraining_table(
             load(results, "levers/gpt_pretrained_ctx256_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_*repeat*_copying.json")
+            + load(results, "levers/gpt_pretrained_ctx256_u4000_copying.json")
+            + load(results, "levers/gpt_pretrained_ctx256_rep2_u4000_copying.json")
         ),
         "gpt-sst2-ctx256": one(
             "gpt1_sst2_ctx256.json",
