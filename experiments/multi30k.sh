@@ -7,7 +7,7 @@
 #   The recipe was chosen on the validation split (docs/results.md): dropout 0.1 beat 0.3 on valid loss and
 #   valid BLEU at every matched update (results/levers/multi30k_dropout0.1_partial.json); test2016 is only reported.
 #
-#   full recipe (6,600 updates: about 55 min of training on 2 idle CPU threads):   experiments/multi30k.sh
+#   full recipe (6,600 updates: about 70 min of training on 2 idle AVX-512 BF16 threads):   experiments/multi30k.sh
 #   the 15-minute version, seed 1:        UPDATES=1800 SEED=1 NAME=multi30k_15min_s1 experiments/multi30k.sh
 #   literature mode (lower-cased tokenised training text):   experiments/multi30k.sh --lowercase-tokenized
 #   a stopped run (killed, machine restarted) continues exactly: the same command plus --resume
@@ -27,13 +27,9 @@ PRECISION=${PRECISION:-$(auto_precision)}
 NAME=${NAME:-multi30k}
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}
-SAVE_EVERY=$((UPDATES / 20))
 start=$(date +%s)
-$RONBUN mt train --out "$OUT" --dataset multi30k --data-dir "$DATA" --vocab-size 8000 \
-  --preset small --set dropout="$DROPOUT" --max-tokens 2500 --lr 1.0 --warmup 800 --seed "$SEED" \
-  --max-steps "$UPDATES" --max-minutes 120 --save-every "$SAVE_EVERY" --keep-last 5 \
-  --eval-every 500 --valid-bleu-sentences 300 --threads "$THREADS" --precision "$PRECISION" --no-progress \
-  --log-every 50 "$@"
+source experiments/multi30k_recipe.sh
+multi30k_train "$OUT" "$@"
 $RONBUN mt average "$OUT" --last 5 --out "$OUT/averaged"
 last=$(ls -d "$OUT"/checkpoints/step_* | tail -n 1)
 mkdir -p "$OUT/eval"
