@@ -434,6 +434,35 @@ def gpt_diagnostics_table(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
+    """The same diagnostics fine-tuned from several pre-trained models (one column each, its folder named)."""
+    runs = [r for r in runs if r.get("runs")]
+    if not runs:
+        return "_not run yet_"
+
+    def model(s: dict[str, Any]) -> str:
+        given = [w for w in s["command"].split() if w.startswith("PRETRAIN=")]
+        return Path(given[0].removeprefix("PRETRAIN=")).name if given else "gpt1_pretrain"
+
+    names = list(dict.fromkeys(r["diagnostic"] for s in runs for r in s["runs"] if r["init"] == "pretrained"))
+    lines = [
+        "| diagnostic | read as | metric | "
+        + " | ".join(f"`{s['name']}` (from `{model(s)}`)" for s in runs)
+        + " |",
+        "|---|---|---|" + "---|" * len(runs),
+    ]
+    for name in names:
+        first = next(r for s in runs for r in s["runs"] if r["diagnostic"] == name)
+        cells = []
+        for s in runs:
+            r = next((r for r in s["runs"] if r["diagnostic"] == name and r["init"] == "pretrained"), None)
+            cells.append("–" if r is None else f"{r['score']:.3f} ({r['updates']:,} upd.)")
+        lines.append(f"| {name} | `{first['task']}` | {first['metric']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" for s in runs]
+    return "\n".join(lines)
+
+
 def copy_onset_table(s: dict[str, Any]) -> str:
     """experiments/gpt_copy_onset.py: the update where a GPT from random initialisation starts to copy."""
     lines = [
@@ -580,6 +609,18 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt_pretrained_ctx256_*repeat*_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_u4000_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_rep2_u4000_copying.json")
+        ),
+        "gpt-diagnostics-pretraining": lambda: diagnostics_by_pretraining_table(
+            load(results, "gpt1_diagnostics.json")
+            + load(results, "levers/gpt1_diagnostics_u4000.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u4000.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u4000_2000upd.json")
+        ),
+        "gpt-sst2-u4000": one(
+            "gpt1_sst2_u4000.json",
+            gpt_transfer_tables,
+            'PRETRAIN=runs/gpt1_pretrain_ctx256_u4000 NAME=gpt1_sst2_u4000 GRID="881 1761" LRS="3e-4" '
+            'VARIANTS="pretrained scratch" experiments/gpt1_sst2.sh',
         ),
         "gpt-sst2-ctx256": one(
             "gpt1_sst2_ctx256.json",
