@@ -15,11 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
-DATA=${DATA:-../shared/data/multi30k}
-UPDATES=${UPDATES:-6600}
-SEED=${SEED:-0}
+source experiments/multi30k_recipe.sh  # DATA, UPDATES, SEED, DROPOUT and the training flags
 THREADS=${THREADS:-2}
-DROPOUT=${DROPOUT:-0.1}
 # bf16 autocast where the CPU has native bf16 (AVX-512 BF16/AMX), else fp32 (emulated bf16 is ~5x slower); the
 # resolved value is recorded in the run's config and summary, because bf16 and fp32 runs are different runs
 source experiments/jobs.sh
@@ -28,7 +25,6 @@ NAME=${NAME:-multi30k}
 OUT=${OUT:-runs/$NAME}
 RESULTS=${RESULTS:-results}
 start=$(date +%s)
-source experiments/multi30k_recipe.sh
 multi30k_train "$OUT" "$@"
 $RONBUN mt average "$OUT" --last 5 --out "$OUT/averaged"
 last=$(ls -d "$OUT"/checkpoints/step_* | tail -n 1)

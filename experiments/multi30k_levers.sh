@@ -14,17 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
-DATA=${DATA:-../shared/data/multi30k}
-UPDATES=${UPDATES:-6600}
-SEED=${SEED:-0}
-DROPOUT=${DROPOUT:-0.1}
+source experiments/multi30k_recipe.sh  # DATA, UPDATES, SEED, DROPOUT and the training flags
 THREADS=${THREADS:-1}
 PARALLEL=${PARALLEL:-1}
 DEVICE=${DEVICE:-cpu}      # where the evaluations decode (training takes the GPU whenever there is one)
 LIMIT=${LIMIT:-}           # evaluate only the first N sentences (smoke tests)
 PRESET_FLAGS=${PRESET_FLAGS:-}
 source experiments/jobs.sh
-source experiments/multi30k_recipe.sh
 PRECISION=${PRECISION:-$(auto_precision)}
 RESULTS=${RESULTS:-results/levers}
 ROOT=${ROOT:-runs/multi30k_screen}
