@@ -18,15 +18,20 @@
 #   SST-2:   experiments/gpt1_sst2.sh   (TASK=sst2 with its grid)
 #   RTE:     TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
 #   MRPC:    TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
+#   Story Cloze (§3.3 multiple choice; the paper fine-tunes on its 1,871 validation stories and reports test):
+#            TASK=story_cloze DATA_DIR=../shared/data/story_cloze_RESTRICTED HOLDOUT=371 GRID="47 141" \
+#              LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
+#   The split reported once is REPORT_SPLIT: dev for GLUE tasks, test for Story Cloze (whose "dev" is the
+#   validation split it trains on).
 #   smoke:   TASK=rte HOLDOUT=10 GRID="1 2" SEEDS="0 1" GLUE=tiny/glue PRETRAIN=runs/tiny_pretrain experiments/gpt1_transfer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
 TASK=${TASK:-sst2}
-GLUE=${GLUE:-../shared/data/glue}
 source experiments/jobs.sh
-given=$(given_inputs PRETRAIN NAME)  # the pre-trained model and the summary's name, when given
+given=$(given_inputs PRETRAIN NAME DATA_DIR)  # the pre-trained model, the summary's name and the data, when given
+DATA_DIR=${DATA_DIR:-${GLUE:-../shared/data/glue}}  # the task's folder or its parent (GLUE: the old name)
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_$TASK}
 OUT=${OUT:-runs/$NAME}
@@ -40,6 +45,7 @@ VARIANTS=${VARIANTS:-pretrained scratch noaux}
 PARALLEL=${PARALLEL:-2}
 JOB_KIND="a fine-tuning run"
 PRECISION=${PRECISION:-$(auto_precision)}
+if [[ $TASK == story_cloze ]]; then REPORT_SPLIT=${REPORT_SPLIT:-test}; else REPORT_SPLIT=${REPORT_SPLIT:-dev}; fi
 read -r -a grid <<< "$GRID"
 read -r -a lrs <<< "$LRS"
 read -r -a drops <<< "$CLF_DROPOUTS"
@@ -58,12 +64,12 @@ finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout sc
   local dir=$OUT/$1; shift
   if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; return 0; fi  # a rerun resumes the script
   rm -rf "$dir" && mkdir -p "$dir/eval"
-  $RONBUN gpt finetune --init "$PRETRAIN" --task "$TASK" --data-dir "$GLUE" --holdout "$HOLDOUT" \
+  $RONBUN gpt finetune --init "$PRETRAIN" --task "$TASK" --data-dir "$DATA_DIR" --holdout "$HOLDOUT" \
     --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" "$@" > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
 }
-score_dev() {  # run name: its dev score (eval/dev.json)
-  $RONBUN gpt evaluate "$OUT/$1" --split dev --json > "$OUT/$1/eval/dev.json"
+score_dev() {  # run name: its score on the reported split (eval/dev.json, whichever split REPORT_SPLIT names)
+  $RONBUN gpt evaluate "$OUT/$1" --split "$REPORT_SPLIT" --json > "$OUT/$1/eval/dev.json"
 }
 name() { echo "$1_lr$2_d$3_u$4_s$5"; }  # variant lr clf_dropout updates seed
 
@@ -102,6 +108,6 @@ done
 wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
-  --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
+  --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
   --out "$RESULTS/$NAME.json" \
   --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"

@@ -183,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"write: the models compared ({', '.join(VARIANTS)})",
     )
     p.add_argument("--chosen", type=str.split, help="write: 'LR DROPOUT UPDATES' chosen on the holdout")
+    p.add_argument(
+        "--report-split", default="dev", help="write: the split eval/dev.json scores (Story Cloze: test)"
+    )
     p.add_argument("--name", default=None)
     p.add_argument("--command", default="experiments/gpt1_transfer.sh")
     p.add_argument("--wall-seconds", type=float)
@@ -198,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--variants must include pretrained and scratch, from {', '.join(VARIANTS)}")
     chosen = (args.chosen[0], args.chosen[1], int(args.chosen[2]))
     header = provenance(args.name or f"gpt1_{args.task}", args.command, args.wall_seconds, threads=1)
-    write_json(args.out, summary(args.runs, args.task, grids, args.seeds, chosen, header, args.variants))
+    result = summary(args.runs, args.task, grids, args.seeds, chosen, header, args.variants)
+    write_json(args.out, {**result, "report_split": args.report_split})
     return 0
 
 

@@ -290,6 +290,28 @@ def test_a_pair_task_chooses_learning_rate_and_budget_on_the_holdout(pretrained,
     assert all("--task rte" in c for c in calls if c.startswith("gpt finetune"))
 
 
+def test_story_cloze_trains_on_its_validation_stories_and_reports_test_once(pretrained, tmp_path):
+    """§3.3 multiple choice: Story Cloze has no training split, so the holdout is carved from its validation
+    stories (finetune's default training split for the task) and the split reported once is test, never the
+    "dev" alias, which names the validation stories trained on.  The data folder is part of the command."""
+    env = {
+        **pretrained,
+        "TASK": "story_cloze",
+        "DATA_DIR": "/data/story_cloze",
+        "GRID": "1 2",
+        "SEEDS": "0 1",
+    }
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_story_cloze.json").read_text())
+    assert s["task"] == "story_cloze" and s["report_split"] == "test"
+    assert "DATA_DIR=/data/story_cloze TASK=story_cloze " in s["command"]
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert all("--data-dir /data/story_cloze" in c for c in calls if c.startswith("gpt finetune"))
+    reported = [c for c in calls if c.startswith("gpt evaluate") and "--split holdout" not in c]
+    assert len(reported) == 6 and all("--split test" in c for c in reported)
+
+
 def test_the_models_compared_can_leave_out_the_no_aux_lm_ablation(pretrained, tmp_path):
     """VARIANTS="pretrained scratch" runs the comparison the targets are about (pre-trained vs random
     initialisation) without Table 5's third row; the comparison itself cannot be left out."""
