@@ -628,6 +628,11 @@ _SPECS: tuple[TaskSpec, ...] = (
                "cloze_test_{split}__spring2016 - cloze_test_ALL_{split}.csv", "{split}.csv"),
         dir_names=("story_cloze", "story_cloze_RESTRICTED", "ROCStories"),
         paper="GPT-1 Table 3: Story Cloze accuracy 86.5",
+        finetune={"lr": 2.5e-4, "max_steps": 141, "clf_dropout": 0.1,
+                  "chosen_by": "PRETRAIN=runs/gpt1_pretrain_ctx256_rep2_u4000 TASK=story_cloze HOLDOUT=371 "
+                               "GRID=\"47 141\" LRS=\"6.25e-5 2.5e-4\" experiments/gpt1_transfer.sh, 2026-12-04: "
+                               "accuracy on 371 held-out validation stories 68.5 % at lr 2.5e-4 and 141 updates "
+                               "(3 epochs of the other 1,500) against 57.7 % at 47, and 60.6 % / 56.3 % at lr 6.25e-5"},
     ),
     *(
         TaskSpec(
