@@ -21,8 +21,8 @@
 #   Story Cloze (§3.3 multiple choice; the paper fine-tunes on its 1,871 validation stories and reports test):
 #            TASK=story_cloze DATA_DIR=../shared/data/story_cloze_RESTRICTED HOLDOUT=371 GRID="47 141" \
 #              LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh
-#   The split reported once is REPORT_SPLIT: dev for GLUE tasks, test for Story Cloze (whose "dev" is the
-#   validation split it trains on).
+#   The split reported once is REPORT_SPLIT, by default the task's evaluation split in ronbun.gpt.finetune:
+#   dev for GLUE tasks, dev_matched for MNLI, test for Story Cloze (whose "dev" is the split it trains on).
 #   smoke:   TASK=rte HOLDOUT=10 GRID="1 2" SEEDS="0 1" GLUE=tiny/glue PRETRAIN=runs/tiny_pretrain experiments/gpt1_transfer.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,8 @@ VARIANTS=${VARIANTS:-pretrained scratch noaux}
 PARALLEL=${PARALLEL:-2}
 JOB_KIND="a fine-tuning run"
 PRECISION=${PRECISION:-$(auto_precision)}
-if [[ $TASK == story_cloze ]]; then REPORT_SPLIT=${REPORT_SPLIT:-test}; else REPORT_SPLIT=${REPORT_SPLIT:-dev}; fi
+# the task's own evaluation split, as `ronbun gpt finetune` defines it (Story Cloze: test; MNLI: dev_matched; else dev)
+REPORT_SPLIT=${REPORT_SPLIT:-$($PYTHON -c "from ronbun.gpt.finetune import DEFAULT_SPLITS as d; print(d.get('$TASK', ('train', 'dev'))[1])")}
 read -r -a grid <<< "$GRID"
 read -r -a lrs <<< "$LRS"
 read -r -a drops <<< "$CLF_DROPOUTS"
