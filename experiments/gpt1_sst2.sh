@@ -13,6 +13,6 @@ cd "$(dirname "$0")/.."
 export TASK=sst2 HOLDOUT=${HOLDOUT:-1000} GRID=${GRID:-587 881 1761} LRS=${LRS:-1e-4} CLF_DROPOUTS=${CLF_DROPOUTS:-0.1}
 export SEEDS=${SEEDS:-0 1 2} VARIANTS=${VARIANTS:-pretrained scratch noaux}
 source experiments/jobs.sh
-given=$(given_inputs PRETRAIN NAME)  # the pre-trained model and the summary's name, when given
+given=$(given_inputs "$(pretrain_var)" NAME)  # the pre-trained model and the summary's name, when given
 export COMMAND=${COMMAND:-${given}HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_sst2.sh}
 exec experiments/gpt1_transfer.sh

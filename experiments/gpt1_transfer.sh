@@ -11,6 +11,9 @@
 #      (the same model from random initialisation: same tokenizer, shape and budget) and `noaux` (the
 #      pre-trained model without the auxiliary LM, λ = 0; VARIANTS="pretrained scratch" leaves it out)
 #      → results/NAME.json (the grid, the choice, dev per seed, means).
+#   PRETRAINS="DIR DIR ..." (instead of PRETRAIN): the pre-trained model is chosen on the holdout too.  Each
+#      candidate's grid runs in OUT/BASENAME; the candidate whose best setting scores highest on the holdout wins
+#      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
 #   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
@@ -30,7 +33,7 @@ RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
 TASK=${TASK:-sst2}
 source experiments/jobs.sh
-given=$(given_inputs PRETRAIN NAME DATA_DIR)  # the pre-trained model, the summary's name and the data, when given
+given=$(given_inputs "$(pretrain_var)" NAME DATA_DIR)  # the pre-trained model(s), the summary's name, the data, when given
 DATA_DIR=${DATA_DIR:-${GLUE:-../shared/data/glue}}  # the task's folder or its parent (GLUE: the old name)
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_$TASK}
@@ -55,6 +58,25 @@ read -r -a variants <<< "$VARIANTS"
 [[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
   echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
+if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
+  export TRANSFER_START=$(date +%s)  # the wall time counts the candidates' grids
+  export COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
+CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}
+  candidates=()
+  for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its own PARALLEL runs
+    [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
+    [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
+    candidates+=("$OUT/$(basename "$c")")
+    PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") CHOOSE_ONLY=1 "$0" & pids+=($!)
+  done
+  JOB_KIND="a candidate's grid" wait_all
+  (( failed == 0 )) || exit 1
+  best=$($PYTHON experiments/gpt1_transfer_summary.py pick "${candidates[@]}" --task "$TASK" --lrs "$LRS" \
+    --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
+  for c in $PRETRAINS; do [[ $OUT/$(basename "$c") == "$best" ]] && chosen=$c; done
+  echo "pre-trained model chosen on the holdout: $chosen"
+  PRETRAINS="" PRETRAIN=$chosen OUT=$best CANDIDATES="${candidates[*]}" exec "$0"
+fi
 start=$(date +%s)
 if [[ ! -f $PRETRAIN/summary.json ]]; then
   OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
@@ -86,6 +108,7 @@ wait_all
 read -r lr d u < <($PYTHON experiments/gpt1_transfer_summary.py choose "$OUT" --task "$TASK" --lrs "$LRS" \
   --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
 echo "chosen on the holdout: lr $lr, classifier dropout $d, $u updates"
+if [[ -n ${CHOOSE_ONLY:-} ]]; then exit 0; fi  # a candidate of PRETRAINS: its grid is all that is asked
 
 final=()
 for s in "${seeds[@]}"; do
@@ -109,6 +132,6 @@ done
 wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
-  --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
+  --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" ${CANDIDATES:+--candidates $CANDIDATES} --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
   --out "$RESULTS/$NAME.json" \
   --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"

@@ -3,6 +3,8 @@ holdout, then write results/NAME.json (the holdout grid, the choice, dev per see
 
     python experiments/gpt1_transfer_summary.py choose RUNS --task rte --lrs "6.25e-5 2.5e-4" --dropouts 0.1 \
         --grid "187 373" --seed 0                      # prints: LR DROPOUT UPDATES
+    python experiments/gpt1_transfer_summary.py pick RUNS_A RUNS_B --task rte --lrs ... --dropouts ... \
+        --grid ... --seed 0                            # prints the candidate folder whose best setting wins
     python experiments/gpt1_transfer_summary.py write RUNS --task rte --lrs ... --dropouts ... --grid ... \
         --seeds "0 1 2" --chosen "2.5e-4 0.1 187" --command "..." --wall-seconds 5000 --out results/gpt1_rte.json
 
@@ -66,6 +68,40 @@ def choose(out: Path, task: str, lrs: list[str], dropouts: list[str], grid: list
     settings = list(itertools.product(lrs, dropouts, grid))
     score = {s: scores(run_dir(out, "pretrained", *s, seed), "holdout")[metric] for s in settings}
     return max(settings, key=lambda s: (score[s], -s[2], -float(s[0]), -float(s[1])))
+
+
+def pick(
+    candidates: list[Path], task: str, lrs: list[str], dropouts: list[str], grid: list[int], seed: int
+) -> Path:
+    """The candidate run folder (one pre-trained model's grid) whose chosen setting scores highest on the holdout;
+    a tie goes to the candidate listed first."""
+    metric = selection_metric(task)
+
+    def best(out: Path) -> float:
+        return scores(
+            run_dir(out, "pretrained", *choose(out, task, lrs, dropouts, grid, seed), seed), "holdout"
+        )[metric]
+
+    score = {c: best(c) for c in candidates}
+    return max(candidates, key=lambda c: (score[c], -candidates.index(c)))
+
+
+def candidate_rows(
+    candidates: list[Path], task: str, grids: tuple[list[str], list[str], list[int]], seed: int
+) -> list[dict[str, Any]]:
+    """Each candidate pre-trained model: what it is, its best setting on the holdout and that setting's score."""
+    rows = []
+    for out in candidates:
+        chosen = choose(out, task, *grids, seed)
+        run = run_dir(out, "pretrained", *chosen, seed)
+        rows.append(
+            {
+                "pretraining": _pretraining(run_summary(run)["settings"]["data"].get("init")),
+                "chosen": {"lr": float(chosen[0]), "clf_dropout": float(chosen[1]), "updates": chosen[2]},
+                "holdout": scores(run, "holdout"),
+            }
+        )
+    return rows
 
 
 def _train_examples(run: Path) -> int | None:
@@ -166,8 +202,8 @@ def _ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=("choose", "write"))
-    p.add_argument("runs", type=Path, help="the script's run folder")
+    p.add_argument("step", choices=("choose", "pick", "write"))
+    p.add_argument("runs", type=Path, nargs="+", help="the script's run folder (pick: one per candidate)")
     p.add_argument("--task", required=True, choices=sorted(TASK_METRICS))
     p.add_argument("--lrs", type=str.split, required=True, help="learning rates tried, as typed")
     p.add_argument("--dropouts", type=str.split, default=["0.1"], help="classifier dropouts tried, as typed")
@@ -184,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--chosen", type=str.split, help="write: 'LR DROPOUT UPDATES' chosen on the holdout")
     p.add_argument(
+        "--candidates",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="write: the run folders of the pre-trained models the holdout chose among (PRETRAINS)",
+    )
+    p.add_argument(
         "--report-split", default="dev", help="write: the split eval/dev.json scores (Story Cloze: test)"
     )
     p.add_argument("--name", default=None)
@@ -192,8 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write: the summary file")
     args = p.parse_args(argv)
     grids = (args.lrs, args.dropouts, args.grid)
+    if args.step == "pick":
+        print(pick(args.runs, args.task, *grids, args.seed))
+        return 0
+    if len(args.runs) != 1:
+        p.error(f"{args.step} takes one run folder")
+    runs = args.runs[0]
     if args.step == "choose":
-        print(*choose(args.runs, args.task, *grids, args.seed))
+        print(*choose(runs, args.task, *grids, args.seed))
         return 0
     if args.chosen is None or len(args.chosen) != 3 or args.out is None:
         p.error("write needs --chosen 'LR DROPOUT UPDATES' and --out")
@@ -201,7 +250,14 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--variants must include pretrained and scratch, from {', '.join(VARIANTS)}")
     chosen = (args.chosen[0], args.chosen[1], int(args.chosen[2]))
     header = provenance(args.name or f"gpt1_{args.task}", args.command, args.wall_seconds, threads=1)
-    result = summary(args.runs, args.task, grids, args.seeds, chosen, header, args.variants)
+    result = summary(runs, args.task, grids, args.seeds, chosen, header, args.variants)
+    if args.candidates:
+        result["selection"]["pretraining_candidates"] = candidate_rows(
+            args.candidates, args.task, grids, args.seeds[0]
+        )
+        result["selection"]["rule"] += (
+            "; the pre-trained model: the candidate whose chosen setting scores highest"
+        )
     write_json(args.out, {**result, "report_split": args.report_split})
     return 0
 

@@ -6,10 +6,13 @@ auto_precision() {
   $PYTHON -c "import torch; from ronbun.training.loop import resolve_precision; print(resolve_precision('auto', torch.device('cpu')))"
 }
 
-# "VAR=value " for each named variable that is set: the inputs a reader must set to rerun a command
+# "VAR=value " for each named variable that is set (quoted when it holds spaces): the inputs a reader must set
+# to rerun a command
 given_inputs() {
   local name out=""
-  for name in "$@"; do [[ -n ${!name:-} ]] && out+="$name=${!name} "; done
+  for name in "$@"; do
+    if [[ ${!name:-} == *" "* ]]; then out+="$name=\"${!name}\" "; elif [[ -n ${!name:-} ]]; then out+="$name=${!name} "; fi
+  done
   printf '%s' "$out"
 }
 
@@ -33,3 +36,6 @@ wait_one() {  # wait for the oldest background job; a failed one fails the scrip
   wait "$pid" || { echo "${JOB_KIND:-a job} failed (pid $pid)" >&2; failed=1; }
 }
 wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
+
+# the variable that names the pre-trained model(s): PRETRAINS (candidates chosen on the holdout) when given
+pretrain_var() { if [[ -n ${PRETRAINS:-} ]]; then echo PRETRAINS; else echo PRETRAIN; fi; }

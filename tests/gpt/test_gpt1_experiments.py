@@ -489,3 +489,38 @@ def test_the_corpus_can_write_every_nth_training_line_twice_to_teach_copying(tmp
     assert lines[4] == lines[5] and lines[10] == lines[11]
     for split in ("valid.txt", "heldout/brown.txt"):  # what is evaluated is never repeated
         assert (tmp_path / "twice" / split).read_text() == (tmp_path / "plain" / split).read_text()
+
+
+def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_path):
+    """PRETRAINS lists candidate pre-trained models: each runs the whole grid on the holdout, the candidate whose
+    best setting scores highest wins, and only it goes on to dev (dev is still scored once per final run)."""
+    other = tmp_path / "pretrain_b"
+    other.mkdir()
+    (other / "summary.json").write_text(
+        json.dumps({"name": "gpt1_pretrain_b", "command": "B", "date": "2026-12-04", "updates": 4000})
+    )
+    env = {
+        **pretrained,
+        "TASK": "rte",
+        "GRID": "1 2",
+        "SEEDS": "0 1",
+        "PRETRAINS": f"{pretrained['PRETRAIN']} {other}",
+        "FAKE_HOLDOUT_BY_INIT": json.dumps({"pretrain_b": 0.9}),
+    }
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    assert s["pretraining"]["init"] == str(other) and s["pretraining"]["name"] == "gpt1_pretrain_b"
+    assert s["selection"]["chosen"]["updates"] == 1  # b scores 90 everywhere: the fewest updates
+    rows = s["selection"]["pretraining_candidates"]
+    assert [r["pretraining"]["init"] for r in rows] == [pretrained["PRETRAIN"], str(other)]
+    assert [r["holdout"]["accuracy"] for r in rows] == [80.0, 90.0]
+    assert f'PRETRAINS="{env["PRETRAINS"]}" ' in s["command"] and "PRETRAIN=" not in s["command"].replace(
+        "PRETRAINS=", ""
+    )
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    grid = [c for c in calls if c.startswith("gpt finetune") and "--seed 0" in c and "/pretrained_lr" in c]
+    assert len([c for c in grid if f"--init {other} " in c]) == 2  # each candidate's whole grid, once
+    assert len([c for c in grid if f"--init {pretrained['PRETRAIN']} " in c]) == 2
+    dev = [c for c in calls if "--split dev" in c]
+    assert len(dev) == 6 and all("pretrain_b/" in c and "_u1_" in c for c in dev)
