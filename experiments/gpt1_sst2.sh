@@ -14,5 +14,5 @@ export TASK=sst2 HOLDOUT=${HOLDOUT:-1000} GRID=${GRID:-587 881 1761} LRS=${LRS:-
 export SEEDS=${SEEDS:-0 1 2} VARIANTS=${VARIANTS:-pretrained scratch noaux}
 source experiments/jobs.sh
 given=$(given_inputs "$(pretrain_var)" NAME)  # the pre-trained model and the summary's name, when given
-export COMMAND=${COMMAND:-${given}HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_sst2.sh}
+export COMMAND=${COMMAND:-${given}HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_sst2.sh}
 exec experiments/gpt1_transfer.sh

@@ -14,6 +14,8 @@
 #   PRETRAINS="DIR DIR ..." (instead of PRETRAIN): the pre-trained model is chosen on the holdout too.  Each
 #      candidate's grid runs in OUT/BASENAME; the candidate whose best setting scores highest on the holdout wins
 #      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.
+#   CHOOSE_ONLY=1: step 1 alone (with PRETRAINS or PRETRAIN) → results/NAME.json holds the grids and the choice,
+#      no dev score; the same command without it goes on to step 2, keeping the finished grid runs.
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
 #   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
@@ -58,19 +60,26 @@ read -r -a variants <<< "$VARIANTS"
 [[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
   echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
+if [[ -n ${CHOOSE_ONLY:-} && -z ${PRETRAINS:-} && -z ${GRID_ONLY:-} ]]; then PRETRAINS=$PRETRAIN; fi  # one candidate
 if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
   export TRANSFER_START=$(date +%s)  # the wall time counts the candidates' grids
   export COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
-CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}
+CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_transfer.sh}
   candidates=()
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its own PARALLEL runs
     [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
     [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
     candidates+=("$OUT/$(basename "$c")")
-    PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") CHOOSE_ONLY=1 "$0" & pids+=($!)
+    PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") GRID_ONLY=1 "$0" & pids+=($!)
   done
   JOB_KIND="a candidate's grid" wait_all
   (( failed == 0 )) || exit 1
+  if [[ -n ${CHOOSE_ONLY:-} ]]; then  # the holdout step alone: its own summary, no dev score
+    mkdir -p "$RESULTS"
+    exec $PYTHON experiments/gpt1_transfer_summary.py selection "${candidates[@]}" --task "$TASK" --lrs "$LRS" \
+      --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first" --name "$NAME" --command "PRECISION=$PRECISION $COMMAND" \
+      --wall-seconds $(( $(date +%s) - TRANSFER_START )) --out "$RESULTS/$NAME.json"
+  fi
   best=$($PYTHON experiments/gpt1_transfer_summary.py pick "${candidates[@]}" --task "$TASK" --lrs "$LRS" \
     --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
   for c in $PRETRAINS; do [[ $OUT/$(basename "$c") == "$best" ]] && chosen=$c; done
@@ -108,7 +117,7 @@ wait_all
 read -r lr d u < <($PYTHON experiments/gpt1_transfer_summary.py choose "$OUT" --task "$TASK" --lrs "$LRS" \
   --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
 echo "chosen on the holdout: lr $lr, classifier dropout $d, $u updates"
-if [[ -n ${CHOOSE_ONLY:-} ]]; then exit 0; fi  # a candidate of PRETRAINS: its grid is all that is asked
+if [[ -n ${GRID_ONLY:-} ]]; then exit 0; fi  # a candidate of PRETRAINS: its grid is all that is asked
 
 final=()
 for s in "${seeds[@]}"; do
@@ -134,4 +143,4 @@ wait_all
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
   --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" ${CANDIDATES:+--candidates $CANDIDATES} --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
   --out "$RESULTS/$NAME.json" \
-  --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\" experiments/gpt1_transfer.sh}"
+  --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"experiments/gpt1_transfer.sh}"

@@ -5,6 +5,7 @@ holdout, then write results/NAME.json (the holdout grid, the choice, dev per see
         --grid "187 373" --seed 0                      # prints: LR DROPOUT UPDATES
     python experiments/gpt1_transfer_summary.py pick RUNS_A RUNS_B --task rte --lrs ... --dropouts ... \
         --grid ... --seed 0                            # prints the candidate folder whose best setting wins
+    python experiments/gpt1_transfer_summary.py selection RUNS_A RUNS_B ... --out FILE   # the holdout step alone
     python experiments/gpt1_transfer_summary.py write RUNS --task rte --lrs ... --dropouts ... --grid ... \
         --seeds "0 1 2" --chosen "2.5e-4 0.1 187" --command "..." --wall-seconds 5000 --out results/gpt1_rte.json
 
@@ -102,6 +103,42 @@ def candidate_rows(
             }
         )
     return rows
+
+
+def selection_only(
+    candidates: list[Path],
+    task: str,
+    grids: tuple[list[str], list[str], list[int]],
+    seed: int,
+    header: dict[str, Any],
+) -> dict[str, Any]:
+    """The holdout step alone (``CHOOSE_ONLY`` runs, or a protocol stopped before dev): every candidate's grid,
+    its best setting, and the candidate :func:`pick` chooses.  No dev or test score is part of it."""
+    rows = candidate_rows(candidates, task, grids, seed)
+    for out, row in zip(candidates, rows, strict=True):
+        row["grid"] = [
+            {
+                "lr": float(lr),
+                "clf_dropout": float(d),
+                "updates": u,
+                "holdout": scores(run_dir(out, "pretrained", lr, d, u, seed), "holdout"),
+            }
+            for lr, d, u in itertools.product(*grids)
+        ]
+    first = run_dir(candidates[0], "pretrained", grids[0][0], grids[1][0], grids[2][0], seed)
+    return {
+        **header,
+        "task": task,
+        "selection": {
+            "split": "holdout",
+            "holdout_examples": run_summary(first)["settings"]["data"].get("holdout"),
+            "seed": seed,
+            "metric": selection_metric(task),
+            "rule": rule(task) + "; the pre-trained model: the candidate whose chosen setting scores highest",
+            "pretraining_candidates": rows,
+            "picked": rows[candidates.index(pick(candidates, task, *grids, seed))]["pretraining"]["init"],
+        },
+    }
 
 
 def _train_examples(run: Path) -> int | None:
@@ -202,7 +239,7 @@ def _ints(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=("choose", "pick", "write"))
+    p.add_argument("step", choices=("choose", "pick", "selection", "write"))
     p.add_argument("runs", type=Path, nargs="+", help="the script's run folder (pick: one per candidate)")
     p.add_argument("--task", required=True, choices=sorted(TASK_METRICS))
     p.add_argument("--lrs", type=str.split, required=True, help="learning rates tried, as typed")
@@ -237,6 +274,14 @@ def main(argv: list[str] | None = None) -> int:
     grids = (args.lrs, args.dropouts, args.grid)
     if args.step == "pick":
         print(pick(args.runs, args.task, *grids, args.seed))
+        return 0
+    if args.step == "selection":
+        if args.out is None:
+            p.error("selection needs --out")
+        header = provenance(
+            args.name or f"gpt1_{args.task}_selection", args.command, args.wall_seconds, threads=1
+        )
+        write_json(args.out, selection_only(args.runs, args.task, grids, args.seed, header))
         return 0
     if len(args.runs) != 1:
         p.error(f"{args.step} takes one run folder")

@@ -524,3 +524,36 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
     assert len([c for c in grid if f"--init {pretrained['PRETRAIN']} " in c]) == 2
     dev = [c for c in calls if "--split dev" in c]
     assert len(dev) == 6 and all("pretrain_b/" in c and "_u1_" in c for c in dev)
+    # the holdout step alone, as a summary of its own (no dev score in it)
+    sel_file = tmp_path / "selection.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "gpt1_transfer_summary.py"),
+            "selection",
+            *(str(tmp_path / "runs" / name) for name in ("pretrain", "pretrain_b")),
+            *("--task", "rte", "--lrs", "1e-4", "--grid", "1 2", "--seed", "0", "--out", str(sel_file)),
+        ],
+        env={**env, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT / 'experiments'}"},
+        check=True,
+        capture_output=True,
+    )
+    sel = json.loads(sel_file.read_text())
+    assert sel["selection"]["picked"] == str(other) and "variants" not in sel
+    grids = [
+        [g["holdout"]["accuracy"] for g in c["grid"]] for c in sel["selection"]["pretraining_candidates"]
+    ]
+    assert grids == [[60.0, 80.0], [90.0, 90.0]]
+
+
+def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained, tmp_path):
+    """CHOOSE_ONLY=1 runs step 1 alone: the grid on the holdout and its summary, with no dev score anywhere;
+    the same command without it later goes on from the finished grid runs."""
+    env = {**pretrained, "TASK": "rte", "GRID": "1 2", "SEEDS": "0 1", "CHOOSE_ONLY": "1"}
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    assert "variants" not in s and s["selection"]["picked"] == pretrained["PRETRAIN"]
+    assert s["command"].endswith(" CHOOSE_ONLY=1 experiments/gpt1_transfer.sh")
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not [c for c in calls if "--split dev" in c] and len([c for c in calls if "finetune" in c]) == 2
