@@ -403,6 +403,43 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pretraining_selection_table(runs: list[dict[str, Any]]) -> str:
+    """The holdout step alone for several tasks (``CHOOSE_ONLY=1``): each candidate pre-trained model's grid, its
+    best setting, and the candidate chosen (bold)."""
+    lines = [
+        "| task | pre-trained model | holdout accuracy over the grid (lr × updates) | best setting | best holdout |",
+        "|---|---|---|---|---|",
+    ]
+    for s in runs:
+        sel, task = s["selection"], _TASK_NAMES.get(s["task"], s["task"])
+        for c in sel["pretraining_candidates"]:
+            pre, picked = c["pretraining"], c["pretraining"]["init"] == sel["picked"]
+            b = "**" if picked else ""
+            grid = " · ".join(
+                f"{fmt(g['holdout']['accuracy'], 1)} ({g['lr']:g} × {g['updates']:,})" for g in c["grid"]
+            )
+            best = " / ".join(f"{_METRIC_NAMES.get(m, m)} {fmt(v)}" for m, v in c["holdout"].items())
+            lines.append(
+                f"| {task} | {b}`{pre.get('name', pre['init'])}`{b}{' (chosen)' if picked else ''} | {grid} | "
+                f"lr {c['chosen']['lr']:g}, {c['chosen']['updates']:,} updates | {b}{best}{b} |"
+            )
+    lines += [""] + [
+        f"- `{s['command']}` · {s['date']} · {cpu(s['machine'])} · torch {s['machine']['torch']}"
+        for s in runs
+    ]
+    holdouts = ", ".join(
+        f"{_TASK_NAMES.get(s['task'], s['task'])} {s['selection']['holdout_examples']:,}" for s in runs
+    )
+    return "\n".join(
+        [
+            f"Holdout examples carved from each task's training split (fixed seed): {holdouts}; seed "
+            f"{runs[0]['selection']['seed']}; rule: {runs[0]['selection']['rule']}.",
+            "",
+            *lines,
+        ]
+    )
+
+
 def gpt_diagnostics_table(s: dict[str, Any]) -> str:
     """The cross-sentence diagnostics (experiments/gpt1_diagnostics.sh): each transformation, pre-trained and
     from random initialisation, against its target."""
@@ -587,6 +624,13 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             load(results, "levers/gpt1_pretrain_ctx256_rerun_avx512.json")
             + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")
             + load(results, "levers/gpt1_pretrain_ctx256_rep2_u4000.json")
+        ),
+        "gpt-selection-u4000": lambda: pretraining_selection_table(
+            [
+                s
+                for t in ("sst2", "rte", "mrpc")
+                for s in load(results, f"levers/gpt1_{t}_selection_u4000.json")
+            ]
         ),
         "gpt-pretrain-choice": one(
             "gpt1_pretrain_choice.json", gpt_pretrain_choice_table, "experiments/gpt1_pretrain_choice.sh"
