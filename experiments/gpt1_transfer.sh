@@ -13,7 +13,8 @@
 #      → results/NAME.json (the grid, the choice, dev per seed, means).
 #   PRETRAINS="DIR DIR ..." (instead of PRETRAIN): the pre-trained model is chosen on the holdout too.  Each
 #      candidate's grid runs in OUT/BASENAME; the candidate whose best setting scores highest on the holdout wins
-#      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.
+#      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.  The candidates'
+#      grids run side by side, PARALLEL runs each (PARALLEL=1 with two candidates on a 2-core machine).
 #   CHOOSE_ONLY=1: step 1 alone (with PRETRAINS or PRETRAIN) → results/NAME.json holds the grids and the choice,
 #      no dev score; the same command without it goes on to step 2, keeping the finished grid runs.
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
