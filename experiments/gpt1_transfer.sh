@@ -14,7 +14,7 @@
 #   PRETRAINS="DIR DIR ..." (instead of PRETRAIN): the pre-trained model is chosen on the holdout too.  Each
 #      candidate's grid runs in OUT/BASENAME; the candidate whose best setting scores highest on the holdout wins
 #      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.  The candidates'
-#      grids run side by side, PARALLEL runs each (PARALLEL=1 with two candidates on a 2-core machine).
+#      grids run side by side and share the PARALLEL runs at a time (at least one each).
 #   CHOOSE_ONLY=1: step 1 alone (with PRETRAINS or PRETRAIN) → results/NAME.json holds the grids and the choice,
 #      no dev score; the same command without it goes on to step 2, keeping the finished grid runs.
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
@@ -67,11 +67,13 @@ if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdo
   export COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
 CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_transfer.sh}
   candidates=()
+  read -r -a listed <<< "$PRETRAINS"
+  share=$(( PARALLEL / ${#listed[@]} )); (( share >= 1 )) || share=1  # runs at a time for each candidate's grid
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its own PARALLEL runs
     [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
     [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
     candidates+=("$OUT/$(basename "$c")")
-    PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") GRID_ONLY=1 "$0" & pids+=($!)
+    PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") GRID_ONLY=1 PARALLEL=$share "$0" & pids+=($!)
   done
   JOB_KIND="a candidate's grid" wait_all
   (( failed == 0 )) || exit 1
