@@ -2,8 +2,8 @@
 # Multi30k En→De, test2016 (Transformer §5 + §6.1 at CPU scale), on the raw, cased text.
 #   train a fixed number of updates → average the last 5 checkpoints (written every UPDATES/20 updates, so
 #   they span the last 20% of training) → beam 4 and greedy, α 0.6 → cased sacreBLEU on the raw references
-#   and lower-cased tokenised BLEU on the tok/ references (the Multi30k convention) → the length penalty α
-#   chosen on valid (experiments/multi30k_alpha.sh), test scored once with it → results/NAME.json.
+#   and lower-cased tokenised BLEU on the tok/ references (the Multi30k convention) → the beam and length penalty
+#   α chosen on valid (experiments/multi30k_alpha.sh), test scored once with them → results/NAME.json.
 #   The recipe was chosen on the validation split (docs/results.md, "What each lever was worth": dropout 0.1 beat
 #   0.3, then dropout 0.2 with label smoothing 0.2 beat 0.1/0.1, experiments/multi30k_levers.sh); test2016 is only
 #   reported.

@@ -82,18 +82,24 @@ def mt_table(s: dict[str, Any]) -> str:
 
 
 def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
-    """The rows of the length penalty chosen on valid (experiments/multi30k_alpha.sh), if the run has them."""
+    """The rows of the beam and length penalty chosen on valid (experiments/multi30k_alpha.sh), if the run has
+    them (runs scored before the beam was a candidate chose α alone, at beam 4)."""
     choice = evaluations.get("alpha_choice")
     if not choice:
         return []
-    alpha = choice["alpha"]
-    tried = ", ".join(f"α {a}: {fmt(v)}" for a, v in choice["candidates"].items())
+    beam, alpha = choice.get("beam", "4"), choice["alpha"]
+    by_beam = choice.get("candidates_by_beam") or {"4": choice["candidates"]}
+    tried = "; ".join(
+        (f"beam {b}: " if len(by_beam) > 1 else "") + ", ".join(f"α {a} {fmt(v)}" for a, v in alphas.items())
+        for b, alphas in by_beam.items()
+    )
+    what = f"beam {beam}, α {alpha}" + (" (beam and α" if len(by_beam) > 1 else " (α")
     rows = []
     for split, split_name in (("test", "test2016"), ("valid", "valid")):
-        e = evaluations.get(f"averaged_{split}_beam4_alpha{alpha}")
+        e = evaluations.get(f"averaged_{split}_beam{beam}_alpha{alpha}")
         if e is not None:
             bleu, lc, chrf = _scores(e)
-            how = f"beam 4, α {alpha} chosen on valid ({tried})" if split == "test" else f"beam 4, α {alpha}"
+            how = f"{what} chosen on valid: {tried})" if split == "test" else f"beam {beam}, α {alpha}"
             rows.append(
                 f"| average of the last 5 | {how} | {split_name} | {fmt(bleu)} | {fmt(lc)} | {fmt(chrf)} |"
             )

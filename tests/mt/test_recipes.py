@@ -60,3 +60,53 @@ def test_the_wmt14_base_recipe_runs_on_a_tiny_slice(tmp_path):
     assert scores["sentences"] == 12 and scores["beam"] == 4 and scores["alpha"] == 0.6
     assert "sacrebleu" in json.dumps(scores["raw"]).lower()
     assert len((run / "newstest2014.de").read_text(encoding="utf-8").splitlines()) == 12
+
+
+FAKE_EVALUATE = """#!/usr/bin/env bash
+# stand-in for `ronbun mt evaluate`: BLEU is a function of (split, beam, alpha); every call is logged
+echo "$*" >> "$FAKE_LOG"
+while (( $# )); do case $1 in --split) split=$2;; --beam) beam=$2;; --alpha) alpha=$2;; --json) out=$2;; esac; shift; done
+PYTHON - "$split" "$beam" "$alpha" "$out" <<'PY'
+import json, sys
+split, beam, alpha, out = sys.argv[1:]
+bleu = {("4", "0.6"): 30.0, ("4", "1.5"): 31.0, ("8", "0.6"): 29.0, ("8", "1.5"): 31.0}[(beam, alpha)]
+json.dump({"raw": {"sacrebleu": bleu + (1.0 if split == "test" else 0.0)}}, open(out, "w"))
+PY
+"""
+
+
+def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_once(tmp_path):
+    """§6.1 decodes with beam 4 and α 0.6; the recipe chooses both on the validation split among BEAMS × ALPHAS
+    (a tie goes to the smaller beam, then the smaller α), then decodes test2016 once, at the choice."""
+    fake = tmp_path / "ronbun"
+    fake.write_text(FAKE_EVALUATE.replace("PYTHON", sys.executable))
+    fake.chmod(0o755)
+    run = tmp_path / "run"
+    (run / "eval").mkdir(parents=True)
+    env = {
+        **os.environ,
+        "RONBUN": str(fake),
+        "PYTHON": sys.executable,
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+    }
+    env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"}
+    done = subprocess.run(
+        ["bash", str(ROOT / "experiments" / "multi30k_alpha.sh"), str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    choice = json.loads((run / "eval" / "alpha_choice.json").read_text())
+    assert (choice["beam"], choice["alpha"]) == ("4", "1.5")  # 31.0 at beam 4 and at beam 8: the smaller beam
+    assert choice["candidates_by_beam"] == {"4": {"0.6": 30.0, "1.5": 31.0}, "8": {"0.6": 29.0, "1.5": 31.0}}
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert len([c for c in calls if "--split valid" in c]) == 4
+    assert [c for c in calls if "--split test" in c] == [
+        c for c in calls if "--split test" in c and "--beam 4 --alpha 1.5" in c
+    ] and len([c for c in calls if "--split test" in c]) == 1
+    assert (
+        json.loads((run / "eval" / "averaged_test_beam4_alpha1.5.json").read_text())["raw"]["sacrebleu"]
+        == 32.0
+    )
