@@ -377,6 +377,23 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
             f"| {row['lr']:g} | {row['clf_dropout']:g} | {b}{row['updates']:,}{b}{' (chosen)' if picked else ''} | "
             f"{fmt(row['epochs'])} | {cells} |"
         )
+    candidates = sel.get("pretraining_candidates")
+    if (
+        candidates
+    ):  # PRETRAINS: the pre-trained model was chosen on the holdout too (the grid above is the winner's)
+        chosen_init = s["pretraining"]["init"]
+        listed = "; ".join(
+            ("**" if c["pretraining"]["init"] == chosen_init else "")
+            + f"`{c['pretraining'].get('name', c['pretraining']['init'])}`: "
+            + " / ".join(f"{_METRIC_NAMES.get(m, m)} {fmt(v)}" for m, v in c["holdout"].items())
+            + f" at lr {c['chosen']['lr']:g}, {c['chosen']['updates']:,} updates"
+            + ("** (chosen)" if c["pretraining"]["init"] == chosen_init else "")
+            for c in candidates
+        )
+        lines += [
+            "",
+            f"Pre-trained model, chosen on the same holdout (each candidate's best setting): {listed}.",
+        ]
     lines += [
         "",
         f"{task} {reported} ({s['dev_examples']} examples), scored once, for the chosen setting (lr {s['lr']:g}, "
@@ -630,6 +647,13 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             load(results, "levers/gpt1_pretrain_ctx256_rerun_avx512.json")
             + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")
             + load(results, "levers/gpt1_pretrain_ctx256_rep2_u4000.json")
+        ),
+        "gpt-rte-u4000": one(
+            "gpt1_rte_u4000.json",
+            gpt_transfer_tables,
+            'PRETRAINS="runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000" NAME=gpt1_rte_u4000 '
+            'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch" '
+            "experiments/gpt1_transfer.sh",
         ),
         "gpt-selection-u4000": lambda: pretraining_selection_table(
             [

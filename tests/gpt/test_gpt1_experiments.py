@@ -97,6 +97,15 @@ def _corpus_builder() -> ModuleType:
     return module
 
 
+def _results_docs() -> ModuleType:
+    sys.path.insert(0, str(ROOT / "experiments"))
+    spec = importlib.util.spec_from_file_location("results_docs", ROOT / "experiments" / "results_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_pretraining_corpus_holds_out_part_of_every_source_and_trains_on_no_evaluation_set(tmp_path):
     data = write_shared_data(tmp_path / "data")
     manifest = _corpus_builder().build(data, tmp_path / "corpus")
@@ -512,6 +521,8 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
     s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
     assert s["pretraining"]["init"] == str(other) and s["pretraining"]["name"] == "gpt1_pretrain_b"
     assert s["selection"]["chosen"]["updates"] == 1  # b scores 90 everywhere: the fewest updates
+    table = _results_docs().gpt_transfer_tables(s)  # docs/results.md shows the candidates and the winner
+    assert "**`gpt1_pretrain_b`: accuracy 90.00 at lr 0.0001, 1 updates** (chosen)" in table
     rows = s["selection"]["pretraining_candidates"]
     assert [r["pretraining"]["init"] for r in rows] == [pretrained["PRETRAIN"], str(other)]
     assert [r["holdout"]["accuracy"] for r in rows] == [80.0, 90.0]
