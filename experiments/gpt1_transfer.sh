@@ -89,7 +89,7 @@ CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_O
   echo "pre-trained model chosen on the holdout: $chosen"
   PRETRAINS="" PRETRAIN=$chosen OUT=$best CANDIDATES="${candidates[*]}" exec "$0"
 fi
-start=$(date +%s)
+start=${TRANSFER_START:-$(date +%s)}  # with PRETRAINS: since the candidates' grids began
 if [[ ! -f $PRETRAIN/summary.json ]]; then
   OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
 fi

@@ -303,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         result["selection"]["rule"] += (
             "; the pre-trained model: the candidate whose chosen setting scores highest"
         )
+        for other in (
+            c for c in args.candidates if c.resolve() != runs.resolve()
+        ):  # the others' grids cost too
+            for folder in sorted(other.iterdir()):
+                if (folder / "run_config.json").is_file():
+                    result["runs"][f"{other.name}/{folder.name}"] = run_summary(folder, folder / "eval")
+        result["train_seconds"] = round(sum(r["train_seconds"] for r in result["runs"].values()), 1)
     write_json(args.out, {**result, "report_split": args.report_split})
     return 0
 

@@ -523,6 +523,7 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
     assert s["selection"]["chosen"]["updates"] == 1  # b scores 90 everywhere: the fewest updates
     table = _results_docs().gpt_transfer_tables(s)  # docs/results.md shows the candidates and the winner
     assert "**`gpt1_pretrain_b`: accuracy 90.00 at lr 0.0001, 1 updates** (chosen)" in table
+    assert len(s["runs"]) == 2 + 2 + 2 * 3 - 1  # both candidates' grids and the winner's final runs
     rows = s["selection"]["pretraining_candidates"]
     assert [r["pretraining"]["init"] for r in rows] == [pretrained["PRETRAIN"], str(other)]
     assert [r["holdout"]["accuracy"] for r in rows] == [80.0, 90.0]
