@@ -69,7 +69,7 @@ CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_O
   candidates=()
   read -r -a listed <<< "$PRETRAINS"
   share=$(( PARALLEL / ${#listed[@]} )); (( share >= 1 )) || share=1  # runs at a time for each candidate's grid
-  for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its own PARALLEL runs
+  for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its share of PARALLEL
     [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
     [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
     candidates+=("$OUT/$(basename "$c")")
