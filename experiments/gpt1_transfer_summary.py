@@ -37,6 +37,10 @@ VARIANTS: dict[str, str] = {
 }
 
 
+#: How PRETRAINS adds the pre-trained model to the choice (appended to :func:`rule`).
+CANDIDATE_RULE = "; the pre-trained model: the candidate whose chosen setting scores highest"
+
+
 def selection_metric(task: str) -> str:
     """Accuracy where the task reports it (MRPC's F1 rewards the majority class: 81.2), else its GPT-1 metric."""
     metrics = TASK_METRICS[task]
@@ -134,7 +138,7 @@ def selection_only(
             "holdout_examples": run_summary(first)["settings"]["data"].get("holdout"),
             "seed": seed,
             "metric": selection_metric(task),
-            "rule": rule(task) + "; the pre-trained model: the candidate whose chosen setting scores highest",
+            "rule": rule(task) + CANDIDATE_RULE,
             "pretraining_candidates": rows,
             "picked": rows[candidates.index(pick(candidates, task, *grids, seed))]["pretraining"]["init"],
         },
@@ -300,9 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         result["selection"]["pretraining_candidates"] = candidate_rows(
             args.candidates, args.task, grids, args.seeds[0]
         )
-        result["selection"]["rule"] += (
-            "; the pre-trained model: the candidate whose chosen setting scores highest"
-        )
+        result["selection"]["rule"] += CANDIDATE_RULE
         for other in (
             c for c in args.candidates if c.resolve() != runs.resolve()
         ):  # the others' grids cost too
