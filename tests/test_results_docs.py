@@ -260,3 +260,37 @@ def test_figure2_is_rendered_from_its_summary(tmp_path):
     assert (
         "#### Right: zero-shot heuristics" in out and "# GPT-1 Figure 2" not in out
     )  # under the page's headings
+
+
+def test_the_transfer_overview_puts_every_task_and_model_side_by_side(tmp_path):
+    """One row per task's summary: pre-trained, random initialisation and (where run) no auxiliary LM, each as
+    mean ± sd, the gain of pre-training and the target it is measured against."""
+    _, sst2 = _gpt_summaries()
+    sst2.update(name="gpt1_sst2", pretraining={"name": "gpt1_pretrain", "init": "runs/gpt1_pretrain"})
+    mrpc = {
+        **sst2,
+        "name": "gpt1_mrpc_u4000",
+        "task": "mrpc",
+        "metrics": ["f1", "accuracy"],
+        "lr": 6.25e-5,
+        "updates": 297,
+        "variants": {
+            "pretrained": {"f1": {"mean": 81.5, "sd": 0.4}, "accuracy": {"mean": 71.2, "sd": 0.5}},
+            "scratch": {"f1": {"mean": 81.2, "sd": 0.0}, "accuracy": {"mean": 68.4, "sd": 0.0}},
+        },
+        "pretraining_gain": {"f1": 0.3, "accuracy": 2.8},
+    }
+    for s in (sst2, mrpc):
+        (tmp_path / f"{s['name']}.json").write_text(json.dumps(s))
+    page = "<!-- generated:gpt-transfer-overview -->\n<!-- /generated:gpt-transfer-overview -->\n"
+    out = _generator().render(page, tmp_path)
+    assert (
+        "| SST-2 (dev, accuracy) | `gpt1_pretrain` | lr 0.0001, 1,022 updates | **81.0 ± 1.0** | 71.0 ± 1.0 | — | "
+        "+10.0 | ≥ 80, ≥ +3 |" in out
+    )
+    assert (
+        "| MRPC (dev, F1 / accuracy) | `gpt1_pretrain` | lr 6.25e-05, 297 updates | **81.5 ± 0.4 / 71.2 ± 0.5** | "
+        "81.2 ± 0.0 / 68.4 ± 0.0 | — | +0.3 / +2.8 | F1 ≥ 82 / ≥ 72, ≥ +3 |" in out
+    )
+    assert out.index("SST-2 (dev") < out.index("MRPC (dev")  # the order of the page: SST-2, RTE, MRPC
+    assert "`results/gpt1_sst2.json`, `results/gpt1_mrpc_u4000.json`" in out
