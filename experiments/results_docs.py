@@ -711,14 +711,14 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "gpt1_mrpc_u4000.json",
             gpt_transfer_tables,
             'PRETRAINS="runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000" NAME=gpt1_mrpc_u4000 '
-            'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch" '
+            'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" '
             "experiments/gpt1_transfer.sh",
         ),
         "gpt-sst2-u4000-chosen": one(
             "gpt1_sst2_u4000_chosen.json",
             gpt_transfer_tables,
             'PRETRAINS="runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000" '
-            'NAME=gpt1_sst2_u4000_chosen GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch" experiments/gpt1_sst2.sh',
+            'NAME=gpt1_sst2_u4000_chosen GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_sst2.sh',
         ),
         "gpt-transfer-overview": lambda: transfer_overview_table(
             [s for name in _TRANSFER_OVERVIEW for s in load(results, f"{name}.json")]
