@@ -750,7 +750,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "gpt1_story_cloze.json",
             gpt_transfer_tables,
             "PRETRAIN=runs/gpt1_pretrain_ctx256_rep2_u4000 TASK=story_cloze DATA_DIR=../shared/data/story_cloze_RESTRICTED "
-            'HOLDOUT=371 GRID="47 141" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch" experiments/gpt1_transfer.sh',
+            'HOLDOUT=371 GRID="47 141" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_transfer.sh',
         ),
         "gpt-copy-onset": one(
             "levers/gpt_copy_onset.json",
