@@ -377,19 +377,19 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
             f"| {row['lr']:g} | {row['clf_dropout']:g} | {b}{row['updates']:,}{b}{' (chosen)' if picked else ''} | "
             f"{fmt(row['epochs'])} | {cells} |"
         )
-    candidates = sel.get("pretraining_candidates")
-    if (
-        candidates
-    ):  # PRETRAINS: the pre-trained model was chosen on the holdout too (the grid above is the winner's)
-        chosen_init = s["pretraining"]["init"]
-        listed = "; ".join(
-            ("**" if c["pretraining"]["init"] == chosen_init else "")
-            + f"`{c['pretraining'].get('name', c['pretraining']['init'])}`: "
-            + " / ".join(f"{_METRIC_NAMES.get(m, m)} {fmt(v)}" for m, v in c["holdout"].items())
-            + f" at lr {c['chosen']['lr']:g}, {c['chosen']['updates']:,} updates"
-            + ("** (chosen)" if c["pretraining"]["init"] == chosen_init else "")
-            for c in candidates
-        )
+    # PRETRAINS: the pre-trained model was chosen on the holdout too (the grid above is the winner's)
+    if candidates := sel.get("pretraining_candidates"):
+
+        def candidate(c: dict[str, Any]) -> str:
+            b = "**" if c["pretraining"]["init"] == s["pretraining"]["init"] else ""
+            return (
+                f"{b}`{c['pretraining'].get('name', c['pretraining']['init'])}`: "
+                + " / ".join(f"{_METRIC_NAMES.get(m, m)} {fmt(v)}" for m, v in c["holdout"].items())
+                + f" at lr {c['chosen']['lr']:g}, {c['chosen']['updates']:,} updates{b}"
+                + (" (chosen)" if b else "")
+            )
+
+        listed = "; ".join(candidate(c) for c in candidates)
         lines += [
             "",
             f"Pre-trained model, chosen on the same holdout (each candidate's best setting): {listed}.",
