@@ -2,7 +2,8 @@
 # Choose the beam size and the length penalty α (§6.1 uses beam 4, α 0.6) of a finished Multi30k run on the
 # VALIDATION split, then score test2016 once with the choice.   experiments/multi30k_alpha.sh RUN_DIR
 #   (called by multi30k.sh) averaged checkpoint; candidates BEAMS × ALPHAS (default "4 8" × "0.6 1.0 1.5");
-#   the highest cased sacreBLEU on valid wins (ties: the smaller beam, then the smaller α); writes
+#   the highest cased sacreBLEU on valid wins (for a model trained in literature mode, lower-cased tokenised
+#   text, the highest lc-tok BLEU: its output has no case to score); ties: the smaller beam, then the smaller α; writes
 #   RUN/eval/alpha_choice.json and RUN/eval/averaged_{valid,test}_beam<B>_alpha<α>.json, which
 #   experiments/summarize.py collects.
 set -euo pipefail
@@ -23,15 +24,20 @@ evaluate() {  # split beam alpha (beam 4, α 0.6 is already scored by multi30k.s
 }
 mkdir -p "$RUN/eval"
 for beam in $BEAMS; do for alpha in $ALPHAS; do evaluate valid "$beam" "$alpha"; done; done
-read -r beam alpha < <($PYTHON - "$RUN/eval" "$BEAMS" "$ALPHAS" <<'PY'
+read -r beam alpha < <($PYTHON - "$RUN" "$BEAMS" "$ALPHAS" <<'PY'
 import json, sys
 from pathlib import Path
-folder, beams, alphas = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
+run, beams, alphas = Path(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
+folder = run / "eval"
+config = run / "run_config.json"
+literature = config.is_file() and bool(json.loads(config.read_text())["data"].get("lowercase_tokenized"))
+metric, part, key = ("lc-tok BLEU", "lowercase_tokenised", "tokenised_bleu") if literature else (
+    "cased sacreBLEU", "raw", "sacrebleu")
 def valid(b: str, a: str) -> float:
-    return json.loads((folder / f"averaged_valid_beam{b}_alpha{a}.json").read_text())["raw"]["sacrebleu"]
+    return json.loads((folder / f"averaged_valid_beam{b}_alpha{a}.json").read_text())[part][key]
 grid = [(b, a) for b in beams for a in alphas]  # in order: ties go to the smaller beam, then the smaller α
 beam, alpha = max(grid, key=lambda g: (valid(*g), -grid.index(g)))
-choice = {"split": "valid", "metric": "cased sacreBLEU", "beam": beam, "alpha": alpha,
+choice = {"split": "valid", "metric": metric, "beam": beam, "alpha": alpha,
           "candidates_by_beam": {b: {a: valid(b, a) for a in alphas} for b in beams}}
 (folder / "alpha_choice.json").write_text(json.dumps(choice, indent=2) + "\n")
 print(beam, alpha)

@@ -61,6 +61,26 @@ def test_the_tables_are_rendered_from_the_json_summaries(tmp_path):
     assert "(trained in two parts, resumed at update 1,500)" in gen.render(page, tmp_path)  # said beside it
 
 
+def test_the_decoding_chosen_on_valid_names_the_metric_that_chose_it(tmp_path):
+    """A literature-mode model (lower-cased tokenised text) is chosen by lc-tok BLEU, and its row says so."""
+    gen = _generator()
+    evaluations = {
+        "alpha_choice": {
+            "metric": "lc-tok BLEU",
+            "beam": "8",
+            "alpha": "0.6",
+            "candidates_by_beam": {"4": {"0.6": 40.1}, "8": {"0.6": 40.7}},
+        },
+        "averaged_test_beam8_alpha0.6": _evaluation(30.0, 41.2),
+        "averaged_valid_beam8_alpha0.6": _evaluation(31.0, 40.7),
+    }
+    test_row, valid_row = gen.alpha_rows(evaluations)
+    assert "beam and α chosen on valid by lc-tok BLEU: beam 4: α 0.6 40.10; beam 8: α 0.6 40.70" in test_row
+    assert "| 30.00 | 41.20 |" in test_row and "| valid | 31.00 | 40.70 |" in valid_row
+    cased = {**evaluations, "alpha_choice": {**evaluations["alpha_choice"], "metric": "cased sacreBLEU"}}
+    assert "chosen on valid: beam 4" in gen.alpha_rows(cased)[0]  # the recipe's own rows read as before
+
+
 def test_seeds_of_different_precisions_are_never_pooled(tmp_path):
     gen = _generator()
     runs = []

@@ -70,7 +70,9 @@ PYTHON - "$split" "$beam" "$alpha" "$out" <<'PY'
 import json, sys
 split, beam, alpha, out = sys.argv[1:]
 bleu = {("4", "0.6"): 30.0, ("4", "1.5"): 31.0, ("8", "0.6"): 29.0, ("8", "1.5"): 31.0}[(beam, alpha)]
-json.dump({"raw": {"sacrebleu": bleu + (1.0 if split == "test" else 0.0)}}, open(out, "w"))
+lc_tok = {("4", "0.6"): 30.0, ("4", "1.5"): 30.5, ("8", "0.6"): 32.0, ("8", "1.5"): 31.0}[(beam, alpha)]
+test = 1.0 if split == "test" else 0.0
+json.dump({"raw": {"sacrebleu": bleu + test}, "lowercase_tokenised": {"tokenised_bleu": lc_tok + test}}, open(out, "w"))
 PY
 """
 
@@ -110,3 +112,35 @@ def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_onc
         json.loads((run / "eval" / "averaged_test_beam4_alpha1.5.json").read_text())["raw"]["sacrebleu"]
         == 32.0
     )
+
+
+def test_a_literature_mode_model_is_chosen_by_its_lower_cased_tokenised_bleu(tmp_path):
+    """A model trained on lower-cased, tokenised text writes no case, so cased sacreBLEU cannot rank its decodings:
+    the beam and α are chosen by lc-tok BLEU on valid (the convention it is reported in), test decoded once."""
+    fake = tmp_path / "ronbun"
+    fake.write_text(FAKE_EVALUATE.replace("PYTHON", sys.executable))
+    fake.chmod(0o755)
+    run = tmp_path / "run"
+    (run / "eval").mkdir(parents=True)
+    (run / "run_config.json").write_text(json.dumps({"data": {"lowercase_tokenized": True}}))
+    env = {
+        **os.environ,
+        "RONBUN": str(fake),
+        "PYTHON": sys.executable,
+        "FAKE_LOG": str(tmp_path / "calls.log"),
+    }
+    env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"}
+    script = ROOT / "experiments" / "multi30k_alpha.sh"
+    done = subprocess.run(
+        ["bash", str(script), str(run)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    choice = json.loads((run / "eval" / "alpha_choice.json").read_text())
+    assert (choice["metric"], choice["beam"], choice["alpha"]) == (
+        "lc-tok BLEU",
+        "8",
+        "0.6",
+    )  # cased: beam 4, α 1.5
+    assert choice["candidates_by_beam"]["8"] == {"0.6": 32.0, "1.5": 31.0}
+    tests = [c for c in (tmp_path / "calls.log").read_text().splitlines() if "--split test" in c]
+    assert len(tests) == 1 and "--beam 8 --alpha 0.6" in tests[0]
