@@ -79,6 +79,13 @@ def test_the_decoding_chosen_on_valid_names_the_metric_that_chose_it(tmp_path):
     assert "| 30.00 | 41.20 |" in test_row and "| valid | 31.00 | 40.70 |" in valid_row
     cased = {**evaluations, "alpha_choice": {**evaluations["alpha_choice"], "metric": "cased sacreBLEU"}}
     assert "chosen on valid: beam 4" in gen.alpha_rows(cased)[0]  # the recipe's own rows read as before
+    literature = {
+        **_summary(0, 7.5),
+        "evaluations": {**evaluations, "averaged_test_beam4": _evaluation(7.5, 39.3)},
+    }
+    assert "| test2016 | 7.50 | **39.30** |" in gen.mt_table(
+        literature
+    )  # its uncased output is not a headline
 
 
 def test_seeds_of_different_precisions_are_never_pooled(tmp_path):
