@@ -63,8 +63,9 @@ def mt_table(s: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     names = {"averaged": "average of the last 5", "last": "last"}
-    # a literature-mode model (lower-cased tokenised text) is read by its lc-tok BLEU alone: it writes no case
-    literature = s["evaluations"].get("alpha_choice", {}).get("metric") == "lc-tok BLEU"
+    literature = (
+        _choice_metric(s["evaluations"]) == "lc-tok BLEU"
+    )  # its uncased output is read by lc-tok alone
     for split, split_name in (("test", "test2016"), ("valid", "valid")):
         for ckpt in ("averaged", "last"):
             for beam in (4, 1):
@@ -84,6 +85,13 @@ def mt_table(s: dict[str, Any]) -> str:
     return "\n".join(rows) + f"\n\n{machine_line(s)}\n\nsacreBLEU signature: `{sig}`"
 
 
+def _choice_metric(evaluations: dict[str, Any]) -> str:
+    """The metric the decoding was chosen by on valid: cased sacreBLEU, or lc-tok BLEU for a literature-mode
+    model (lower-cased tokenised text: its output has no case to score)."""
+    metric = evaluations.get("alpha_choice", {}).get("metric", "cased sacreBLEU")
+    return "cased sacreBLEU" if metric.startswith("cased sacreBLEU") else metric
+
+
 def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
     """The rows of the beam and length penalty chosen on valid (experiments/multi30k_alpha.sh), if the run has
     them (runs scored before the beam was a candidate chose α alone, at beam 4)."""
@@ -97,8 +105,8 @@ def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
         for b, alphas in by_beam.items()
     )
     what = f"beam {beam}, α {alpha}" + (" (beam and α" if len(by_beam) > 1 else " (α")
-    metric = choice.get("metric", "cased sacreBLEU")  # a literature-mode model is chosen by its lc-tok BLEU
-    chosen = "chosen on valid" + ("" if metric.startswith("cased sacreBLEU") else f" by {metric}")
+    metric = _choice_metric(evaluations)
+    chosen = "chosen on valid" + ("" if metric == "cased sacreBLEU" else f" by {metric}")
     rows = []
     for split, split_name in (("test", "test2016"), ("valid", "valid")):
         e = evaluations.get(f"averaged_{split}_beam{beam}_alpha{alpha}")
@@ -677,7 +685,6 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             mt_table,
             "NAME=multi30k_literature experiments/multi30k.sh --lowercase-tokenized",
         ),
-        "multi30k-literature-seeds": lambda: seeds_table(load(results, "multi30k_literature_15min_s*.json")),
         # the recipe before dropout 0.2 and label smoothing 0.2 were adopted (P_drop 0.1, ε_ls 0.1, 6,600 updates)
         "multi30k-d0.1": one("levers/multi30k_recipe_d0.1_ls0.1.json", mt_table),
         "multi30k-seeds-d0.1": lambda: seeds_table(load(results, "levers/multi30k_d0.1_ls0.1_15min_s*.json")),
