@@ -77,14 +77,16 @@ PY
 """
 
 
-def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_once(tmp_path):
-    """§6.1 decodes with beam 4 and α 0.6; the recipe chooses both on the validation split among BEAMS × ALPHAS
-    (a tie goes to the smaller beam, then the smaller α), then decodes test2016 once, at the choice."""
+def _choose_decoding(tmp_path: Path, run_config: dict | None = None) -> tuple[Path, list[str]]:
+    """Run experiments/multi30k_alpha.sh on a run folder whose evaluations come from FAKE_EVALUATE (BEAMS "4 8",
+    ALPHAS "0.6 1.5"); return the run folder and the logged evaluate calls."""
     fake = tmp_path / "ronbun"
     fake.write_text(FAKE_EVALUATE.replace("PYTHON", sys.executable))
     fake.chmod(0o755)
     run = tmp_path / "run"
     (run / "eval").mkdir(parents=True)
+    if run_config is not None:
+        (run / "run_config.json").write_text(json.dumps(run_config))
     env = {
         **os.environ,
         "RONBUN": str(fake),
@@ -92,18 +94,21 @@ def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_onc
         "FAKE_LOG": str(tmp_path / "calls.log"),
     }
     env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"}
+    script = ROOT / "experiments" / "multi30k_alpha.sh"
     done = subprocess.run(
-        ["bash", str(ROOT / "experiments" / "multi30k_alpha.sh"), str(run)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        ["bash", str(script), str(run)], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+    return run, (tmp_path / "calls.log").read_text().splitlines()
+
+
+def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_once(tmp_path):
+    """§6.1 decodes with beam 4 and α 0.6; the recipe chooses both on the validation split among BEAMS × ALPHAS
+    (a tie goes to the smaller beam, then the smaller α), then decodes test2016 once, at the choice."""
+    run, calls = _choose_decoding(tmp_path)
     choice = json.loads((run / "eval" / "alpha_choice.json").read_text())
     assert (choice["beam"], choice["alpha"]) == ("4", "1.5")  # 31.0 at beam 4 and at beam 8: the smaller beam
     assert choice["candidates_by_beam"] == {"4": {"0.6": 30.0, "1.5": 31.0}, "8": {"0.6": 29.0, "1.5": 31.0}}
-    calls = (tmp_path / "calls.log").read_text().splitlines()
     assert len([c for c in calls if "--split valid" in c]) == 4
     assert [c for c in calls if "--split test" in c] == [
         c for c in calls if "--split test" in c and "--beam 4 --alpha 1.5" in c
@@ -117,24 +122,7 @@ def test_the_beam_and_length_penalty_are_chosen_on_valid_and_test_is_decoded_onc
 def test_a_literature_mode_model_is_chosen_by_its_lower_cased_tokenised_bleu(tmp_path):
     """A model trained on lower-cased, tokenised text writes no case, so cased sacreBLEU cannot rank its decodings:
     the beam and α are chosen by lc-tok BLEU on valid (the convention it is reported in), test decoded once."""
-    fake = tmp_path / "ronbun"
-    fake.write_text(FAKE_EVALUATE.replace("PYTHON", sys.executable))
-    fake.chmod(0o755)
-    run = tmp_path / "run"
-    (run / "eval").mkdir(parents=True)
-    (run / "run_config.json").write_text(json.dumps({"data": {"lowercase_tokenized": True}}))
-    env = {
-        **os.environ,
-        "RONBUN": str(fake),
-        "PYTHON": sys.executable,
-        "FAKE_LOG": str(tmp_path / "calls.log"),
-    }
-    env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"}
-    script = ROOT / "experiments" / "multi30k_alpha.sh"
-    done = subprocess.run(
-        ["bash", str(script), str(run)], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    run, calls = _choose_decoding(tmp_path, {"data": {"lowercase_tokenized": True}})
     choice = json.loads((run / "eval" / "alpha_choice.json").read_text())
     assert (choice["metric"], choice["beam"], choice["alpha"]) == (
         "lc-tok BLEU",
@@ -142,5 +130,5 @@ def test_a_literature_mode_model_is_chosen_by_its_lower_cased_tokenised_bleu(tmp
         "0.6",
     )  # cased: beam 4, α 1.5
     assert choice["candidates_by_beam"]["8"] == {"0.6": 32.0, "1.5": 31.0}
-    tests = [c for c in (tmp_path / "calls.log").read_text().splitlines() if "--split test" in c]
+    tests = [c for c in calls if "--split test" in c]
     assert len(tests) == 1 and "--beam 8 --alpha 0.6" in tests[0]
