@@ -292,6 +292,9 @@ def gpt_pretrain_table(s: dict[str, Any]) -> str:
     return "\n".join(rows) + f"\n\n{recipe}\n\n{machine_line(s, ('tokenizers', 'tokenizers'))}"
 
 
+_ORDINALS = {2: "second", 3: "third"}
+
+
 def pretraining_comparison_table(runs: list[dict[str, Any]]) -> str:
     """Several pre-training runs of the same shape, one row each: validation perplexity at the end and
     perplexity on the whole held-out text of every source."""
@@ -306,7 +309,7 @@ def pretraining_comparison_table(runs: list[dict[str, Any]]) -> str:
         repeat = s.get("corpus", {}).get("repeat_every")
         total = _trainer(s).get("schedule_total") or s["updates"]
         what = f"{s['updates']:,} updates (cosine over {total:,})" + (
-            f", every {repeat}th line twice" if repeat else ""
+            f", every {_ORDINALS.get(repeat, f'{repeat}th')} line twice" if repeat else ""
         )
         valid = s["validation_curve"][-1].get("valid_ppl") if s["validation_curve"] else None
         cells = " | ".join(
@@ -718,6 +721,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             load(results, "levers/gpt1_pretrain_ctx256_rerun_avx512.json")
             + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")
             + load(results, "levers/gpt1_pretrain_ctx256_rep2_u4000.json")
+            + load(results, "levers/gpt1_pretrain_ctx256_u8000.json")
         ),
         "gpt-rte-u4000": one(
             "gpt1_rte_u4000.json",
