@@ -367,7 +367,13 @@ _METRIC_NAMES = {"accuracy": "accuracy", "f1": "F1", "mcc": "Matthews corr.", "p
 
 
 def gpt_transfer_tables(s: dict[str, Any]) -> str:
-    """The setting chosen on the holdout, then dev (Story Cloze: test) once for it (experiments/gpt1_transfer.sh)."""
+    """The setting chosen on the holdout, then dev (Story Cloze: test) once for it (experiments/gpt1_transfer.sh);
+    a summary of the holdout step alone (``CHOOSE_ONLY=1``, no dev yet) shows its grids and choice."""
+    if "variants" not in s:
+        return (
+            pretraining_selection_table([s])
+            + "\n\n_dev not scored yet: the same command without CHOOSE_ONLY=1_"
+        )
     sel, seeds, task = s["selection"], s["seeds"], _TASK_NAMES.get(s["task"], s["task"])
     reported = s.get("report_split", "dev")
     trained_on = "validation stories" if s["task"] == "story_cloze" else "train"
@@ -450,11 +456,25 @@ _TRANSFER_TARGETS = {
 }
 
 
-# the overview's rows, in the page's order: from the 759-update pre-trainings, then from the 4,000-update ones
+# the overview's rows, in the page's order: from the 759-update pre-trainings, the 4,000-update ones, then with the
+# 8,000-update one among the candidates
 _TRANSFER_OVERVIEW = (
     "gpt1_sst2", "gpt1_rte", "gpt1_mrpc", "gpt1_sst2_u4000_chosen", "gpt1_rte_u4000", "gpt1_mrpc_u4000",
-    "gpt1_story_cloze",
+    "gpt1_sst2_u8000", "gpt1_rte_u8000", "gpt1_mrpc_u8000", "gpt1_story_cloze",
 )  # fmt: skip
+
+
+# the three pre-trainings of the chosen shape, candidates on every task's holdout, and each task's grid
+_U8000_CANDIDATES = (
+    "runs/gpt1_pretrain_ctx256_u8000 runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000"
+)
+_U8000_TASKS = {
+    "sst2": 'HOLDOUT=1000 GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_sst2.sh',
+    "rte": 'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" '
+    "experiments/gpt1_transfer.sh",
+    "mrpc": 'TASK=mrpc HOLDOUT=500 GRID="297 594" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" '
+    "experiments/gpt1_transfer.sh",
+}
 
 
 def transfer_overview_table(runs: list[dict[str, Any]]) -> str:
@@ -743,8 +763,16 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             'PRETRAINS="runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000" '
             'NAME=gpt1_sst2_u4000_chosen GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_sst2.sh',
         ),
+        **{
+            f"gpt-{task}-u8000": one(
+                f"gpt1_{task}_u8000.json",
+                gpt_transfer_tables,
+                f'PRETRAINS="{_U8000_CANDIDATES}" NAME=gpt1_{task}_u8000 {args}',
+            )
+            for task, args in _U8000_TASKS.items()
+        },
         "gpt-transfer-overview": lambda: transfer_overview_table(
-            [s for name in _TRANSFER_OVERVIEW for s in load(results, f"{name}.json")]
+            [s for name in _TRANSFER_OVERVIEW for s in load(results, f"{name}.json") if "variants" in s]
         ),
         "gpt-selection-u4000": lambda: pretraining_selection_table(
             [

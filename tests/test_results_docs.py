@@ -321,3 +321,49 @@ def test_the_transfer_overview_puts_every_task_and_model_side_by_side(tmp_path):
     )
     assert out.index("SST-2 (dev") < out.index("MRPC (dev")  # the order of the page: SST-2, RTE, MRPC
     assert "`results/gpt1_sst2.json`, `results/gpt1_mrpc_u4000.json`" in out
+
+
+def test_a_summary_of_the_holdout_step_alone_shows_its_choice_and_stays_out_of_the_overview(tmp_path):
+    """``CHOOSE_ONLY=1`` writes the grids and the chosen pre-trained model but no dev score: its section shows the
+    choice and says dev is still to come; the overview, which compares dev scores, leaves it out."""
+
+    def candidate(name: str, scores: tuple[float, float]) -> dict:
+        grid = [
+            {"lr": 3e-4, "clf_dropout": 0.1, "updates": u, "holdout": {"accuracy": a}}
+            for u, a in zip((881, 1761), scores, strict=True)
+        ]
+        best = max(grid, key=lambda g: g["holdout"]["accuracy"])
+        return {
+            "pretraining": {"init": f"runs/{name}", "name": name, "command": "experiments/gpt1_pretrain.sh"},
+            "chosen": {k: best[k] for k in ("lr", "clf_dropout", "updates")},
+            "holdout": best["holdout"],
+            "grid": grid,
+        }
+
+    summary = {
+        "name": "gpt1_sst2_u8000",
+        "command": "CHOOSE_ONLY=1 experiments/gpt1_sst2.sh",
+        "date": "2026-12-05",
+        "machine": {"cpu": "Test CPU", "torch": "2.13.0"},
+        "wall_seconds": 300.0,
+        "task": "sst2",
+        "selection": {
+            "split": "holdout",
+            "holdout_examples": 1000,
+            "seed": 0,
+            "metric": "accuracy",
+            "rule": "highest holdout accuracy",
+            "pretraining_candidates": [candidate("long", (79.1, 81.6)), candidate("short", (80.5, 81.2))],
+            "picked": "runs/long",
+        },
+    }
+    (tmp_path / "gpt1_sst2_u8000.json").write_text(json.dumps(summary))
+    page = (
+        "<!-- generated:gpt-sst2-u8000 -->\n<!-- /generated:gpt-sst2-u8000 -->\n"
+        "<!-- generated:gpt-transfer-overview -->\n<!-- /generated:gpt-transfer-overview -->\n"
+    )
+    out = _generator().render(page, tmp_path)
+    assert "| SST-2 | **`long`** (chosen) | 79.1 (0.0003 × 881) · 81.6 (0.0003 × 1,761) |" in out
+    assert "| SST-2 | `short` | 80.5 (0.0003 × 881) · 81.2 (0.0003 × 1,761) |" in out
+    assert "_dev not scored yet" in out
+    assert "SST-2 (dev, accuracy)" not in out  # no overview row without a dev score
