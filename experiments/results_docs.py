@@ -495,10 +495,19 @@ def transfer_overview_table(runs: list[dict[str, Any]]) -> str:
         "random init | no aux LM | gain | target |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    first: dict[tuple[Any, ...], str] = {}  # (task, pre-trained model, setting) → the summary that showed it
+    same: list[str] = []  # summaries whose holdout chose what a row above shows: the same runs, not repeated
     for s in runs:
         task = _TASK_NAMES.get(s["task"], s["task"])
         metric = " / ".join(_METRIC_NAMES.get(m, m) for m in s["metrics"])
         pre = s.get("pretraining", {})
+        key = (s["task"], pre.get("init"), s["lr"], s.get("clf_dropout"), s["updates"], tuple(s["seeds"]))
+        if key in first:
+            same.append(
+                f"`results/{s['name']}.json` chose the model and setting of `results/{first[key]}.json`"
+            )
+            continue
+        first[key] = s["name"]
         gain = " / ".join(f"{s['pretraining_gain'][m]:+.1f}" for m in s["metrics"])
         lines.append(
             f"| {task} ({s.get('report_split', 'dev')}, {metric}) | `{pre.get('name', pre.get('init', '?'))}` | "
@@ -509,7 +518,10 @@ def transfer_overview_table(runs: list[dict[str, Any]]) -> str:
     lines += [
         "",
         f"Means ± sd over {' or '.join(map(str, seeds))} seeds, ×100; every row's tables, commands and machines are in "
-        "its section below (" + ", ".join(f"`results/{s['name']}.json`" for s in runs) + ").",
+        "its section below ("
+        + ", ".join(f"`results/{s['name']}.json`" for s in runs)
+        + ")."
+        + "".join(f"  {line} (the same runs; its row is not repeated)." for line in same),
     ]
     return "\n".join(lines)
 

@@ -367,3 +367,24 @@ def test_a_summary_of_the_holdout_step_alone_shows_its_choice_and_stays_out_of_t
     assert "| SST-2 | `short` | 80.5 (0.0003 × 881) · 81.2 (0.0003 × 1,761) |" in out
     assert "_dev not scored yet" in out
     assert "SST-2 (dev, accuracy)" not in out  # no overview row without a dev score
+
+
+def test_a_task_whose_new_candidate_lost_the_holdout_is_not_shown_twice_in_the_overview(tmp_path):
+    """A later summary whose holdout chose the same pre-trained model and setting as an earlier row reports the
+    same runs: the overview names it once, beside the row it repeats, instead of a second identical row."""
+    _, sst2 = _gpt_summaries()
+    first = {**sst2, "name": "gpt1_sst2_u4000_chosen", "pretraining": {"name": "u4000", "init": "runs/u4000"}}
+    again = {**first, "name": "gpt1_sst2_u8000"}
+    for s in (first, again):
+        (tmp_path / f"{s['name']}.json").write_text(json.dumps(s))
+    page = "<!-- generated:gpt-transfer-overview -->\n<!-- /generated:gpt-transfer-overview -->\n"
+    out = _generator().render(page, tmp_path)
+    assert out.count("| SST-2 (dev, accuracy) | `u4000` |") == 1
+    assert (
+        "`results/gpt1_sst2_u8000.json` chose the model and setting of `results/gpt1_sst2_u4000_chosen.json`"
+        in out
+    )
+    again["pretraining"] = {"name": "u8000", "init": "runs/u8000"}  # another model chosen: a row of its own
+    (tmp_path / "gpt1_sst2_u8000.json").write_text(json.dumps(again))
+    out = _generator().render(page, tmp_path)
+    assert "| SST-2 (dev, accuracy) | `u8000` |" in out and "chose the model and setting" not in out
