@@ -121,20 +121,28 @@ def repeat_losses(model: GPT, tokenizer: Any, texts: list[str]) -> dict[str, flo
     return {"texts": n, "first": round(first / n, 4), "repeated": round(second / n, 4)}
 
 
-def pretrained_copying(run: Path, texts: Path, n: int = 300) -> dict[str, Any]:
-    """:func:`repeat_losses` of every checkpoint of a pre-training run, on ``n`` held-out lines and ``n``
-    sentences of the diagnostics' grammar."""
+def pretrained_copying(run: Path, texts: Path, n: int = 300, steps: set[int] | None = None) -> dict[str, Any]:
+    """:func:`repeat_losses` of every checkpoint of a pre-training run (``steps``: those of these updates), on
+    ``n`` held-out lines and ``n`` sentences of the diagnostics' grammar."""
     from ronbun.training.checkpoint import load_checkpoint
 
     lines = [line.strip() for line in texts.read_text(encoding="utf-8").splitlines() if line.strip()][:n]
     rng = random.Random(0)
     grammar = [" ".join(sentence(rng)) + " ." for _ in range(n)]
     rows = []
-    for ckpt in sorted((run / "checkpoints").glob("step_*")):
+    found = {int(c.name.split("_")[1]): c for c in (run / "checkpoints").glob("step_*")}
+    if steps is not None and not steps <= set(found):
+        missing = ", ".join(map(str, sorted(steps - set(found))))
+        raise SystemExit(
+            f"{run}: no checkpoint of update {missing} (it has {', '.join(map(str, sorted(found)))})"
+        )
+    for update, ckpt in sorted(found.items()):
+        if steps is not None and update not in steps:
+            continue
         loaded = load_checkpoint(ckpt, expect="gpt")
         rows.append(
             {
-                "update": int(ckpt.name.split("_")[1]),
+                "update": update,
                 "heldout": repeat_losses(loaded.model, loaded.tokenizer, lines),
                 "grammar": repeat_losses(loaded.model, loaded.tokenizer, grammar),
             }
@@ -151,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoints", type=Path, help="a pre-training run: measure its checkpoints instead")
     p.add_argument("--texts", type=Path, help="with --checkpoints: held-out text, one sentence per line")
     p.add_argument(
+        "--steps",
+        help="with --checkpoints: only the checkpoints of these updates, comma-separated (default: all)",
+    )
+    p.add_argument(
         "--corpus", action="store_true", help="write the copying stream (20,000 lines A A) to --out"
     )
     p.add_argument("--out", type=Path, required=True)
@@ -163,12 +175,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.checkpoints is not None:
         if args.texts is None:
             p.error("--checkpoints needs --texts")
+        try:
+            steps = {int(x) for x in args.steps.split(",")} if args.steps else None
+        except ValueError:
+            p.error(f"--steps takes update numbers separated by commas, got {args.steps!r}")
         summary = {
             "command": f"python experiments/gpt_copy_onset.py --checkpoints {args.checkpoints} --texts {args.texts} "
-            f"--out {args.out}",
+            + (f"--steps {args.steps} " if args.steps else "")
+            + f"--out {args.out}",
             "date": time.strftime("%Y-%m-%d", time.gmtime()),
             "machine": machine_description(threads=args.threads),
-            **pretrained_copying(args.checkpoints, args.texts),
+            **pretrained_copying(args.checkpoints, args.texts, steps=steps),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
