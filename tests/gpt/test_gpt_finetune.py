@@ -138,6 +138,28 @@ def test_from_scratch_without_a_checkpoint_trains_its_own_tokenizer(tmp_path):
     run(task, tmp_path / "run", max_steps=1)
 
 
+def test_random_initialisation_does_not_depend_on_the_weights_of_the_checkpoint_named(tmp_path, pretrained):
+    """Table 5's "w/o pre-training" with ``--init CKPT --from-scratch`` takes only the tokenizer and shape from
+    CKPT: two checkpoints with other weights give the same fine-tuned model, so a random-initialisation run is
+    shared by every pre-trained model of that tokenizer and shape (the transfer tables reuse it)."""
+    write_sst2(tmp_path / "SST-2")
+    other = load_checkpoint(pretrained, expect="gpt")
+    torch.manual_seed(123)  # the same shape and tokenizer, other weights
+    gpt = GPT(other.model.config)
+    pairs = zip(gpt.parameters(), other.model.parameters(), strict=True)
+    assert not any(torch.equal(a, b) for a, b in pairs if a.dim() == 2)  # every weight matrix differs
+    second = save_checkpoint(tmp_path / "other", gpt, tokenizer_file=pretrained / "tokenizer.json")
+    finals = []
+    for i, init in enumerate((pretrained, second)):
+        cfg = FineTuneConfig(
+            task="sst2", data_dir=str(tmp_path), init=str(init), from_scratch=True, batch_size=8, epochs=1
+        )
+        task = FineTuneTask(cfg, out_dir=tmp_path / f"run{i}", seed=3, log=lambda m: None)
+        run(task, tmp_path / f"run{i}", lr=1e-3)
+        finals.append(task.model.state_dict())
+    assert all(torch.equal(finals[0][k], finals[1][k]) for k in finals[0])
+
+
 def test_truncation_is_counted(tmp_path, pretrained):
     folder = tmp_path / "SST-2"
     folder.mkdir()
