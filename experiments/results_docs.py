@@ -831,6 +831,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt_pretrained_ctx256_*repeat*_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_u4000_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_rep2_u4000_copying.json")
+            + load(results, "levers/gpt_pretrained_ctx256_u8000_copying.json")
         ),
         "gpt-diagnostics-pretraining": lambda: diagnostics_by_pretraining_table(
             load(results, "gpt1_diagnostics.json")
