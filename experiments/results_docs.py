@@ -838,6 +838,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_diagnostics_u4000.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u4000.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u4000_2000upd.json")
+            + load(results, "levers/gpt1_diagnostics_u8000.json")
         ),
         "gpt-sst2-u4000": one(
             "gpt1_sst2_u4000.json",
