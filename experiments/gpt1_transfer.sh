@@ -16,7 +16,8 @@
 #      (a tie: the one listed first), and step 2 runs from it alone, so dev is still scored once.  The candidates'
 #      grids run side by side and share the PARALLEL runs at a time (at least one each).
 #   CHOOSE_ONLY=1: step 1 alone (with PRETRAINS or PRETRAIN) → results/NAME.json holds the grids and the choice,
-#      no dev score; the same command without it goes on to step 2, keeping the finished grid runs.
+#      no dev score; the same command without it goes on to step 2, keeping the finished grid runs, and its
+#      summary's wall time is the two invocations' sum (a note in it says so).
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
 #   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
@@ -61,7 +62,6 @@ read -r -a variants <<< "$VARIANTS"
 [[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
   echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
-if [[ -n ${CHOOSE_ONLY:-} && -z ${PRETRAINS:-} && -z ${GRID_ONLY:-} ]]; then PRETRAINS=$PRETRAIN; fi  # one candidate
 if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
   export TRANSFER_START=$(date +%s)  # the wall time counts the candidates' grids
   export COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
@@ -90,6 +90,9 @@ CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_O
   PRETRAINS="" PRETRAIN=$chosen OUT=$best CANDIDATES="${candidates[*]}" exec "$0"
 fi
 start=${TRANSFER_START:-$(date +%s)}  # with PRETRAINS: since the candidates' grids began
+# the command as the summary records it (CHOOSE_ONLY=1 in it when given: the next invocation adds its wall time)
+recorded="PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
+CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_transfer.sh}"
 if [[ ! -f $PRETRAIN/summary.json ]]; then
   OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
 fi
@@ -121,6 +124,12 @@ read -r lr d u < <($PYTHON experiments/gpt1_transfer_summary.py choose "$OUT" --
   --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first")
 echo "chosen on the holdout: lr $lr, classifier dropout $d, $u updates"
 if [[ -n ${GRID_ONLY:-} ]]; then exit 0; fi  # a candidate of PRETRAINS: its grid is all that is asked
+if [[ -n ${CHOOSE_ONLY:-} ]]; then  # one pre-trained model, the holdout step alone: its grid and choice, no dev
+  mkdir -p "$RESULTS"
+  exec $PYTHON experiments/gpt1_transfer_summary.py selection "$OUT" --task "$TASK" --lrs "$LRS" \
+    --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first" --name "$NAME" --command "$recorded" \
+    --wall-seconds $(( $(date +%s) - start )) --out "$RESULTS/$NAME.json"
+fi
 
 final=()
 for s in "${seeds[@]}"; do
@@ -145,5 +154,4 @@ wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
   --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" ${CANDIDATES:+--candidates $CANDIDATES} --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
-  --out "$RESULTS/$NAME.json" \
-  --command "PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"experiments/gpt1_transfer.sh}"
+  --out "$RESULTS/$NAME.json" --command "$recorded"

@@ -569,3 +569,44 @@ def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained
     assert s["command"].endswith(" CHOOSE_ONLY=1 experiments/gpt1_transfer.sh")
     calls = (tmp_path / "calls.log").read_text().splitlines()
     assert not [c for c in calls if "--split dev" in c] and len([c for c in calls if "finetune" in c]) == 2
+    before = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())["wall_seconds"]
+    env.pop("CHOOSE_ONLY")  # the same command without it: dev, from the finished grid runs
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    grid = [c for c in calls if "finetune" in c and "/pretrained_lr" in c and "--seed 0" in c]
+    assert len(grid) == 2  # the holdout step's runs kept, not trained again
+    assert "variants" in s and "CHOOSE_ONLY" not in s["command"]
+    assert s["note"].startswith("in two invocations of the same command: first CHOOSE_ONLY=1")
+    assert s["wall_seconds"] >= before  # the holdout step's wall time counts
+
+
+def test_only_the_holdout_step_of_the_same_command_adds_its_wall_time(tmp_path):
+    """A summary on disk from another command (another grid, another task) or one that already has dev scores is
+    not the holdout step of this run: it is replaced, and no wall time is added to this run's."""
+    sys.path.insert(0, str(ROOT / "experiments"))
+    spec = importlib.util.spec_from_file_location(
+        "gpt1_transfer_summary", ROOT / "experiments" / "gpt1_transfer_summary.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    command = 'TASK=rte GRID="187 373" experiments/gpt1_transfer.sh'
+    result = {"command": command, "task": "rte", "wall_seconds": 600.0, "variants": {}}
+    out = tmp_path / "gpt1_rte.json"
+    assert module.with_holdout_step(result, out) == result  # nothing on disk
+    earlier = {"command": 'TASK=rte GRID="187 373" CHOOSE_ONLY=1 experiments/gpt1_transfer.sh', "task": "rte"}
+    for stale in (
+        {**earlier, "command": 'TASK=rte GRID="1 2" CHOOSE_ONLY=1 experiments/gpt1_transfer.sh'},
+        {**earlier, "task": "mrpc"},
+        {**earlier, "variants": {}},  # a finished run, not a holdout step
+    ):
+        out.write_text(json.dumps({**stale, "wall_seconds": 120.0}))
+        assert module.with_holdout_step(result, out) == result
+    out.write_text(json.dumps({**earlier, "wall_seconds": 120.0}))
+    summed = module.with_holdout_step(result, out)
+    assert (
+        summed["wall_seconds"] == 720.0
+        and "first CHOOSE_ONLY=1 (2.0 min wall), then without it (10.0" in summed["note"]
+    )
