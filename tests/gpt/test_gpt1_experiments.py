@@ -578,7 +578,9 @@ def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained
     grid = [c for c in calls if "finetune" in c and "/pretrained_lr" in c and "--seed 0" in c]
     assert len(grid) == 2  # the holdout step's runs kept, not trained again
     assert "variants" in s and "CHOOSE_ONLY" not in s["command"]
-    assert s["command"].endswith('VARIANTS="pretrained scratch noaux" experiments/gpt1_transfer.sh')  # runnable
+    assert s["command"].endswith(
+        'VARIANTS="pretrained scratch noaux" experiments/gpt1_transfer.sh'
+    )  # runnable
     assert s["note"].startswith("in two invocations of the same command: first CHOOSE_ONLY=1")
     assert s["wall_seconds"] >= before  # the holdout step's wall time counts
 
