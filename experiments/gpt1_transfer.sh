@@ -62,10 +62,13 @@ read -r -a variants <<< "$VARIANTS"
 [[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
   echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
-if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
-  export TRANSFER_START=$(date +%s)  # the wall time counts the candidates' grids
-  export COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
+# the command as the summary records it (CHOOSE_ONLY=1 in it when given: the next invocation adds its wall time);
+# a wrapper (gpt1_sst2.sh) or the PRETRAINS step hands its own down in COMMAND
+COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
 CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_transfer.sh}
+recorded="PRECISION=$PRECISION $COMMAND"
+if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
+  export TRANSFER_START=$(date +%s) COMMAND  # the wall time counts the candidates' grids
   candidates=()
   read -r -a listed <<< "$PRETRAINS"
   share=$(( PARALLEL / ${#listed[@]} )); (( share >= 1 )) || share=1  # runs at a time for each candidate's grid
@@ -80,7 +83,7 @@ CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_O
   if [[ -n ${CHOOSE_ONLY:-} ]]; then  # the holdout step alone: its own summary, no dev score
     mkdir -p "$RESULTS"
     exec $PYTHON experiments/gpt1_transfer_summary.py selection "${candidates[@]}" --task "$TASK" --lrs "$LRS" \
-      --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first" --name "$NAME" --command "PRECISION=$PRECISION $COMMAND" \
+      --dropouts "$CLF_DROPOUTS" --grid "$GRID" --seed "$first" --name "$NAME" --command "$recorded" \
       --wall-seconds $(( $(date +%s) - TRANSFER_START )) --out "$RESULTS/$NAME.json"
   fi
   best=$($PYTHON experiments/gpt1_transfer_summary.py pick "${candidates[@]}" --task "$TASK" --lrs "$LRS" \
@@ -90,9 +93,6 @@ CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_O
   PRETRAINS="" PRETRAIN=$chosen OUT=$best CANDIDATES="${candidates[*]}" exec "$0"
 fi
 start=${TRANSFER_START:-$(date +%s)}  # with PRETRAINS: since the candidates' grids began
-# the command as the summary records it (CHOOSE_ONLY=1 in it when given: the next invocation adds its wall time)
-recorded="PRECISION=$PRECISION ${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
-CLF_DROPOUTS=\"$CLF_DROPOUTS\" SEEDS=\"$SEEDS\" VARIANTS=\"$VARIANTS\"${CHOOSE_ONLY:+ CHOOSE_ONLY=1} experiments/gpt1_transfer.sh}"
 if [[ ! -f $PRETRAIN/summary.json ]]; then
   OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
 fi
