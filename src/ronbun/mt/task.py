@@ -21,6 +21,7 @@ from ..data.registry import load_dataset
 from ..models import Transformer, TransformerConfig
 from ..settings import from_mapping, setting
 from ..text.bpe import BOS_ID, EOS_ID, PAD_ID, TextTokenizer
+from ..text.bpe_dropout import BPEDropout
 from ..text.moses import normalization_record
 from ..training.checkpoint import ensure_output_dir
 from ..training.distributed import rank_zero_first
@@ -50,6 +51,11 @@ class MTDataConfig:
         False, "multi30k: train on the lower-cased tokenised lc.norm.tok files (the literature's setup)"
     )
     vocab_size: int = setting(8000, "shared BPE vocabulary size (paper: ~37000)", paper="§5.1")
+    bpe_dropout: float = setting(
+        0.0,
+        "BPE-dropout: re-segment the training text every epoch, dropping each merge with this probability "
+        "(Provilkov et al., 2020; not in the paper; 0 = off)",
+    )
     max_len: int = setting(200, "drop (and count) training pairs longer than this many tokens, either side")
     max_tokens: int = setting(
         4096, "tokens per batch and side, padding included (paper: ~25000)", paper="§5.1"
@@ -146,6 +152,8 @@ class TranslationTask:
         torch.manual_seed(seed)
         self.model: nn.Module = Transformer(model_config)
         self._epoch_cache: tuple[int, list] | None = None
+        self._epoch_ids: tuple[list, list] | None = None  # this epoch's BPE-dropout segmentation
+        self._dropout = BPEDropout(self.tokenizer, data.bpe_dropout) if data.bpe_dropout != 0 else None
 
     def _prepare(self, data: MTDataConfig, tokenizer: TextTokenizer | None, log) -> None:
         raw = load_splits(data)
@@ -177,17 +185,28 @@ class TranslationTask:
     # -- Task protocol -------------------------------------------------------------------------------------
     def epoch_batches(self, epoch: int) -> list[np.ndarray]:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:
+            index, src_len, tgt_len = self.train_index, self.train_src_len, self.train_tgt_len
+            if self._dropout is not None:  # a fresh segmentation for this epoch, from (seed, epoch) alone
+                train = self.splits["train"]
+                src_ids = self._dropout.encode_epoch(train.src_lines, self.seed, epoch)
+                tgt_ids = self._dropout.encode_epoch(train.tgt_lines, self.seed + 1, epoch)
+                self._epoch_ids = (src_ids, tgt_ids)
+                src_len = np.array([len(src_ids[i]) for i in index])
+                tgt_len = np.array([len(tgt_ids[i]) + 1 for i in index])
+                fits = (src_len <= self.data.max_len) & (tgt_len <= self.data.max_len)
+                index, src_len, tgt_len = index[fits], src_len[fits], tgt_len[fits]
             batches = token_budget_batches(
-                self.train_src_len, self.train_tgt_len, self.data.max_tokens, epoch=epoch, seed=self.seed
+                src_len, tgt_len, self.data.max_tokens, epoch=epoch, seed=self.seed
             )
-            self._epoch_cache = (epoch, [self.train_index[b] for b in batches])
+            self._epoch_cache = (epoch, [index[b] for b in batches])
         return self._epoch_cache[1]
 
     def collate(self, batch: np.ndarray, rank: int = 0, world: int = 1) -> dict[str, Tensor]:
         rows = batch[rank::world] if world > 1 else batch
         train = self.splits["train"]
+        src_ids, tgt_ids = self._epoch_ids if self._dropout is not None else (train.src_ids, train.tgt_ids)
         src, tgt_in, tgt_out = collate(
-            [train.src_ids[i] for i in rows], [train.tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID
+            [src_ids[i] for i in rows], [tgt_ids[i] for i in rows], PAD_ID, BOS_ID, EOS_ID
         )
         return {"src": src, "tgt_in": tgt_in, "tgt_out": tgt_out, "n_tokens": (tgt_out != PAD_ID).sum()}
 
