@@ -84,3 +84,27 @@ class TinyHeads:
 @pytest.fixture
 def tiny_heads() -> type[TinyHeads]:
     return TinyHeads
+
+
+def _tiny_translation_task(tmp_path: Path, n_train: int = 200, **data: Any) -> Any:
+    """A ``TranslationTask`` of the ``tiny`` preset on a generated corpus (no download); ``data`` sets
+    :class:`ronbun.mt.task.MTDataConfig` fields (vocabulary, token budget, BPE-dropout, ...)."""
+    from ronbun.data.synthetic import write_corpus
+    from ronbun.mt.task import MTDataConfig, TranslationTask
+
+    corpus = tmp_path / "data"
+    write_corpus(corpus, n_train=n_train, n_valid=10, n_test=10, seed=1)
+    config = MTDataConfig(
+        dataset=None,
+        train_src=str(corpus / "train.en"),
+        train_tgt=str(corpus / "train.de"),
+        valid_bleu_sentences=0,
+        **data,
+    )
+    return TranslationTask(config, out_dir=tmp_path / "run", preset="tiny", log=lambda m: None)
+
+
+@pytest.fixture
+def tiny_translation_task() -> Any:
+    """The factory :func:`_tiny_translation_task`, for tests that build translation tasks."""
+    return _tiny_translation_task

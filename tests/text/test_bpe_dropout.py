@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 from ronbun.data.registry import load_dataset
-from ronbun.data.synthetic import write_corpus
-from ronbun.mt.task import MTDataConfig, TranslationTask
 from ronbun.text.bpe import TextTokenizer
 from ronbun.text.bpe_dropout import BPEDropout
 
@@ -76,23 +74,20 @@ def test_a_probability_outside_0_1_is_refused(tokenizer, p):
         BPEDropout(tokenizer, p)
 
 
-def _task(tmp_path, bpe_dropout: float) -> TranslationTask:
-    write_corpus(tmp_path / "data", n_train=120, n_valid=10, n_test=10, seed=1)
-    d = tmp_path / "data"
-    data = MTDataConfig(
-        dataset=None,
-        train_src=str(d / "train.en"),
-        train_tgt=str(d / "train.de"),
-        vocab_size=300,
-        max_tokens=400,
-        valid_bleu_sentences=0,
-        bpe_dropout=bpe_dropout,
-    )
-    return TranslationTask(data, out_dir=tmp_path / "run", preset="tiny", log=lambda m: None)
+@pytest.fixture
+def task_with(tiny_translation_task):
+    """A tiny translation task on 120 generated pairs with the given BPE-dropout."""
+
+    def make(tmp_path, bpe_dropout: float):
+        return tiny_translation_task(
+            tmp_path, n_train=120, vocab_size=300, max_tokens=400, bpe_dropout=bpe_dropout
+        )
+
+    return make
 
 
-def test_the_translation_task_resegments_its_training_text_every_epoch(tmp_path):
-    task = _task(tmp_path, 0.2)
+def test_the_translation_task_resegments_its_training_text_every_epoch(tmp_path, task_with):
+    task = task_with(tmp_path, 0.2)
     train = task.splits["train"]
     epochs = []
     for epoch in (0, 1):
@@ -106,13 +101,13 @@ def test_the_translation_task_resegments_its_training_text_every_epoch(tmp_path)
     assert task.tokenizer.decode_batch(src_ids) == task.tokenizer.decode_batch(train.src_ids)
     assert sum(map(len, tgt_ids)) > sum(map(len, train.tgt_ids))
     # the same epoch again, in a new task (a resumed run): the same segmentation and batches
-    again = _task(tmp_path / "again", 0.2)
+    again = task_with(tmp_path / "again", 0.2)
     assert [b.tolist() for b in again.epoch_batches(1)] == [b.tolist() for b in task.epoch_batches(1)]
     assert again._epoch_ids == epochs[1]
 
 
-def test_without_bpe_dropout_the_task_trains_on_the_cached_plain_segmentation(tmp_path):
-    task = _task(tmp_path, 0.0)
+def test_without_bpe_dropout_the_task_trains_on_the_cached_plain_segmentation(tmp_path, task_with):
+    task = task_with(tmp_path, 0.0)
     batch = task.epoch_batches(0)[0]
     t = task.collate(batch)
     train = task.splits["train"]

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ronbun.data.synthetic import write_corpus
-from ronbun.mt.task import MTDataConfig, TranslationTask
 from ronbun.training import loop
 from ronbun.training.averaging import select_by_steps
 from ronbun.training.checkpoint import list_checkpoints
@@ -56,18 +54,8 @@ def test_averaging_selects_by_update_count_after_the_warm_up():
 
 
 @pytest.fixture
-def tiny_task(tmp_path):
-    write_corpus(tmp_path / "data", n_train=200, n_valid=10, n_test=10, seed=1)
-    d = tmp_path / "data"
-    data = MTDataConfig(
-        dataset=None,
-        train_src=str(d / "train.en"),
-        train_tgt=str(d / "train.de"),
-        vocab_size=200,
-        max_tokens=300,
-        valid_bleu_sentences=0,
-    )
-    return TranslationTask(data, out_dir=tmp_path / "run", preset="tiny", log=lambda m: None)
+def tiny_task(tmp_path, tiny_translation_task):
+    return tiny_translation_task(tmp_path, vocab_size=200, max_tokens=300)
 
 
 def test_training_stops_at_the_update_budget_with_checkpoints_by_update_count(
