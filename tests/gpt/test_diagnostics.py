@@ -102,3 +102,22 @@ def test_unlabelled_text_is_the_grammars_sentences_and_not_the_diagnostics_own()
     assert len(lines) == 200 and lines == diagnostics.unlabelled_text(200, seed=1)
     assert all(line.startswith("the ") and line.endswith(" .") and len(line.split()) == 11 for line in lines)
     assert set(lines) != set(diagnostics.unlabelled_text(200, seed=0))
+
+
+def test_unlabelled_text_can_carry_the_premises_clause_and_repeated_lines():
+    """``clauses`` gives that fraction of the sentences the span-entailment premises' ``and …`` clause, and
+    ``repeats`` writes that fraction of the lines twice in a row (``A A``); the sentences underneath stay the
+    plain text's, so the fractions change only what they name."""
+    plain = diagnostics.unlabelled_text(2000, seed=1)
+    lines = diagnostics.unlabelled_text(2000, seed=1, clauses=0.5, repeats=0.2)
+    assert lines == diagnostics.unlabelled_text(2000, seed=1, clauses=0.5, repeats=0.2)
+    halves = [line.split(" . ") for line in lines]
+    repeated = [h for h in halves if len(h) == 2]
+    assert all(first + " ." == second for first, second in repeated)
+    assert 0.15 < len(repeated) / len(lines) < 0.25
+    once = [h[0].removesuffix(" .") for h in halves]  # each line's sentence, without its full stop
+    with_clause = [words for words in once if " and the " in words]
+    assert 0.45 < len(with_clause) / len(lines) < 0.55
+    assert all(len(words.split()) == 16 for words in with_clause)  # the premises' shape: 10 + 6 words
+    for words, base in zip(once, plain, strict=True):
+        assert words.split(" and ")[0] == base.removesuffix(" .")

@@ -41,9 +41,11 @@ from pathlib import Path
 __all__ = [
     "DIAGNOSTICS",
     "Diagnostic",
+    "clause",
     "is_span",
     "one_word_edit",
     "sentence",
+    "unlabelled_text",
     "write_diagnostic",
     "write_diagnostics",
 ]
@@ -72,12 +74,30 @@ def sentence(rng: random.Random) -> list[str]:
     ]  # fmt: skip
 
 
-def unlabelled_text(n: int, seed: int = 0) -> list[str]:
-    """``n`` sentences of the grammar, one per line, with no labels and no pairs: text a model can be
-    pre-trained on (Eq. 1 of GPT-1) before it is fine-tuned on a diagnostic, as GPT-1 pre-trains on
-    unlabelled text in the tasks' language."""
+def clause(rng: random.Random) -> list[str]:
+    """The clause the span-entailment premises end with: ``and the NOUN VERB the NOUN``."""
+    return ["and", "the", rng.choice(NOUNS), rng.choice(VERBS), "the", rng.choice(NOUNS)]
+
+
+def unlabelled_text(n: int, seed: int = 0, *, clauses: float = 0.0, repeats: float = 0.0) -> list[str]:
+    """``n`` lines of the grammar with no labels and no pairs: text a model can be pre-trained on (Eq. 1 of
+    GPT-1) before it is fine-tuned on a diagnostic, as GPT-1 pre-trains on unlabelled text in the tasks'
+    language.  With ``clauses`` that fraction of the sentences carries the premises' ``and …`` clause (the
+    span-entailment premises' shape); with ``repeats`` that fraction of the lines is written twice in a row
+    (``A A``), the repetitions that teach a language model to copy.  Both default to 0: plain sentences."""
     rng = random.Random(seed)
-    return [_text(sentence(rng)) for _ in range(n)]
+    draws = random.Random(
+        f"unlabelled/{seed}"
+    )  # clauses and repeats: the sentences stay those of ``rng`` alone
+    lines = []
+    for _ in range(n):
+        words = sentence(rng)
+        extra = clause(draws)
+        if draws.random() < clauses:
+            words = [*words, *extra]
+        line = _text(words)
+        lines.append(f"{line} {line}" if draws.random() < repeats else line)
+    return lines
 
 
 def _pool(word: str) -> tuple[str, ...]:
@@ -128,7 +148,7 @@ def _word_presence(rng: random.Random) -> tuple[str, str, str]:
 
 
 def _entailment(rng: random.Random) -> tuple[str, str, str]:
-    premise = [*sentence(rng), "and", "the", rng.choice(NOUNS), rng.choice(VERBS), "the", rng.choice(NOUNS)]
+    premise = [*sentence(rng), *clause(rng)]
     n = rng.randint(3, 6)
     start = rng.randrange(len(premise) - n + 1)
     span = premise[start : start + n]
