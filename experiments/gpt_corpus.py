@@ -109,7 +109,11 @@ def _write(path: Path, lines: list[str]) -> None:
 
 def _replace(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically: pre-trainings started side by side each rebuild the corpus, and
-    one that is already reading it must never see a half-written file."""
+    one that is already reading it must never see a half-written file.  A file that already holds ``text`` is
+    left untouched, so its modification time (part of the token cache's key) survives a rebuild and a resumed
+    pre-training reuses its tokenised cache."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -127,6 +127,21 @@ def test_the_pretraining_corpus_holds_out_part_of_every_source_and_trains_on_no_
     assert all(len(sha) == 64 for s in manifest["sources"].values() for sha in s["files"].values())
 
 
+def test_rebuilding_the_same_corpus_leaves_its_files_untouched(tmp_path):
+    """The token cache is keyed by the corpus files' path, size and modification time: a rebuild that writes
+    the same text (every run of the pre-training script, --resume included) must not touch them, so the
+    resumed run reuses its cache instead of tokenising millions of tokens again."""
+    data = write_shared_data(tmp_path / "data")
+    builder = _corpus_builder()
+    builder.build(data, tmp_path / "corpus")
+    files = sorted((tmp_path / "corpus").rglob("*.txt"))
+    before = {f: f.stat().st_mtime_ns for f in files}
+    for f in files:
+        os.utime(f, ns=(1_000_000_000, 1_000_000_000))  # an old date: any rewrite would show
+    builder.build(data, tmp_path / "corpus")
+    assert before and all(f.stat().st_mtime_ns == 1_000_000_000 for f in files)
+
+
 FAKE_RONBUN = r'''#!PYTHON
 """Stands in for `ronbun gpt ...`: writes what the real commands write, with scores set by the test."""
 import json, os, sys
