@@ -86,9 +86,8 @@ def unlabelled_text(n: int, seed: int = 0, *, clauses: float = 0.0, repeats: flo
     span-entailment premises' shape); with ``repeats`` that fraction of the lines is written twice in a row
     (``A A``), the repetitions that teach a language model to copy.  Both default to 0: plain sentences."""
     rng = random.Random(seed)
-    draws = random.Random(
-        f"unlabelled/{seed}"
-    )  # clauses and repeats: the sentences stay those of ``rng`` alone
+    # clauses and repeats come from their own stream: the sentences stay those of ``rng`` alone
+    draws = random.Random(f"unlabelled/{seed}")
     lines = []
     for _ in range(n):
         words = sentence(rng)
