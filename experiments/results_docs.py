@@ -754,6 +754,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")
             + load(results, "levers/gpt1_pretrain_ctx256_rep2_u4000.json")
             + load(results, "levers/gpt1_pretrain_ctx256_u8000.json")
+            + load(results, "levers/gpt1_pretrain_ctx256_rep2_u8000.json")
         ),
         "gpt-rte-u4000": one(
             "gpt1_rte_u4000.json",
@@ -832,6 +833,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt_pretrained_ctx256_u4000_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_rep2_u4000_copying.json")
             + load(results, "levers/gpt_pretrained_ctx256_u8000_copying.json")
+            + load(results, "levers/gpt_pretrained_ctx256_rep2_u8000_copying.json")
         ),
         "gpt-diagnostics-pretraining": lambda: diagnostics_by_pretraining_table(
             load(results, "gpt1_diagnostics.json")
