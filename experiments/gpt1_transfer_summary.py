@@ -38,7 +38,9 @@ VARIANTS: dict[str, str] = {
 
 
 #: How PRETRAINS adds the pre-trained model to the choice (appended to :func:`rule`).
-CANDIDATE_RULE = "; the pre-trained model: the candidate whose chosen setting scores highest"
+CANDIDATE_RULE = (
+    "; the pre-trained model: the candidate whose chosen setting scores highest (a tie: the one listed first)"
+)
 
 
 def selection_metric(task: str) -> str:
