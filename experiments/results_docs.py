@@ -35,6 +35,11 @@ def cpu(m: dict[str, Any]) -> str:
     return f"{m['gpu']} GPU with {name}" if m.get("gpu") else name
 
 
+def threads_text(n: int | str) -> str:
+    """``1 thread``, ``2 threads``."""
+    return f"{n} thread" + ("" if str(n) == "1" else "s")
+
+
 def provenance_line(s: dict[str, Any], threads: str = "1 thread per run") -> str:
     """Command, date, machine (CPU, cores, ``threads``) and torch of a summary."""
     m = s["machine"]
@@ -642,7 +647,7 @@ def copy_onset_table(s: dict[str, Any]) -> str:
         "",
         f"{s['data']}, lr {next(iter(s['runs'].values()))['lr']:g}.",
         "",
-        provenance_line(s, f"{m['threads']} thread"),
+        provenance_line(s, threads_text(m["threads"])),
     ]
     return "\n".join(lines)
 
@@ -666,7 +671,7 @@ def pretrained_copying_table(s: dict[str, Any]) -> str:
     n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
     lines += [
         "",
-        f"{n} sentences each; " + provenance_line(s, f"{threads} thread"),
+        f"{n} sentences each; " + provenance_line(s, threads_text(threads)),
     ]
     return "\n".join(lines)
 
@@ -684,7 +689,7 @@ def copying_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
     lines.append("")
     for s in runs:
         n, threads = s["checkpoints"][0]["heldout"]["texts"], s["machine"]["threads"]
-        lines.append(f"- {n} sentences each; " + provenance_line(s, f"{threads} thread"))
+        lines.append(f"- {n} sentences each; " + provenance_line(s, threads_text(threads)))
     return "\n".join(lines)
 
 
