@@ -51,8 +51,8 @@ def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacre
     m = s["machine"]
     wall = f", {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else ""
     return (
-        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {m.get('threads') or 'default'} "
-        f"threads · torch {m['torch']}, {tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, "
+        f"{threads_text(m['threads']) if m.get('threads') else 'default threads'} · torch {m['torch']}, {tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
         f"{s['train_seconds'] / 60:.1f} min of training{wall}" + (f" ({s['note']})" if s.get("note") else "")
     )
 
@@ -465,7 +465,8 @@ _TRANSFER_TARGETS = {
 # 8,000-update one among the candidates
 _TRANSFER_OVERVIEW = (
     "gpt1_sst2", "gpt1_rte", "gpt1_mrpc", "gpt1_sst2_u4000_chosen", "gpt1_rte_u4000", "gpt1_mrpc_u4000",
-    "gpt1_sst2_u8000", "gpt1_rte_u8000", "gpt1_mrpc_u8000", "gpt1_story_cloze",
+    "gpt1_sst2_u8000", "gpt1_rte_u8000", "gpt1_mrpc_u8000",
+    "gpt1_sst2_rep2_u8000", "gpt1_rte_rep2_u8000", "gpt1_mrpc_rep2_u8000", "gpt1_story_cloze",
 )  # fmt: skip
 
 
@@ -473,6 +474,8 @@ _TRANSFER_OVERVIEW = (
 _U8000_CANDIDATES = (
     "runs/gpt1_pretrain_ctx256_u8000 runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000"
 )
+# the same, with the 8,000-update pre-training whose text repeats every second line listed first
+_REP2_U8000_CANDIDATES = "runs/gpt1_pretrain_ctx256_rep2_u8000 " + _U8000_CANDIDATES
 _U8000_TASKS = {
     "sst2": 'HOLDOUT=1000 GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_sst2.sh',
     "rte": 'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" '
@@ -786,6 +789,14 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
                 f"gpt1_{task}_u8000.json",
                 gpt_transfer_tables,
                 f'PRETRAINS="{_U8000_CANDIDATES}" NAME=gpt1_{task}_u8000 {args}',
+            )
+            for task, args in _U8000_TASKS.items()
+        },
+        **{
+            f"gpt-{task}-rep2-u8000": one(
+                f"gpt1_{task}_rep2_u8000.json",
+                gpt_transfer_tables,
+                f'PRETRAINS="{_REP2_U8000_CANDIDATES}" NAME=gpt1_{task}_rep2_u8000 {args}',
             )
             for task, args in _U8000_TASKS.items()
         },
