@@ -62,6 +62,7 @@ read -r -a variants <<< "$VARIANTS"
 [[ " $VARIANTS " == *" pretrained "* && " $VARIANTS " == *" scratch "* ]] || {
   echo "VARIANTS must name pretrained and scratch (the comparison every table makes)" >&2; exit 2; }
 first=${seeds[0]}
+name() { echo "$1_lr$2_d$3_u$4_s$5"; }  # variant lr clf_dropout updates seed
 # the command as the summary records it (CHOOSE_ONLY=1 in it when given: the next invocation adds its wall time);
 # a wrapper (gpt1_sst2.sh) or the PRETRAINS step hands its own down in COMMAND
 COMMAND=${COMMAND:-${given}TASK=$TASK HOLDOUT=$HOLDOUT GRID=\"$GRID\" LRS=\"$LRS\" \
@@ -70,8 +71,16 @@ recorded="PRECISION=$PRECISION $COMMAND"
 if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
   export TRANSFER_START=$(date +%s) COMMAND  # the wall time counts the candidates' grids
   candidates=()
-  read -r -a listed <<< "$PRETRAINS"
-  share=$(( PARALLEL / ${#listed[@]} )); (( share >= 1 )) || share=1  # runs at a time for each candidate's grid
+  pending=0  # candidates whose grid still has runs to make (a rerun keeps finished runs)
+  for c in $PRETRAINS; do
+    for lr in "${lrs[@]}"; do for d in "${drops[@]}"; do for u in "${grid[@]}"; do
+      if [[ ! -s $OUT/$(basename "$c")/$(name pretrained "$lr" "$d" "$u" "$first")/eval/holdout.json ]]; then
+        (( pending += 1 )); continue 4
+      fi
+    done; done; done
+  done
+  share=$(( PARALLEL / (pending > 0 ? pending : 1) )); (( share >= 1 )) || share=1  # runs at a time per grid
+  echo "candidates' grids with runs to make: $pending, $share run(s) at a time each"
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its share of PARALLEL
     [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
     [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
@@ -109,7 +118,6 @@ finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout sc
 score_dev() {  # run name: its score on the reported split (eval/dev.json, whichever split REPORT_SPLIT names)
   $RONBUN gpt evaluate "$OUT/$1" --split "$REPORT_SPLIT" --json > "$OUT/$1/eval/dev.json"
 }
-name() { echo "$1_lr$2_d$3_u$4_s$5"; }  # variant lr clf_dropout updates seed
 
 for lr in "${lrs[@]}"; do
   for d in "${drops[@]}"; do

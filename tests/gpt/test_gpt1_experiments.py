@@ -571,6 +571,14 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
         [g["holdout"]["accuracy"] for g in c["grid"]] for c in sel["selection"]["pretraining_candidates"]
     ]
     assert grids == [[60.0, 80.0], [90.0, 90.0]]
+    # a rerun with a third candidate: the finished grids are kept and PARALLEL goes to the one with runs to make
+    third = tmp_path / "pretrain_c"
+    shutil.copytree(other, third)
+    again = _run("gpt1_transfer.sh", {**env, "PARALLEL": "2", "PRETRAINS": f"{env['PRETRAINS']} {third}"})
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "candidates' grids with runs to make: 1, 2 run(s) at a time each" in again.stdout
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert len([c for c in calls if c.startswith("gpt finetune") and f"--init {third} " in c]) == 2
 
 
 def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained, tmp_path):
