@@ -607,7 +607,8 @@ def gpt_diagnostics_table(s: dict[str, Any]) -> str:
 
 
 def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
-    """The same diagnostics fine-tuned from several pre-trained models (one column each, its folder named)."""
+    """The same diagnostics fine-tuned from several pre-trained models: one row per summary (its pre-trained
+    model's folder and the fine-tuning updates), one column per diagnostic."""
     runs = [r for r in runs if r.get("runs")]
     if not runs:
         return "_not run yet_"
@@ -616,20 +617,19 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         given = [w for w in s["command"].split() if w.startswith("PRETRAIN=")]
         return Path(given[0].removeprefix("PRETRAIN=")).name if given else "gpt1_pretrain"
 
-    names = list(dict.fromkeys(r["diagnostic"] for s in runs for r in s["runs"] if r["init"] == "pretrained"))
+    tuned = [[r for r in s["runs"] if r["init"] == "pretrained"] for s in runs]
+    first = {r["diagnostic"]: r for rs in tuned for r in rs}  # name → a run of it (its task and metric)
     lines = [
-        "| diagnostic | read as | metric | "
-        + " | ".join(f"`{s['name']}` (from `{model(s)}`)" for s in runs)
+        "| pre-trained model | summary | fine-tuning updates | "
+        + " | ".join(f"{name} (`{r['task']}`, {r['metric']})" for name, r in first.items())
         + " |",
-        "|---|---|---|" + "---|" * len(runs),
+        "|---|---|---|" + "---|" * len(first),
     ]
-    for name in names:
-        first = next(r for s in runs for r in s["runs"] if r["diagnostic"] == name)
-        cells = []
-        for s in runs:
-            r = next((r for r in s["runs"] if r["diagnostic"] == name and r["init"] == "pretrained"), None)
-            cells.append("–" if r is None else f"{r['score']:.3f} ({r['updates']:,} upd.)")
-        lines.append(f"| {name} | `{first['task']}` | {first['metric']} | " + " | ".join(cells) + " |")
+    for s, rs in zip(runs, tuned, strict=True):
+        by_name = {r["diagnostic"]: r for r in rs}
+        updates = ", ".join(f"{u:,}" for u in dict.fromkeys(r["updates"] for r in rs))
+        cells = ["–" if n not in by_name else f"{by_name[n]['score']:.3f}" for n in first]
+        lines.append(f"| `{model(s)}` | `{s['name']}` | {updates} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" for s in runs]
     return "\n".join(lines)
@@ -854,6 +854,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
         "gpt-diagnostics-pretraining": lambda: diagnostics_by_pretraining_table(
             load(results, "gpt1_diagnostics.json")
             + load(results, "levers/gpt1_diagnostics_u4000.json")
+            + load(results, "levers/gpt1_diagnostics_u4000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u4000.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u4000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_u8000.json")

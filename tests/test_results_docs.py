@@ -388,3 +388,54 @@ def test_a_task_whose_new_candidate_lost_the_holdout_is_not_shown_twice_in_the_o
     (tmp_path / "gpt1_sst2_u8000.json").write_text(json.dumps(again))
     out = _generator().render(page, tmp_path)
     assert "| SST-2 (dev, accuracy) | `u8000` |" in out and "chose the model and setting" not in out
+
+
+def test_diagnostics_from_several_pretrained_models_give_one_row_per_model_and_budget():
+    """Each summary of experiments/gpt1_diagnostics.sh is a row (its pre-trained model, its fine-tuning updates),
+    each diagnostic a column; a diagnostic a summary did not run shows a dash."""
+
+    def summary(name: str, pretrain: str, updates: int, scores: dict[str, float]) -> dict:
+        return {
+            "name": name,
+            "command": f"PRETRAIN=runs/{pretrain} NAME={name} experiments/gpt1_diagnostics.sh",
+            "date": "2026-12-05",
+            "machine": {"cpu": "Test CPU", "cores": 2, "threads": 1, "torch": "2.13.0"},
+            "wall_seconds": 60.0,
+            "runs": [
+                {
+                    "diagnostic": d,
+                    "task": t,
+                    "metric": "accuracy",
+                    "init": "pretrained",
+                    "score": v,
+                    "updates": updates,
+                }
+                for (d, t), v in zip(
+                    (("similarity_classes", "mrpc"), ("entailment", "rte")), scores.values(), strict=True
+                )
+                if v is not None
+            ]
+            + [
+                {
+                    "diagnostic": "entailment",
+                    "task": "rte",
+                    "metric": "accuracy",
+                    "init": "scratch",
+                    "score": 0.99,
+                    "updates": 9,
+                }
+            ],
+        }
+
+    table = _generator().diagnostics_by_pretraining_table(
+        [
+            summary("short", "pre_a", 300, {"s": 0.61, "e": 0.62}),
+            summary("long", "pre_a", 2000, {"s": None, "e": 0.80}),
+        ]
+    )
+    lines = table.splitlines()
+    assert lines[0].startswith(
+        "| pre-trained model | summary | fine-tuning updates | similarity_classes (`mrpc`"
+    )
+    assert "| `pre_a` | `short` | 300 | 0.610 | 0.620 |" in lines
+    assert "| `pre_a` | `long` | 2,000 | – | 0.800 |" in lines  # random initialisation is not a column
