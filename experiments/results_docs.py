@@ -50,9 +50,10 @@ def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacre
     """Command, date, machine, versions (torch and ``tool``: (shown name, key)), updates and times of a run."""
     m = s["machine"]
     wall = f", {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else ""
+    threads = threads_text(m["threads"]) if m.get("threads") else "default threads"
     return (
-        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, "
-        f"{threads_text(m['threads']) if m.get('threads') else 'default threads'} · torch {m['torch']}, {tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
+        f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {threads} · torch {m['torch']}, "
+        f"{tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
         f"{s['train_seconds'] / 60:.1f} min of training{wall}" + (f" ({s['note']})" if s.get("note") else "")
     )
 
