@@ -6,7 +6,8 @@
 #   data: TRAIN generated training examples and EVAL evaluation examples per diagnostic (seed 0).
 #   pre-trained: UPDATES_PRETRAINED updates of 32 examples at lr LR_PRETRAINED; random initialisation:
 #   UPDATES_SCRATCH at LR_SCRATCH (it has no copying heads to start from; see docs/gpt-finetuning.md);
-#   warm-up 50 updates then linear decay to 0, auxiliary LM λ = 0.5, seed 0; PARALLEL runs at a time, one thread each.
+#   warm-up 50 updates then linear decay to 0, auxiliary LM λ = 0.5, fine-tuning seed SEED (0; the generated data
+#   stay those of seed 0, so seeds differ only in initialisation and order); PARALLEL runs at a time, one thread each.
 #
 #   full run:   experiments/gpt1_diagnostics.sh
 #   smoke:      TRAIN=64 EVAL=16 UPDATES_PRETRAINED=2 UPDATES_SCRATCH=2 PRETRAIN=runs/tiny_pretrain experiments/gpt1_diagnostics.sh
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
 PYTHON=${PYTHON:-.venv/bin/python}
 source experiments/jobs.sh
-given=$(given_inputs PRETRAIN NAME)  # the pre-trained model and the summary's name, when given
+given=$(given_inputs PRETRAIN NAME SEED)  # the pre-trained model, the summary's name and the seed, when given
 PRETRAIN=${PRETRAIN:-runs/gpt1_pretrain}
 NAME=${NAME:-gpt1_diagnostics}
 OUT=${OUT:-runs/$NAME}
@@ -27,6 +28,7 @@ LR_PRETRAINED=${LR_PRETRAINED:-2.5e-4}
 UPDATES_SCRATCH=${UPDATES_SCRATCH:-2000}
 LR_SCRATCH=${LR_SCRATCH:-2.5e-4}
 PARALLEL=${PARALLEL:-2}
+SEED=${SEED:-0}
 DIAGNOSTICS=${DIAGNOSTICS:-word_presence similarity_regression similarity_classes entailment multiple_choice}
 INITS=${INITS:-pretrained scratch}
 JOB_KIND="a diagnostic run"
@@ -44,7 +46,7 @@ diagnose() {  # diagnostic, init (pretrained|scratch): fine-tune, then score the
   if [[ $init == pretrained ]]; then updates=$UPDATES_PRETRAINED lr=$LR_PRETRAINED; else updates=$UPDATES_SCRATCH lr=$LR_SCRATCH flags=(--from-scratch); fi
   rm -rf "$dir" && mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$PRETRAIN" --task "$task" --data-dir "$OUT/data/$name" --max-steps "$updates" \
-    --lr "$lr" --warmup 50 --seed 0 --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 \
+    --lr "$lr" --warmup 50 --seed "$SEED" --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 \
     --out "$dir" "${flags[@]}" > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --json > "$dir/eval/score.json"
 }

@@ -459,6 +459,15 @@ def test_the_diagnostics_script_fine_tunes_each_transformation_both_ways_and_sco
     assert len(calls) == 4 and all("--init" in c for c in calls)
     assert sum("--from-scratch" in c for c in calls) == 2
     assert (tmp_path / "runs" / "data" / "entailment" / "train.tsv").is_file()
+    assert all("--seed 0 " in c for c in calls) and "SEED" not in s["command"]  # the default seed
+    again = _run(
+        "gpt1_diagnostics.sh",
+        {**env, "DIAGNOSTICS": "entailment", "INITS": "pretrained", "UPDATES_PRETRAINED": "2", "SEED": "1"},
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    calls = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("gpt finetune")]
+    assert "--seed 1 " in calls[-1]  # another fine-tuning seed, recorded in the command
+    assert "SEED=1 " in json.loads((tmp_path / "results" / "gpt1_diagnostics.json").read_text())["command"]
 
 
 def _real(tmp_path: Path, fake: dict[str, str]) -> dict[str, str]:
