@@ -618,10 +618,14 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         given = [w for w in s["command"].split() if w.startswith("PRETRAIN=")]
         return Path(given[0].removeprefix("PRETRAIN=")).name if given else "gpt1_pretrain"
 
+    def seed(s: dict[str, Any]) -> str:
+        given = [w for w in s["command"].split() if w.startswith("SEED=")]
+        return given[0].removeprefix("SEED=") if given else "0"
+
     tuned = [[r for r in s["runs"] if r["init"] == "pretrained"] for s in runs]
     first = {r["diagnostic"]: r for rs in tuned for r in rs}  # name → a run of it (its task and metric)
     lines = [
-        "| pre-trained model | summary | fine-tuning updates | "
+        "| pre-trained model | summary | fine-tuning updates, seed | "
         + " | ".join(f"{name} (`{r['task']}`, {r['metric']})" for name, r in first.items())
         + " |",
         "|---|---|---|" + "---|" * len(first),
@@ -630,7 +634,7 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         by_name = {r["diagnostic"]: r for r in rs}
         updates = ", ".join(f"{u:,}" for u in dict.fromkeys(r["updates"] for r in rs))
         cells = ["–" if n not in by_name else f"{by_name[n]['score']:.3f}" for n in first]
-        lines.append(f"| `{model(s)}` | `{s['name']}` | {updates} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{model(s)}` | `{s['name']}` | {updates}, {seed(s)} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" for s in runs]
     return "\n".join(lines)
@@ -860,8 +864,10 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_diagnostics_rep2_u4000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_u8000.json")
             + load(results, "levers/gpt1_diagnostics_u8000_2000upd.json")
+            + load(results, "levers/gpt1_diagnostics_u8000_2000upd_s1.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1.json")
         ),
         "gpt-sst2-u4000": one(
             "gpt1_sst2_u4000.json",

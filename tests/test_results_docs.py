@@ -397,7 +397,7 @@ def test_diagnostics_from_several_pretrained_models_give_one_row_per_model_and_b
     def summary(name: str, pretrain: str, updates: int, scores: dict[str, float]) -> dict:
         return {
             "name": name,
-            "command": f"PRETRAIN=runs/{pretrain} NAME={name} experiments/gpt1_diagnostics.sh",
+            "command": f"PRETRAIN=runs/{pretrain} NAME={name} {'SEED=1 ' if updates > 300 else ''}experiments/gpt1_diagnostics.sh",
             "date": "2026-12-05",
             "machine": {"cpu": "Test CPU", "cores": 2, "threads": 1, "torch": "2.13.0"},
             "wall_seconds": 60.0,
@@ -437,5 +437,5 @@ def test_diagnostics_from_several_pretrained_models_give_one_row_per_model_and_b
     assert lines[0].startswith(
         "| pre-trained model | summary | fine-tuning updates | similarity_classes (`mrpc`"
     )
-    assert "| `pre_a` | `short` | 300 | 0.610 | 0.620 |" in lines
-    assert "| `pre_a` | `long` | 2,000 | – | 0.800 |" in lines  # random initialisation is not a column
+    assert "| `pre_a` | `short` | 300, 0 | 0.610 | 0.620 |" in lines
+    assert "| `pre_a` | `long` | 2,000, 1 | – | 0.800 |" in lines  # random initialisation is not a column
