@@ -865,9 +865,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_diagnostics_u8000.json")
             + load(results, "levers/gpt1_diagnostics_u8000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_u8000_2000upd_s1.json")
+            + load(results, "levers/gpt1_diagnostics_u8000_2000upd_s1_similarity.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1_similarity.json")
         ),
         "gpt-sst2-u4000": one(
             "gpt1_sst2_u4000.json",
