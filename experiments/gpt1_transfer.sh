@@ -71,14 +71,14 @@ recorded="PRECISION=$PRECISION $COMMAND"
 if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdout too: each candidate's grid first
   export TRANSFER_START=$(date +%s) COMMAND  # the wall time counts the candidates' grids
   candidates=()
-  pending=0  # candidates whose grid still has runs to make (a rerun keeps finished runs)
-  for c in $PRETRAINS; do
+  grid_finished() {  # candidate folder: every grid run scored on the holdout (a rerun keeps finished runs)
+    local lr d u
     for lr in "${lrs[@]}"; do for d in "${drops[@]}"; do for u in "${grid[@]}"; do
-      if [[ ! -s $OUT/$(basename "$c")/$(name pretrained "$lr" "$d" "$u" "$first")/eval/holdout.json ]]; then
-        (( pending += 1 )); continue 4
-      fi
+      [[ -s $1/$(name pretrained "$lr" "$d" "$u" "$first")/eval/holdout.json ]] || return 1
     done; done; done
-  done
+  }
+  pending=0  # candidates whose grid still has runs to make
+  for c in $PRETRAINS; do grid_finished "$OUT/$(basename "$c")" || (( pending += 1 )); done
   share=$(( PARALLEL / (pending > 0 ? pending : 1) )); (( share >= 1 )) || share=1  # runs at a time per grid
   echo "candidates' grids with runs to make: $pending, $share run(s) at a time each"
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its share of PARALLEL
