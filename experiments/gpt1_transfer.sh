@@ -109,11 +109,13 @@ mkdir -p "$OUT"
 
 finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout score (eval/holdout.json)
   local dir=$OUT/$1; shift
-  if [[ -s $dir/eval/holdout.json ]]; then echo "done already: $dir"; return 0; fi  # a rerun resumes the script
   rm -rf "$dir" && mkdir -p "$dir/eval"
   $RONBUN gpt finetune --init "$PRETRAIN" --task "$TASK" --data-dir "$DATA_DIR" --holdout "$HOLDOUT" \
     --threads 1 --precision "$PRECISION" --no-progress --log-every 100 --eval-every 0 --out "$dir" "$@" > "$dir/train.log" 2>&1
   $RONBUN gpt evaluate "$dir" --split holdout --json > "$dir/eval/holdout.json"
+}
+run() {  # run name, flags...: fine-tune in the pool, unless a finished run is there (a rerun resumes the script)
+  if [[ -s $OUT/$1/eval/holdout.json ]]; then echo "done already: $OUT/$1"; else launch finetune "$@"; fi
 }
 score_dev() {  # run name: its score on the reported split (eval/dev.json, whichever split REPORT_SPLIT names)
   $RONBUN gpt evaluate "$OUT/$1" --split "$REPORT_SPLIT" --json > "$OUT/$1/eval/dev.json"
@@ -122,7 +124,7 @@ score_dev() {  # run name: its score on the reported split (eval/dev.json, which
 for lr in "${lrs[@]}"; do
   for d in "${drops[@]}"; do
     for u in "${grid[@]}"; do
-      launch finetune "$(name pretrained "$lr" "$d" "$u" "$first")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$first"
+      run "$(name pretrained "$lr" "$d" "$u" "$first")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$first"
     done
   done
 done
@@ -150,7 +152,7 @@ for s in "${seeds[@]}"; do
       *) echo "unknown variant $variant (pretrained, scratch, noaux)" >&2; exit 2 ;;
     esac
     if [[ $variant != pretrained || $s != "$first" ]]; then  # the first seed's pre-trained run is the grid's
-      launch finetune "$(name "$variant" "$lr" "$d" "$u" "$s")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$s" "${flags[@]}"
+      run "$(name "$variant" "$lr" "$d" "$u" "$s")" --lr "$lr" --clf-dropout "$d" --max-steps "$u" --seed "$s" "${flags[@]}"
     fi
   done
 done

@@ -467,7 +467,7 @@ _TRANSFER_TARGETS = {
 _TRANSFER_OVERVIEW = (
     "gpt1_sst2", "gpt1_rte", "gpt1_mrpc", "gpt1_sst2_u4000_chosen", "gpt1_rte_u4000", "gpt1_mrpc_u4000",
     "gpt1_sst2_u8000", "gpt1_rte_u8000", "gpt1_mrpc_u8000",
-    "gpt1_sst2_rep2_u8000", "gpt1_rte_rep2_u8000", "gpt1_mrpc_rep2_u8000", "gpt1_story_cloze",
+    "gpt1_sst2_rep2_u8000", "gpt1_rte_rep2_u8000", "gpt1_mrpc_rep2_u8000", "gpt1_rte_long", "gpt1_story_cloze",
 )  # fmt: skip
 
 
@@ -477,6 +477,8 @@ _U8000_CANDIDATES = (
 )
 # the same, with the 8,000-update pre-training whose text repeats every second line listed first
 _REP2_U8000_CANDIDATES = "runs/gpt1_pretrain_ctx256_rep2_u8000 " + _U8000_CANDIDATES
+# longer fine-tuning: the copying pre-training and the plain 4,000-update one, each grid reaching 12 epochs
+_LONG_CANDIDATES = "runs/gpt1_pretrain_ctx256_rep2_u8000 runs/gpt1_pretrain_ctx256_u4000"
 _U8000_TASKS = {
     "sst2": 'HOLDOUT=1000 GRID="881 1761" LRS="3e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_sst2.sh',
     "rte": 'TASK=rte HOLDOUT=500 GRID="187 373" LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" '
@@ -557,6 +559,8 @@ def pretraining_selection_table(runs: list[dict[str, Any]]) -> str:
             )
     lines += [""] + [
         f"- `{s['command']}` · {s['date']} · {cpu(s['machine'])} · torch {s['machine']['torch']}"
+        + (f" · {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else "")
+        + (f" ({s['note']})" if s.get("note") else "")
         for s in runs
     ]
     holdouts = ", ".join(
@@ -805,6 +809,12 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             )
             for task, args in _U8000_TASKS.items()
         },
+        "gpt-rte-long": one(
+            "gpt1_rte_long.json",
+            gpt_transfer_tables,
+            f'PRETRAINS="{_LONG_CANDIDATES}" NAME=gpt1_rte_long TASK=rte HOLDOUT=500 GRID="187 373 746" '
+            'LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_transfer.sh',
+        ),
         "gpt-transfer-overview": lambda: transfer_overview_table(
             [s for name in _TRANSFER_OVERVIEW for s in load(results, f"{name}.json") if "variants" in s]
         ),

@@ -434,6 +434,9 @@ def test_rerunning_after_a_stop_keeps_the_finished_runs(pretrained, tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     trained = [c for c in log.read_text().splitlines() if c.startswith("gpt finetune")]
     assert len(trained) == 1 and "scratch_lr1e-4_d0.1_u2_s1" in trained[0]
+    started = [line for line in again.stdout.splitlines() if line.startswith("started: finetune")]
+    assert len(started) == 1 and "scratch_lr1e-4_d0.1_u2_s1" in started[0]  # the log names only what runs
+    assert "done already:" in again.stdout and "pretrained_lr1e-4_d0.1_u2_s0" in again.stdout
 
 
 def test_the_diagnostics_script_fine_tunes_each_transformation_both_ways_and_scores_it(pretrained, tmp_path):
