@@ -34,9 +34,7 @@ INITS=${INITS:-pretrained scratch}
 JOB_KIND="a diagnostic run"
 PRECISION=${PRECISION:-$(auto_precision)}
 start=$(date +%s)
-if [[ ! -f $PRETRAIN/summary.json ]]; then
-  OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
-fi
+make_pretrained "$PRETRAIN"
 mkdir -p "$OUT"
 $PYTHON -m ronbun.gpt.diagnostics "$OUT/data" --train "$TRAIN" --eval "$EVAL"
 

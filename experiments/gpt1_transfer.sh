@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # GPT-1 fine-tuning of one task at CPU scale (GPT-1 §3.2, §3.3, §4.1; Table 5's "w/o pre-training" and "w/o aux LM"),
 # settings chosen on a validation split carved from the task's training set, dev scored once for the choice.
-#   0. the pre-trained model: PRETRAIN (made by experiments/gpt1_pretrain.sh if it is not there yet).
+#   0. the pre-trained model: PRETRAIN.  When its folder holds no finished run, it is made first: by the command
+#      recorded in the committed summary of that name (results/**/BASENAME.json, experiments/pretrained_recipe.py),
+#      so runs/gpt1_pretrain_ctx256_u4000 is the model the docs' numbers came from; a name with no summary gets
+#      experiments/gpt1_pretrain.sh with the settings of the environment.  The same holds for each of PRETRAINS.
 #   1. selection: HOLDOUT examples carved from TASK's training split with a fixed seed (`--holdout`; every run
 #      trains on the rest); the pre-trained model with the auxiliary LM, first seed, fine-tuned for every
 #      learning rate of LRS × budget of GRID (updates of 32 examples) × classifier dropout of CLF_DROPOUTS; the
@@ -81,8 +84,8 @@ if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdo
   for c in $PRETRAINS; do grid_finished "$OUT/$(basename "$c")" || (( pending += 1 )); done
   share=$(( PARALLEL / (pending > 0 ? pending : 1) )); (( share >= 1 )) || share=1  # runs at a time per grid
   echo "candidates' grids with runs to make: $pending, $share run(s) at a time each"
+  for c in $PRETRAINS; do make_pretrained "$c" || exit $?; done  # one after another, each with its recorded threads
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its share of PARALLEL
-    [[ -f $c/summary.json ]] || { echo "PRETRAINS: $c holds no pre-trained model (summary.json)" >&2; exit 2; }
     [[ " ${candidates[*]} " != *" $OUT/$(basename "$c") "* ]] || { echo "PRETRAINS: two named $(basename "$c")" >&2; exit 2; }
     candidates+=("$OUT/$(basename "$c")")
     PRETRAINS="" PRETRAIN=$c OUT=$OUT/$(basename "$c") GRID_ONLY=1 PARALLEL=$share "$0" & pids+=($!)
@@ -102,9 +105,7 @@ if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdo
   PRETRAINS="" PRETRAIN=$chosen OUT=$best CANDIDATES="${candidates[*]}" exec "$0"
 fi
 start=${TRANSFER_START:-$(date +%s)}  # with PRETRAINS: since the candidates' grids began
-if [[ ! -f $PRETRAIN/summary.json ]]; then
-  OUT=$PRETRAIN NAME=gpt1_pretrain RESULTS=$RESULTS experiments/gpt1_pretrain.sh
-fi
+make_pretrained "$PRETRAIN"
 mkdir -p "$OUT"
 
 finetune() {  # run name, flags...: a fresh fine-tuning run, then its holdout score (eval/holdout.json)

@@ -1,5 +1,6 @@
 # Shared by the experiment scripts (source it after setting PYTHON): the precision `auto` resolves to on this
-# machine, and a pool that runs background jobs PARALLEL at a time and remembers any that failed.
+# machine, a pool that runs background jobs PARALLEL at a time and remembers any that failed, and the pre-trained
+# model a fine-tuning script starts from, made by its recorded command when runs/ does not hold it yet.
 
 # bf16 where the CPU has it natively, else fp32 (emulated bf16 is about five times slower); recorded in commands
 auto_precision() {
@@ -39,3 +40,22 @@ wait_all() { while (( ${#pids[@]} )); do wait_one; done; }
 
 # the variable that names the pre-trained model(s): PRETRAINS (candidates chosen on the holdout) when given
 pretrain_var() { if [[ -n ${PRETRAINS:-} ]]; then echo PRETRAINS; else echo PRETRAIN; fi; }
+
+# the pre-trained model in folder DIR, made now unless the folder holds a finished run (summary.json): by the
+# command recorded in the committed summary of that name (RECIPES, by default results/; see
+# experiments/pretrained_recipe.py), so a fresh clone makes the model the docs' numbers came from; a name with no
+# summary gets experiments/gpt1_pretrain.sh with the environment's settings, except among PRETRAINS (an error)
+make_pretrained() {
+  [[ -f $1/summary.json ]] && return 0
+  local recipe
+  if recipe=$($PYTHON experiments/pretrained_recipe.py "$(basename "$1")" --results "${RECIPES:-results}" 2>/dev/null); then
+    echo "making the pre-trained model $1 by its recorded command: $recipe"
+    # the recorded settings replace the environment's; its summary stays in the run folder, the committed one untouched
+    env -u REPEAT_EVERY -u SET OUT="$1" NAME="$(basename "$1")" RESULTS="$1" bash -c "$recipe" || return 1
+  elif [[ -n ${PRETRAINS:-} ]]; then
+    echo "PRETRAINS: $1 holds no pre-trained model (summary.json), and no summary under ${RECIPES:-results}/ says how to make it" >&2
+    return 2
+  else  # a new name: the pre-training script with the environment's settings
+    OUT=$1 NAME=gpt1_pretrain RESULTS=${RESULTS:-results} experiments/gpt1_pretrain.sh
+  fi
+}

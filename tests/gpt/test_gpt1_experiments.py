@@ -593,6 +593,52 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
     assert len([c for c in calls if c.startswith("gpt finetune") and f"--init {third} " in c]) == 2
 
 
+def test_a_missing_pretrained_model_is_made_by_the_command_its_summary_records(pretrained, tmp_path):
+    """On a fresh clone runs/ is empty: a candidate named like a committed pre-training summary is made first by
+    replaying that summary's command (its settings, not the environment's), so the documented command gives the
+    documented model; a name with no summary is a clear error, not a model made some other way."""
+    recipes = tmp_path / "recipes" / "levers"
+    recipes.mkdir(parents=True)
+    recorded = (
+        "UPDATES=3 SCHEDULE=5 WARMUP=1 PRESET=small N_CTX=64 BATCH=4 VOCAB=300 SEED=0 REPEAT_EVERY=2 THREADS=1 "
+        "PRECISION=fp32 experiments/gpt1_pretrain.sh"
+    )
+    (recipes / "gpt1_pretrain_x.json").write_text(
+        json.dumps({"name": "gpt1_pretrain_x", "command": recorded})
+    )
+    missing = tmp_path / "made" / "gpt1_pretrain_x"
+    env = {
+        **pretrained,
+        "TASK": "rte",
+        "GRID": "1 2",
+        "SEEDS": "0 1",
+        "CHOOSE_ONLY": "1",
+        "RECIPES": str(tmp_path / "recipes"),
+        "UPDATES": "99",  # the environment's settings lose to the recorded ones
+        "PRETRAINS": f"{pretrained['PRETRAIN']} {missing}",
+    }
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    made = json.loads((missing / "summary.json").read_text())
+    assert made["command"] == recorded and made["name"] == "gpt1_pretrain_x"
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    pretrain = [c for c in calls if c.startswith("gpt pretrain")]
+    assert len(pretrain) == 1 and pretrain[0].endswith(f"--out {missing}") and "--max-steps 3 " in pretrain[0]
+    assert not (
+        tmp_path / "results" / "gpt1_pretrain_x.json"
+    ).exists()  # the committed summaries stay as they are
+    sel = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    rows = sel["selection"]["pretraining_candidates"]
+    assert [r["pretraining"]["command"] for r in rows][1] == recorded
+    # a name nobody recorded: one clear line, nothing trained
+    (tmp_path / "calls.log").write_text("")
+    unknown = _run(
+        "gpt1_transfer.sh", {**env, "PRETRAINS": f"{pretrained['PRETRAIN']} {tmp_path / 'nobody'}"}
+    )
+    assert unknown.returncode == 2 and "no summary under" in unknown.stderr
+    assert (tmp_path / "calls.log").read_text() == ""
+
+
 def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained, tmp_path):
     """CHOOSE_ONLY=1 runs step 1 alone: the grid on the holdout and its summary, with no dev score anywhere;
     the same command without it later goes on from the finished grid runs."""
@@ -648,3 +694,23 @@ def test_only_the_holdout_step_of_the_same_command_adds_its_wall_time(tmp_path):
         summed["wall_seconds"] == 720.0
         and "first CHOOSE_ONLY=1 (2.0 min wall), then without it (10.0" in summed["note"]
     )
+
+
+def test_a_pretraining_recipe_is_the_one_command_its_summaries_agree_on(tmp_path):
+    """Reruns of a pre-training record the same command under the same name; two different ones are refused."""
+    spec = importlib.util.spec_from_file_location("recipe", ROOT / "experiments" / "pretrained_recipe.py")
+    assert spec is not None and spec.loader is not None
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    a = "UPDATES=4000 THREADS=1 experiments/gpt1_pretrain.sh"
+    (tmp_path / "levers").mkdir()
+    (tmp_path / "m.json").write_text(json.dumps({"name": "m", "command": a}))
+    (tmp_path / "levers" / "m_rerun.json").write_text(json.dumps({"name": "m", "command": a}))
+    (tmp_path / "sst2.json").write_text(json.dumps({"name": "m", "command": "experiments/gpt1_sst2.sh"}))
+    (tmp_path / "broken.json").write_text("{not json")
+    assert recipe.recipe("m", tmp_path) == a  # a fine-tuning summary of the same name is not a recipe
+    (tmp_path / "levers" / "m_other.json").write_text(json.dumps({"name": "m", "command": a + " --resume"}))
+    with pytest.raises(ValueError, match="2 different commands"):
+        recipe.recipe("m", tmp_path)
+    with pytest.raises(ValueError, match="records how the pre-trained model 'n' was made"):
+        recipe.recipe("n", tmp_path)
