@@ -47,8 +47,10 @@ pretrain_var() { if [[ -n ${PRETRAINS:-} ]]; then echo PRETRAINS; else echo PRET
 # summary gets experiments/gpt1_pretrain.sh with the environment's settings, except among PRETRAINS (an error)
 make_pretrained() {
   [[ -f $1/summary.json ]] && return 0
-  local recipe
-  if recipe=$($PYTHON experiments/pretrained_recipe.py "$(basename "$1")" --results "${RECIPES:-results}" 2>/dev/null); then
+  local recipe status=0 find=(experiments/pretrained_recipe.py "$(basename "$1")" --results "${RECIPES:-results}")
+  recipe=$($PYTHON "${find[@]}" 2>/dev/null) || status=$?
+  if (( status == 2 )); then $PYTHON "${find[@]}" >/dev/null; return 2; fi  # its error: summaries that disagree
+  if (( status == 0 )); then
     echo "making the pre-trained model $1 by its recorded command: $recipe"
     # the recorded settings replace the environment's; its summary stays in the run folder, the committed one untouched
     env -u REPEAT_EVERY -u SET OUT="$1" NAME="$(basename "$1")" RESULTS="$1" bash -c "$recipe" || return 1

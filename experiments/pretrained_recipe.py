@@ -6,7 +6,8 @@ folder does not exist yet looks the name up here and replays the command, instea
 different model under that name.
 
     python experiments/pretrained_recipe.py gpt1_pretrain_ctx256_u4000        # prints the command, exit 0
-    python experiments/pretrained_recipe.py no_such_model                     # a one-line error, exit 2
+    python experiments/pretrained_recipe.py no_such_model                     # a one-line error, exit 1
+    (exit 2: summaries of that name that disagree on the command)
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ def recorded_commands(name: str, results: Path) -> set[str]:
     return found
 
 
+class NoRecipe(ValueError):
+    """No summary records how the model was made."""
+
+
 def recipe(name: str, results: Path) -> str:
-    """The one command that made ``name``; a ValueError when there is none, or several that disagree."""
+    """The one command that made ``name``; NoRecipe when there is none, a ValueError when several disagree."""
     found = recorded_commands(name, results)
     if not found:
-        raise ValueError(f"no summary under {results}/ records how the pre-trained model {name!r} was made")
+        raise NoRecipe(f"no summary under {results}/ records how the pre-trained model {name!r} was made")
     if len(found) > 1:
         raise ValueError(f"the summaries under {results}/ give {len(found)} different commands for {name!r}")
     return found.pop()
@@ -52,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(recipe(args.name, args.results))
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(err, NoRecipe) else 2
     return 0
 
 

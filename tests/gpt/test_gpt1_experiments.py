@@ -637,6 +637,14 @@ def test_a_missing_pretrained_model_is_made_by_the_command_its_summary_records(p
     )
     assert unknown.returncode == 2 and "no summary under" in unknown.stderr
     assert (tmp_path / "calls.log").read_text() == ""
+    # two summaries of one name that disagree: which model was meant is unknown, so nothing is made
+    (recipes / "gpt1_pretrain_x_other.json").write_text(
+        json.dumps({"name": "gpt1_pretrain_x", "command": recorded.replace("UPDATES=3", "UPDATES=4")})
+    )
+    shutil.rmtree(missing)
+    both = _run("gpt1_transfer.sh", env)
+    assert both.returncode == 2 and "2 different commands for 'gpt1_pretrain_x'" in both.stderr
+    assert (tmp_path / "calls.log").read_text() == "" and not missing.exists()
 
 
 def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained, tmp_path):
