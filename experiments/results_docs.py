@@ -329,6 +329,44 @@ def pretraining_comparison_table(runs: list[dict[str, Any]]) -> str:
     )
 
 
+def _where(s: dict[str, Any]) -> str:
+    """Date, machine and torch of a run, for a table cell."""
+    m = s["machine"]
+    return f"{s['date']}, {cpu(m)}, {threads_text(m['threads'])}, torch {m['torch']}"
+
+
+def pretraining_reruns_table(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> str:
+    """A pre-training run again from its recorded command (``(first, again)`` summaries of one command): where
+    each ran, how many validation evaluations came out bit for bit the same, and held-out perplexity of both."""
+    if not pairs:
+        return "_not run yet_"
+    lines = [
+        "| command | first run | again | validation loss identical | held-out perplexity, first → again |",
+        "|---|---|---|---|---|",
+    ]
+    for first, again in pairs:
+        if first["command"] != again["command"]:
+            raise ValueError(f"not the same command: {first['command']!r} and {again['command']!r}")
+        curve = {r["step"]: r["valid_loss"] for r in first["validation_curve"]}
+        same = sum(curve.get(r["step"]) == r["valid_loss"] for r in again["validation_curve"])
+        texts = [k for k in first["evaluations"] if k in again["evaluations"]]
+        ppl = " · ".join(
+            f"{k} {first['evaluations'][k]['perplexity']:.8g} → {again['evaluations'][k]['perplexity']:.8g}"
+            for k in texts
+        )
+        lines.append(
+            f"| `{first['command']}` | {_where(first)} | {_where(again)} | "
+            f"{same} of {len(curve)} evaluations | {ppl} |"
+        )
+    notes = [
+        f"- {which} of `{s['name']}`: {s['note']}"
+        for first, again in pairs
+        for which, s in (("first run", first), ("again", again))
+        if s.get("note")
+    ]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
 def gpt_pretrain_choice_table(s: dict[str, Any]) -> str:
     """The pre-trained model chosen on the SST-2 holdout (experiments/gpt1_pretrain_choice.sh)."""
     cands = s["candidates"]
@@ -472,6 +510,12 @@ _TRANSFER_OVERVIEW = (
 
 
 # the three pre-trainings of the chosen shape, candidates on every task's holdout, and each task's grid
+# pre-trainings run again from their recorded commands: (the first run's summary, the rerun's), in results/levers/
+_PRETRAINING_RERUNS = (
+    ("gpt1_pretrain_ctx256_u4000", "gpt1_pretrain_ctx256_u4000_rerun_h200"),
+    ("gpt1_pretrain_ctx256_rep2_u4000", "gpt1_pretrain_ctx256_rep2_u4000_rerun_h200"),
+    ("gpt1_pretrain_ctx256_rep2_u8000", "gpt1_pretrain_ctx256_rep2_u8000_rerun"),
+)
 _U8000_CANDIDATES = (
     "runs/gpt1_pretrain_ctx256_u8000 runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000"
 )
@@ -766,6 +810,13 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             "ronbun experiment table3 --quick --parallel 1 --threads 1",
         ),
         "gpt-pretrain": one("gpt1_pretrain.json", gpt_pretrain_table, "experiments/gpt1_pretrain.sh"),
+        "gpt-pretrain-reruns": lambda: pretraining_reruns_table(
+            [
+                (load(results, f"levers/{name}.json")[0], again[0])
+                for name, rerun in _PRETRAINING_RERUNS
+                if (again := load(results, f"levers/{rerun}.json"))
+            ]
+        ),
         "gpt-pretrain-length": lambda: pretraining_comparison_table(
             load(results, "levers/gpt1_pretrain_ctx256_rerun_avx512.json")
             + load(results, "levers/gpt1_pretrain_ctx256_u4000.json")

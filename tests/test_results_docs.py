@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -439,3 +441,34 @@ def test_diagnostics_from_several_pretrained_models_give_one_row_per_model_and_b
     )
     assert "| `pre_a` | `short` | 300, 0 | 0.610 | 0.620 |" in lines
     assert "| `pre_a` | `long` | 2,000, 1 | – | 0.800 |" in lines  # random initialisation is not a column
+
+
+def test_a_pretraining_run_again_shows_how_much_of_it_came_out_the_same():
+    """The reruns table compares a pre-training with the same command run again: validation evaluations that are
+    bit for bit equal, and held-out perplexity of both; summaries of two different commands are refused."""
+    gen = _generator()
+    machine = {
+        "cpu": "AMD EPYC",
+        "cpu_capability": "AVX512 BF16",
+        "cores": 2,
+        "threads": 2,
+        "torch": "2.13.0+cpu",
+    }
+
+    def run(losses: list[float], brown: float, date: str, note: str = "") -> dict:
+        curve = [{"step": 250 * (i + 1), "valid_loss": v} for i, v in enumerate(losses)]
+        return {"name": "gpt1_x", "command": "UPDATES=500 experiments/gpt1_pretrain.sh", "date": date,
+                "machine": machine, "validation_curve": curve,
+                "evaluations": {"brown": {"perplexity": brown}}, **({"note": note} if note else {})}  # fmt: skip
+
+    first = run([5.8, 5.4], 223.65784, "2026-12-04", note="resumed at update 250")
+    again = run([5.8, 5.4000001], 223.65788, "2026-12-05")
+    table = gen.pretraining_reruns_table([(first, again)])
+    assert "| 1 of 2 evaluations |" in table  # the second evaluation differs in the seventh digit
+    assert "brown 223.65784 → 223.65788" in table
+    assert "2026-12-04, AMD EPYC (AVX512 BF16), 2 threads, torch 2.13.0+cpu" in table
+    assert "- first run of `gpt1_x`: resumed at update 250" in table
+    other = {**again, "command": "UPDATES=501 experiments/gpt1_pretrain.sh"}
+    with pytest.raises(ValueError, match="not the same command"):
+        gen.pretraining_reruns_table([(first, other)])
+    assert gen.pretraining_reruns_table([]) == "_not run yet_"
