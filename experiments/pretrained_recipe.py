@@ -28,7 +28,9 @@ def recorded_commands(name: str, results: Path) -> set[str]:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
-        command = summary.get("command") if isinstance(summary, dict) else None
+        if not isinstance(summary, dict):  # a JSON file that is not a run's summary
+            continue
+        command = summary.get("command")
         if summary.get("name") == name and isinstance(command, str) and SCRIPT in command:
             found.add(command)
     return found

@@ -509,13 +509,13 @@ _TRANSFER_OVERVIEW = (
 )  # fmt: skip
 
 
-# the three pre-trainings of the chosen shape, candidates on every task's holdout, and each task's grid
 # pre-trainings run again from their recorded commands: (the first run's summary, the rerun's), in results/levers/
 _PRETRAINING_RERUNS = (
     ("gpt1_pretrain_ctx256_u4000", "gpt1_pretrain_ctx256_u4000_rerun_h200"),
     ("gpt1_pretrain_ctx256_rep2_u4000", "gpt1_pretrain_ctx256_rep2_u4000_rerun_h200"),
     ("gpt1_pretrain_ctx256_rep2_u8000", "gpt1_pretrain_ctx256_rep2_u8000_rerun"),
 )
+# the three pre-trainings of the chosen shape, candidates on every task's holdout, and each task's grid
 _U8000_CANDIDATES = (
     "runs/gpt1_pretrain_ctx256_u8000 runs/gpt1_pretrain_ctx256_u4000 runs/gpt1_pretrain_ctx256_rep2_u4000"
 )

@@ -716,6 +716,7 @@ def test_a_pretraining_recipe_is_the_one_command_its_summaries_agree_on(tmp_path
     (tmp_path / "levers" / "m_rerun.json").write_text(json.dumps({"name": "m", "command": a}))
     (tmp_path / "sst2.json").write_text(json.dumps({"name": "m", "command": "experiments/gpt1_sst2.sh"}))
     (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "a_list.json").write_text("[1, 2]")
     assert recipe.recipe("m", tmp_path) == a  # a fine-tuning summary of the same name is not a recipe
     (tmp_path / "levers" / "m_other.json").write_text(json.dumps({"name": "m", "command": a + " --resume"}))
     with pytest.raises(ValueError, match="2 different commands"):
