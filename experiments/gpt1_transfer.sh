@@ -21,6 +21,9 @@
 #   CHOOSE_ONLY=1: step 1 alone (with PRETRAINS or PRETRAIN) → results/NAME.json holds the grids and the choice,
 #      no dev score; the same command without it goes on to step 2, keeping the finished grid runs, and its
 #      summary's wall time is the two invocations' sum (a note in it says so).
+#      Where the grids' runs are gone (a fresh clone), that command takes the choice from the summary on record
+#      (RESULTS/NAME.json) and makes the chosen pre-trained model and its chosen run alone, whose holdout score the
+#      new summary gives beside the recorded one.
 #   Warm-up over 0.2% of the updates then linear decay to 0, bf16 where the CPU has it natively (else fp32);
 #   PARALLEL runs at a time, one thread each.  Exits non-zero if any run fails (each run's status is checked).
 #   Rerunning the same command after a stop keeps every finished run (one with its holdout score) and redoes the rest.
@@ -83,6 +86,18 @@ if [[ -n ${PRETRAINS:-} ]]; then  # the pre-trained model is chosen on the holdo
   pending=0  # candidates whose grid still has runs to make
   for c in $PRETRAINS; do grid_finished "$OUT/$(basename "$c")" || (( pending += 1 )); done
   share=$(( PARALLEL / (pending > 0 ? pending : 1) )); (( share >= 1 )) || share=1  # runs at a time per grid
+  # a fresh clone: the holdout step on record (this command's CHOOSE_ONLY=1 summary in RESULTS) keeps its choice,
+  # so dev needs the chosen model and its chosen run alone, not every candidate's pre-training and grid
+  if [[ -z ${CHOOSE_ONLY:-} ]] && (( pending > 0 )) && kept=$($PYTHON experiments/gpt1_transfer_summary.py \
+      recorded "$RESULTS/$NAME.json" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" --grid "$GRID" \
+      --command "$recorded" --pretrains "$PRETRAINS"); then
+    read -r chosen lr d u <<< "$kept"
+    echo "holdout step on record in $RESULTS/$NAME.json (this command with CHOOSE_ONLY=1): dev at its choice," \
+      "$chosen, lr $lr, classifier dropout $d, $u updates; of the grids only that run is made again" \
+      "(CHOOSE_ONLY=1 re-measures the whole step)"
+    PRETRAINS="" PRETRAIN=$chosen OUT=$OUT/$(basename "$chosen") GRID=$u LRS=$lr CLF_DROPOUTS=$d \
+      TRANSFER_SELECTION=$RESULTS/$NAME.json exec "$0"
+  fi
   echo "candidates' grids with runs to make: $pending, $share run(s) at a time each"
   for c in $PRETRAINS; do make_pretrained "$c" || exit $?; done  # one after another, each with its recorded threads
   for c in $PRETRAINS; do  # all candidates at once, each in its own folder with its share of PARALLEL
@@ -165,4 +180,4 @@ wait_all
 (( failed == 0 )) || exit 1
 $PYTHON experiments/gpt1_transfer_summary.py write "$OUT" --task "$TASK" --lrs "$LRS" --dropouts "$CLF_DROPOUTS" \
   --grid "$GRID" --seeds "$SEEDS" --variants "$VARIANTS" --chosen "$lr $d $u" ${CANDIDATES:+--candidates $CANDIDATES} --report-split "$REPORT_SPLIT" --name "$NAME" --wall-seconds $(( $(date +%s) - start )) \
-  --out "$RESULTS/$NAME.json" --command "$recorded"
+  --out "$RESULTS/$NAME.json" --command "$recorded" ${TRANSFER_SELECTION:+--selection "$TRANSFER_SELECTION"}

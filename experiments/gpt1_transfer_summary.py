@@ -8,6 +8,8 @@ holdout, then write results/NAME.json (the holdout grid, the choice, dev per see
     python experiments/gpt1_transfer_summary.py selection RUNS_A RUNS_B ... --out FILE   # the holdout step alone
     python experiments/gpt1_transfer_summary.py write RUNS --task rte --lrs ... --dropouts ... --grid ... \
         --seeds "0 1 2" --chosen "2.5e-4 0.1 187" --command "..." --wall-seconds 5000 --out results/gpt1_rte.json
+    python experiments/gpt1_transfer_summary.py recorded results/gpt1_rte_long.json --task rte --lrs ... \
+        --dropouts ... --grid ... --command "..." --pretrains "DIR DIR"   # prints: INIT LR DROPOUT UPDATES
 
 A run ``RUNS/VARIANT_lrLR_dDROPOUT_uUPDATES_sSEED`` holds ``eval/holdout.json`` (every run) and ``eval/dev.json``
 (only the runs at the chosen setting: dev is scored once, for it), both ``ronbun gpt evaluate --json``.
@@ -260,14 +262,90 @@ def with_holdout_step(result: dict[str, Any], out: Path) -> dict[str, Any]:
     return {**result, "wall_seconds": first + second, "note": note}
 
 
+def recorded_selection(
+    path: Path, task: str, grids: tuple[list[str], list[str], list[int]], command: str, pretrains: list[str]
+) -> tuple[dict[str, Any], str, Setting] | None:
+    """The holdout step that ``path`` records for this very experiment, if it does: a summary written by the same
+    command with ``CHOOSE_ONLY=1`` (no dev score in it), over the same candidates and grid.  Returns its selection,
+    the picked candidate's folder and its chosen setting as typed in ``grids``; None when ``path`` is anything
+    else (missing, another command, already scored on dev)."""
+    try:
+        earlier = read_json(path)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(earlier, dict) or "variants" in earlier or earlier.get("task") != task:
+        return None
+    if str(earlier.get("command", "")).replace(" CHOOSE_ONLY=1", "") != command.replace(" CHOOSE_ONLY=1", ""):
+        return None
+    sel = earlier.get("selection", {})
+    rows = sel.get("pretraining_candidates", [])
+    if [r["pretraining"]["init"] for r in rows] != pretrains or sel.get("picked") not in pretrains:
+        return None
+    chosen = rows[pretrains.index(sel["picked"])]["chosen"]
+    lrs, dropouts, grid = grids
+    typed = (
+        next((x for x in lrs if float(x) == chosen["lr"]), None),
+        next((x for x in dropouts if float(x) == chosen["clf_dropout"]), None),
+        chosen["updates"] if chosen["updates"] in grid else None,
+    )
+    if None in typed:
+        return None
+    return sel, sel["picked"], (str(typed[0]), str(typed[1]), int(typed[2]))
+
+
+def with_recorded_selection(result: dict[str, Any], path: Path, run: Path) -> dict[str, Any]:
+    """``result`` (dev scored at the choice of a holdout step on record, :func:`recorded_selection`) with that
+    step's selection: every candidate's grid as recorded, the picked one's as the table's grid, and the chosen
+    run made again (``run``) beside the holdout score the record gives it."""
+    earlier = read_json(path)
+    sel = earlier["selection"]
+    rows = sel["pretraining_candidates"]
+    picked = rows[[r["pretraining"]["init"] for r in rows].index(sel["picked"])]
+    n_train, batch = result["train_examples"], result["batch_size"]
+    grid = [
+        {**g, "epochs": round(g["updates"] * batch / n_train, 3) if n_train else None} for g in picked["grid"]
+    ]
+    remade = scores(run, "holdout")
+    same = all(abs(remade.get(m, float("nan")) - v) < 1e-9 for m, v in picked["holdout"].items())
+    if not same:
+        print(
+            f"warning: the chosen run made again scores {remade} on the holdout, {path} records "
+            f"{picked['holdout']}; dev is scored at the recorded choice all the same",
+            file=sys.stderr,
+        )
+    return {
+        **result,
+        "selection": {
+            **result["selection"],
+            "rule": sel["rule"],
+            "grid": grid,
+            "pretraining_candidates": rows,
+            "picked": sel["picked"],
+            "recorded": {
+                "file": str(path),
+                "date": earlier.get("date"),
+                "machine": earlier.get("machine"),
+                "chosen_holdout": picked["holdout"],
+                "chosen_holdout_remade": remade,
+                "same": same,
+            },
+        },
+    }
+
+
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split()]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=("choose", "pick", "selection", "write"))
-    p.add_argument("runs", type=Path, nargs="+", help="the script's run folder (pick: one per candidate)")
+    p.add_argument("step", choices=("choose", "pick", "selection", "write", "recorded"))
+    p.add_argument(
+        "runs",
+        type=Path,
+        nargs="+",
+        help="the script's run folder (pick: one per candidate; recorded: the summary file)",
+    )
     p.add_argument("--task", required=True, choices=sorted(TASK_METRICS))
     p.add_argument("--lrs", type=str.split, required=True, help="learning rates tried, as typed")
     p.add_argument("--dropouts", type=str.split, default=["0.1"], help="classifier dropouts tried, as typed")
@@ -297,6 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--command", default="experiments/gpt1_transfer.sh")
     p.add_argument("--wall-seconds", type=float)
     p.add_argument("--out", type=Path, help="write: the summary file")
+    p.add_argument(
+        "--selection",
+        type=Path,
+        default=None,
+        help="write: the holdout step on record (a CHOOSE_ONLY=1 summary) whose choice dev was scored at",
+    )
+    p.add_argument("--pretrains", type=str.split, default=[], help="recorded: the candidates, as PRETRAINS")
     args = p.parse_args(argv)
     grids = (args.lrs, args.dropouts, args.grid)
     if args.step == "pick":
@@ -313,6 +398,14 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.runs) != 1:
         p.error(f"{args.step} takes one run folder")
     runs = args.runs[0]
+    if (
+        args.step == "recorded"
+    ):  # runs: the summary file; exit 1 when it records no holdout step of this command
+        found = recorded_selection(runs, args.task, grids, args.command, args.pretrains)
+        if found is None:
+            return 1
+        print(found[1], *found[2])
+        return 0
     if args.step == "choose":
         print(*choose(runs, args.task, *grids, args.seed))
         return 0
@@ -335,6 +428,10 @@ def main(argv: list[str] | None = None) -> int:
                 if (folder / "run_config.json").is_file():
                     result["runs"][f"{other.name}/{folder.name}"] = run_summary(folder, folder / "eval")
         result["train_seconds"] = round(sum(r["train_seconds"] for r in result["runs"].values()), 1)
+    if args.selection is not None:
+        result = with_recorded_selection(
+            result, args.selection, run_dir(runs, "pretrained", *chosen, args.seeds[0])
+        )
     write_json(args.out, with_holdout_step({**result, "report_split": args.report_split}, args.out))
     return 0
 

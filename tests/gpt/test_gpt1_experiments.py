@@ -593,6 +593,60 @@ def test_the_pretrained_model_can_be_chosen_on_the_holdout_too(pretrained, tmp_p
     assert len([c for c in calls if c.startswith("gpt finetune") and f"--init {third} " in c]) == 2
 
 
+def test_dev_on_a_fresh_clone_keeps_the_holdout_step_on_record(pretrained, tmp_path):
+    """The holdout step of a PRETRAINS experiment is committed (CHOOSE_ONLY=1) and its runs are gone (a fresh
+    clone): the same command without CHOOSE_ONLY=1 scores dev at the recorded choice, making only the chosen
+    pre-trained model and its chosen run again (not every candidate's pre-training and grid), and its summary
+    gives every candidate's grid as recorded and the remade run's holdout score beside the recorded one."""
+    other = tmp_path / "pretrain_b"
+    other.mkdir()
+    (other / "summary.json").write_text(json.dumps({"name": "gpt1_pretrain_b", "command": "B", "updates": 9}))
+    env = {
+        **pretrained,
+        "TASK": "rte",
+        "GRID": "1 2",
+        "SEEDS": "0 1",
+        "CHOOSE_ONLY": "1",
+        "PRETRAINS": f"{pretrained['PRETRAIN']} {other}",
+        "FAKE_HOLDOUT_BY_INIT": json.dumps({"pretrain_b": 0.9}),
+    }
+    assert _run("gpt1_transfer.sh", env).returncode == 0
+    shutil.rmtree(tmp_path / "runs")  # a fresh clone: no grid runs, and the losing candidate not made either
+    shutil.rmtree(pretrained["PRETRAIN"])
+    (tmp_path / "calls.log").write_text("")
+    env.pop("CHOOSE_ONLY")
+    done = _run("gpt1_transfer.sh", env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "holdout step on record" in done.stdout and not Path(pretrained["PRETRAIN"]).exists()
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert not [c for c in calls if c.startswith("gpt pretrain")]
+    tuned = [c for c in calls if c.startswith("gpt finetune")]
+    assert all(f"--init {other} " in c and " --max-steps 1 " in c for c in tuned)
+    assert len(tuned) == 2 * 3  # the chosen run again, then the other final runs
+    s = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    assert s["pretraining"]["init"] == str(other) and "CHOOSE_ONLY" not in s["command"]
+    assert f'PRETRAINS="{env["PRETRAINS"]}" ' in s["command"] and 'GRID="1 2"' in s["command"]
+    sel = s["selection"]
+    assert [[g["holdout"]["accuracy"] for g in c["grid"]] for c in sel["pretraining_candidates"]] == [
+        [60.0, 80.0],
+        [90.0, 90.0],
+    ]
+    assert [g["updates"] for g in sel["grid"]] == [1, 2] and sel["chosen"]["updates"] == 1
+    assert sel["recorded"]["same"] and sel["recorded"]["chosen_holdout_remade"] == {"accuracy": 90.0}
+    table = _results_docs().gpt_transfer_tables(s)
+    assert "**`gpt1_pretrain_b`: accuracy 90.00 at lr 0.0001, 1 updates** (chosen)" in table
+    # a remade run that scores otherwise is said out loud; dev stays at the recorded choice
+    s["command"] += " CHOOSE_ONLY=1"
+    del s["variants"]
+    (tmp_path / "results" / "gpt1_rte.json").write_text(json.dumps(s))
+    shutil.rmtree(tmp_path / "runs")
+    changed = _run("gpt1_transfer.sh", {**env, "FAKE_HOLDOUT_BY_INIT": json.dumps({"pretrain_b": 0.7})})
+    assert changed.returncode == 0, changed.stderr[-2000:]
+    assert "warning: the chosen run made again scores" in changed.stderr
+    again = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
+    assert not again["selection"]["recorded"]["same"] and again["updates"] == 1
+
+
 def test_a_missing_pretrained_model_is_made_by_the_command_its_summary_records(pretrained, tmp_path):
     """On a fresh clone runs/ is empty: a candidate named like a committed pre-training summary is made first by
     replaying that summary's command (its settings, not the environment's), so the documented command gives the
