@@ -460,6 +460,22 @@ def gpt_transfer_tables(s: dict[str, Any]) -> str:
             "",
             f"Pre-trained model, chosen on the same holdout (each candidate's best setting): {listed}.",
         ]
+    if recorded := sel.get("recorded"):  # dev at the choice of a holdout step on record (its runs were gone)
+        again = " / ".join(
+            f"{_METRIC_NAMES.get(m, m)} {fmt(v)}" for m, v in recorded["chosen_holdout_remade"].items()
+        )
+        lines += [
+            "",
+            f"The holdout step is the one on record (`{recorded['file']}`, {recorded.get('date', '?')}, the same command "
+            f"with CHOOSE_ONLY=1); its chosen run, made again for dev, scores {again} on the holdout"
+            + (
+                ", as recorded."
+                if recorded.get("same")
+                else ", where the record says "
+                + " / ".join(f"{fmt(v)}" for v in recorded["chosen_holdout"].values())
+                + "."
+            ),
+        ]
     lines += [
         "",
         f"{task} {reported} ({s['dev_examples']} examples), scored once, for the chosen setting (lr {s['lr']:g}, "

@@ -635,6 +635,7 @@ def test_dev_on_a_fresh_clone_keeps_the_holdout_step_on_record(pretrained, tmp_p
     assert sel["recorded"]["same"] and sel["recorded"]["chosen_holdout_remade"] == {"accuracy": 90.0}
     table = _results_docs().gpt_transfer_tables(s)
     assert "**`gpt1_pretrain_b`: accuracy 90.00 at lr 0.0001, 1 updates** (chosen)" in table
+    assert "its chosen run, made again for dev, scores accuracy 90.00 on the holdout, as recorded." in table
     # a remade run that scores otherwise is said out loud; dev stays at the recorded choice
     s["command"] += " CHOOSE_ONLY=1"
     del s["variants"]
@@ -645,6 +646,10 @@ def test_dev_on_a_fresh_clone_keeps_the_holdout_step_on_record(pretrained, tmp_p
     assert "warning: the chosen run made again scores" in changed.stderr
     again = json.loads((tmp_path / "results" / "gpt1_rte.json").read_text())
     assert not again["selection"]["recorded"]["same"] and again["updates"] == 1
+    assert (
+        "scores accuracy 70.00 on the holdout, where the record says 90.00."
+        in _results_docs().gpt_transfer_tables(again)
+    )
 
 
 def test_a_missing_pretrained_model_is_made_by_the_command_its_summary_records(pretrained, tmp_path):
