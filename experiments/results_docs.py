@@ -672,8 +672,9 @@ def gpt_diagnostics_table(s: dict[str, Any]) -> str:
 
 
 def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
-    """The same diagnostics fine-tuned from several pre-trained models: one row per summary (its pre-trained
-    model's folder and the fine-tuning updates), one column per diagnostic."""
+    """The same diagnostics fine-tuned from several pre-trained models: one row per summary and start (its
+    pre-trained model's folder, or random initialisation of that model's shape and tokenizer), one column per
+    diagnostic."""
     runs = [r for r in runs if r.get("runs")]
     if not runs:
         return "_not run yet_"
@@ -686,19 +687,27 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         given = [w for w in s["command"].split() if w.startswith("SEED=")]
         return given[0].removeprefix("SEED=") if given else "0"
 
-    tuned = [[r for r in s["runs"] if r["init"] == "pretrained"] for s in runs]
-    first = {r["diagnostic"]: r for rs in tuned for r in rs}  # name → a run of it (its task and metric)
+    rows = [  # (summary, start, its runs): pre-trained first, then random initialisation where it was run
+        (s, init, [r for r in s["runs"] if r["init"] == init])
+        for s in runs
+        for init in ("pretrained", "scratch")
+        if any(r["init"] == init for r in s["runs"])
+    ]
+    first = {r["diagnostic"]: r for _, _, rs in rows for r in rs}  # name → a run of it (its task and metric)
     lines = [
-        "| pre-trained model | summary | fine-tuning updates, seed | "
+        "| start of fine-tuning | summary | fine-tuning updates, seed | "
         + " | ".join(f"{name} (`{r['task']}`, {r['metric']})" for name, r in first.items())
         + " |",
         "|---|---|---|" + "---|" * len(first),
     ]
-    for s, rs in zip(runs, tuned, strict=True):
+    for s, init, rs in rows:
         by_name = {r["diagnostic"]: r for r in rs}
         updates = ", ".join(f"{u:,}" for u in dict.fromkeys(r["updates"] for r in rs))
         cells = ["–" if n not in by_name else f"{by_name[n]['score']:.3f}" for n in first]
-        lines.append(f"| `{model(s)}` | `{s['name']}` | {updates}, {seed(s)} | " + " | ".join(cells) + " |")
+        start = (
+            f"`{model(s)}`" if init == "pretrained" else f"random init. (shape, tokenizer of `{model(s)}`)"
+        )
+        lines.append(f"| {start} | `{s['name']}` | {updates}, {seed(s)} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" for s in runs]
     return "\n".join(lines)

@@ -437,10 +437,13 @@ def test_diagnostics_from_several_pretrained_models_give_one_row_per_model_and_b
     )
     lines = table.splitlines()
     assert lines[0].startswith(
-        "| pre-trained model | summary | fine-tuning updates, seed | similarity_classes (`mrpc`"
+        "| start of fine-tuning | summary | fine-tuning updates, seed | similarity_classes (`mrpc`"
     )
     assert "| `pre_a` | `short` | 300, 0 | 0.610 | 0.620 |" in lines
-    assert "| `pre_a` | `long` | 2,000, 1 | – | 0.800 |" in lines  # random initialisation is not a column
+    assert "| `pre_a` | `long` | 2,000, 1 | – | 0.800 |" in lines
+    # random initialisation is a row of its own under its summary's, never mixed into the pre-trained one
+    scratch = "| random init. (shape, tokenizer of `pre_a`) | `short` | 9, 0 | – | 0.990 |"
+    assert lines.index(scratch) == lines.index("| `pre_a` | `short` | 300, 0 | 0.610 | 0.620 |") + 1
 
 
 def test_a_pretraining_run_again_shows_how_much_of_it_came_out_the_same():
