@@ -763,6 +763,48 @@ def test_only_the_holdout_step_of_the_same_command_adds_its_wall_time(tmp_path):
     )
 
 
+def test_a_recorded_choice_is_kept_only_for_the_same_experiment(tmp_path):
+    """Dev at a recorded choice needs the holdout step of this very command: the same candidates in the same
+    order and a chosen setting inside this grid; anything else (another command, other candidates, a setting
+    the grid lacks, a summary that already has dev) means the holdout step is run instead."""
+    sys.path.insert(0, str(ROOT / "experiments"))
+    spec = importlib.util.spec_from_file_location(
+        "gpt1_transfer_summary", ROOT / "experiments" / "gpt1_transfer_summary.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    command = (
+        'PRETRAINS="runs/a runs/b" TASK=rte GRID="187 746" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh'
+    )
+    rows = [
+        {"pretraining": {"init": p}, "chosen": {"lr": 0.00025, "clf_dropout": 0.1, "updates": 746}}
+        for p in ("runs/a", "runs/b")
+    ]
+    step = {
+        "command": command.replace(" experiments/", " CHOOSE_ONLY=1 experiments/"),
+        "task": "rte",
+        "selection": {"picked": "runs/b", "pretraining_candidates": rows},
+    }
+    path = tmp_path / "gpt1_rte_long.json"
+    grids = (["6.25e-5", "2.5e-4"], ["0.1"], [187, 746])
+
+    def kept(summary: dict, pretrains: tuple[str, ...] = ("runs/a", "runs/b"), g=grids) -> object:
+        path.write_text(json.dumps(summary))
+        return module.recorded_selection(path, "rte", g, command, list(pretrains))
+
+    found = kept(step)
+    assert found is not None and found[1:] == ("runs/b", ("2.5e-4", "0.1", 746))  # the lr as typed
+    assert kept(step, ("runs/b", "runs/a")) is None  # the order decides ties: another experiment
+    assert kept({**step, "command": command.replace("746", "373")}) is None
+    assert kept({**step, "task": "mrpc"}) is None
+    assert kept({**step, "variants": {}}) is None  # dev already scored
+    assert kept(step, g=(["6.25e-5"], ["0.1"], [187, 746])) is None  # the chosen lr is not in this grid
+    path.write_text("[1, 2]")
+    assert module.recorded_selection(path, "rte", grids, command, ["runs/a", "runs/b"]) is None
+    assert module.recorded_selection(tmp_path / "none.json", "rte", grids, command, ["runs/a"]) is None
+
+
 def test_a_pretraining_recipe_is_the_one_command_its_summaries_agree_on(tmp_path):
     """Reruns of a pre-training record the same command under the same name; two different ones are refused."""
     spec = importlib.util.spec_from_file_location("recipe", ROOT / "experiments" / "pretrained_recipe.py")
