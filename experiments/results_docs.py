@@ -891,6 +891,12 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             f'PRETRAINS="{_LONG_CANDIDATES}" NAME=gpt1_rte_long TASK=rte HOLDOUT=500 GRID="187 373 746" '
             'LRS="6.25e-5 2.5e-4" VARIANTS="pretrained scratch noaux" experiments/gpt1_transfer.sh',
         ),
+        "gpt-rte-long-edge": one(
+            "levers/gpt1_rte_long_u1492.json",
+            lambda s: pretraining_selection_table([s]),
+            "PRETRAIN=runs/gpt1_pretrain_ctx256_rep2_u8000 NAME=gpt1_rte_long_u1492 RESULTS=results/levers TASK=rte "
+            'HOLDOUT=500 GRID="1492" LRS="6.25e-5 2.5e-4" CHOOSE_ONLY=1 experiments/gpt1_transfer.sh',
+        ),
         "gpt-transfer-overview": lambda: transfer_overview_table(
             [s for name in _TRANSFER_OVERVIEW for s in load(results, f"{name}.json") if "variants" in s]
         ),
