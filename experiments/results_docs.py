@@ -709,7 +709,11 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         )
         lines.append(f"| {start} | `{s['name']}` | {updates}, {seed(s)} | " + " | ".join(cells) + " |")
     lines.append("")
-    lines += [f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" for s in runs]
+    lines += [
+        f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall"
+        + (f" ({s['note']})" if s.get("note") else "")
+        for s in runs
+    ]
     return "\n".join(lines)
 
 
@@ -962,6 +966,8 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1_similarity.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_scratch.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_scratch_s1.json")
         ),
         "gpt-sst2-u4000": one(
             "gpt1_sst2_u4000.json",
