@@ -264,11 +264,11 @@ def with_holdout_step(result: dict[str, Any], out: Path) -> dict[str, Any]:
 
 def recorded_selection(
     path: Path, task: str, grids: tuple[list[str], list[str], list[int]], command: str, pretrains: list[str]
-) -> tuple[dict[str, Any], str, Setting] | None:
+) -> tuple[str, Setting] | None:
     """The holdout step that ``path`` records for this very experiment, if it does: a summary written by the same
-    command with ``CHOOSE_ONLY=1`` (no dev score in it), over the same candidates and grid.  Returns its selection,
-    the picked candidate's folder and its chosen setting as typed in ``grids``; None when ``path`` is anything
-    else (missing, another command, already scored on dev)."""
+    command with ``CHOOSE_ONLY=1`` (no dev score in it), over the same candidates and grid.  Returns the picked
+    candidate's folder and its chosen setting as typed in ``grids``; None when ``path`` is anything else (missing,
+    another command, already scored on dev)."""
     try:
         earlier = read_json(path)
     except (OSError, ValueError):
@@ -290,7 +290,7 @@ def recorded_selection(
     )
     if None in typed:
         return None
-    return sel, sel["picked"], (str(typed[0]), str(typed[1]), int(typed[2]))
+    return sel["picked"], (str(typed[0]), str(typed[1]), int(typed[2]))
 
 
 def with_recorded_selection(result: dict[str, Any], path: Path, run: Path) -> dict[str, Any]:
@@ -398,13 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.runs) != 1:
         p.error(f"{args.step} takes one run folder")
     runs = args.runs[0]
-    if (
-        args.step == "recorded"
-    ):  # runs: the summary file; exit 1 when it records no holdout step of this command
+    if args.step == "recorded":
+        # runs: the summary file; exit 1 when it records no holdout step of this command
         found = recorded_selection(runs, args.task, grids, args.command, args.pretrains)
         if found is None:
             return 1
-        print(found[1], *found[2])
+        print(found[0], *found[1])
         return 0
     if args.step == "choose":
         print(*choose(runs, args.task, *grids, args.seed))

@@ -793,8 +793,7 @@ def test_a_recorded_choice_is_kept_only_for_the_same_experiment(tmp_path):
         path.write_text(json.dumps(summary))
         return module.recorded_selection(path, "rte", g, command, list(pretrains))
 
-    found = kept(step)
-    assert found is not None and found[1:] == ("runs/b", ("2.5e-4", "0.1", 746))  # the lr as typed
+    assert kept(step) == ("runs/b", ("2.5e-4", "0.1", 746))  # the lr as typed
     assert kept(step, ("runs/b", "runs/a")) is None  # the order decides ties: another experiment
     assert kept({**step, "command": command.replace("746", "373")}) is None
     assert kept({**step, "task": "mrpc"}) is None
