@@ -89,8 +89,10 @@ def _tag(sentence: str) -> str:
     return " ".join(f"{w}/nn" for w in sentence.split())
 
 
-def _corpus_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gpt_corpus", ROOT / "experiments" / "gpt_corpus.py")
+def _experiment_module(name: str) -> ModuleType:
+    """experiments/NAME.py as a module (the experiments folder is not a package)."""
+    sys.path.insert(0, str(ROOT / "experiments"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -98,12 +100,11 @@ def _corpus_builder() -> ModuleType:
 
 
 def _results_docs() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "experiments"))
-    spec = importlib.util.spec_from_file_location("results_docs", ROOT / "experiments" / "results_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _experiment_module("results_docs")
+
+
+def _corpus_builder() -> ModuleType:
+    return _experiment_module("gpt_corpus")
 
 
 def test_the_pretraining_corpus_holds_out_part_of_every_source_and_trains_on_no_evaluation_set(tmp_path):
@@ -736,13 +737,7 @@ def test_choose_only_stops_after_the_holdout_and_writes_the_selection(pretrained
 def test_only_the_holdout_step_of_the_same_command_adds_its_wall_time(tmp_path):
     """A summary on disk from another command (another grid, another task) or one that already has dev scores is
     not the holdout step of this run: it is replaced, and no wall time is added to this run's."""
-    sys.path.insert(0, str(ROOT / "experiments"))
-    spec = importlib.util.spec_from_file_location(
-        "gpt1_transfer_summary", ROOT / "experiments" / "gpt1_transfer_summary.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _experiment_module("gpt1_transfer_summary")
     command = 'TASK=rte GRID="187 373" experiments/gpt1_transfer.sh'
     result = {"command": command, "task": "rte", "wall_seconds": 600.0, "variants": {}}
     out = tmp_path / "gpt1_rte.json"
@@ -767,13 +762,7 @@ def test_a_recorded_choice_is_kept_only_for_the_same_experiment(tmp_path):
     """Dev at a recorded choice needs the holdout step of this very command: the same candidates in the same
     order and a chosen setting inside this grid; anything else (another command, other candidates, a setting
     the grid lacks, a summary that already has dev) means the holdout step is run instead."""
-    sys.path.insert(0, str(ROOT / "experiments"))
-    spec = importlib.util.spec_from_file_location(
-        "gpt1_transfer_summary", ROOT / "experiments" / "gpt1_transfer_summary.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _experiment_module("gpt1_transfer_summary")
     command = (
         'PRETRAINS="runs/a runs/b" TASK=rte GRID="187 746" LRS="6.25e-5 2.5e-4" experiments/gpt1_transfer.sh'
     )
@@ -806,10 +795,7 @@ def test_a_recorded_choice_is_kept_only_for_the_same_experiment(tmp_path):
 
 def test_a_pretraining_recipe_is_the_one_command_its_summaries_agree_on(tmp_path):
     """Reruns of a pre-training record the same command under the same name; two different ones are refused."""
-    spec = importlib.util.spec_from_file_location("recipe", ROOT / "experiments" / "pretrained_recipe.py")
-    assert spec is not None and spec.loader is not None
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = _experiment_module("pretrained_recipe")
     a = "UPDATES=4000 THREADS=1 experiments/gpt1_pretrain.sh"
     (tmp_path / "levers").mkdir()
     (tmp_path / "m.json").write_text(json.dumps({"name": "m", "command": a}))
