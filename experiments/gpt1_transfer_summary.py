@@ -262,6 +262,14 @@ def with_holdout_step(result: dict[str, Any], out: Path) -> dict[str, Any]:
     return {**result, "wall_seconds": first + second, "note": note}
 
 
+def _picked_row(sel: dict[str, Any]) -> dict[str, Any] | None:
+    """The candidate row of a holdout step's selection that it picked (None when it names none of them)."""
+    return next(
+        (r for r in sel.get("pretraining_candidates", []) if r["pretraining"]["init"] == sel.get("picked")),
+        None,
+    )
+
+
 def recorded_selection(
     path: Path, task: str, grids: tuple[list[str], list[str], list[int]], command: str, pretrains: list[str]
 ) -> tuple[str, Setting] | None:
@@ -278,10 +286,12 @@ def recorded_selection(
     if str(earlier.get("command", "")).replace(" CHOOSE_ONLY=1", "") != command.replace(" CHOOSE_ONLY=1", ""):
         return None
     sel = earlier.get("selection", {})
-    rows = sel.get("pretraining_candidates", [])
-    if [r["pretraining"]["init"] for r in rows] != pretrains or sel.get("picked") not in pretrains:
+    if [r["pretraining"]["init"] for r in sel.get("pretraining_candidates", [])] != pretrains:
         return None
-    chosen = rows[pretrains.index(sel["picked"])]["chosen"]
+    picked = _picked_row(sel)
+    if picked is None:
+        return None
+    chosen = picked["chosen"]
     lrs, dropouts, grid = grids
     typed = (
         next((x for x in lrs if float(x) == chosen["lr"]), None),
@@ -299,8 +309,9 @@ def with_recorded_selection(result: dict[str, Any], path: Path, run: Path) -> di
     run made again (``run``) beside the holdout score the record gives it."""
     earlier = read_json(path)
     sel = earlier["selection"]
-    rows = sel["pretraining_candidates"]
-    picked = rows[[r["pretraining"]["init"] for r in rows].index(sel["picked"])]
+    picked = _picked_row(sel)
+    if picked is None:
+        raise ValueError(f"{path} records no picked candidate among its pre-trained models")
     n_train, batch = result["train_examples"], result["batch_size"]
     grid = [
         {**g, "epochs": round(g["updates"] * batch / n_train, 3) if n_train else None} for g in picked["grid"]
@@ -319,7 +330,7 @@ def with_recorded_selection(result: dict[str, Any], path: Path, run: Path) -> di
             **result["selection"],
             "rule": sel["rule"],
             "grid": grid,
-            "pretraining_candidates": rows,
+            "pretraining_candidates": sel["pretraining_candidates"],
             "picked": sel["picked"],
             "recorded": {
                 "file": str(path),

@@ -46,6 +46,11 @@ def provenance_line(s: dict[str, Any], threads: str = "1 thread per run") -> str
     return f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {threads} · torch {m['torch']}"
 
 
+def note_suffix(s: dict[str, Any]) -> str:
+    """A summary's note, in parentheses after its provenance, or nothing."""
+    return f" ({s['note']})" if s.get("note") else ""
+
+
 def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacrebleu")) -> str:
     """Command, date, machine, versions (torch and ``tool``: (shown name, key)), updates and times of a run."""
     m = s["machine"]
@@ -54,7 +59,7 @@ def machine_line(s: dict[str, Any], tool: tuple[str, str] = ("sacreBLEU", "sacre
     return (
         f"`{s['command']}` · {s['date']} · {cpu(m)}, {m['cores']} cores, {threads} · torch {m['torch']}, "
         f"{tool[0]} {m.get(tool[1], '?')} · {s['updates']:,} updates in "
-        f"{s['train_seconds'] / 60:.1f} min of training{wall}" + (f" ({s['note']})" if s.get("note") else "")
+        f"{s['train_seconds'] / 60:.1f} min of training{wall}" + note_suffix(s)
     )
 
 
@@ -620,7 +625,7 @@ def pretraining_selection_table(runs: list[dict[str, Any]]) -> str:
     lines += [""] + [
         f"- `{s['command']}` · {s['date']} · {cpu(s['machine'])} · torch {s['machine']['torch']}"
         + (f" · {s['wall_seconds'] / 60:.1f} min wall" if s.get("wall_seconds") else "")
-        + (f" ({s['note']})" if s.get("note") else "")
+        + note_suffix(s)
         for s in runs
     ]
     holdouts = ", ".join(
@@ -710,9 +715,7 @@ def diagnostics_by_pretraining_table(runs: list[dict[str, Any]]) -> str:
         lines.append(f"| {start} | `{s['name']}` | {updates}, {seed(s)} | " + " | ".join(cells) + " |")
     lines.append("")
     lines += [
-        f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall"
-        + (f" ({s['note']})" if s.get("note") else "")
-        for s in runs
+        f"- {provenance_line(s)} · {s['wall_seconds'] / 60:.1f} min wall" + note_suffix(s) for s in runs
     ]
     return "\n".join(lines)
 
