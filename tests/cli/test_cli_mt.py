@@ -10,6 +10,8 @@ import torch
 
 from ronbun.cli.main import main
 from ronbun.data.synthetic import write_corpus
+from ronbun.mt.translator import Translator
+from ronbun.training.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,22 @@ def test_evaluate_prints_sacrebleu_with_signature_chrf_and_tokenised_bleu(traine
     assert "sacreBLEU" in out and "nrefs:1" in out and "chrF" in out and "tokenised" in out.lower()
 
 
+def test_several_checkpoints_translate_and_evaluate_as_one_ensemble(trained, tmp_path, capsys):
+    root, run = trained
+    d = root / "data"
+    cks = [str(p) for p in sorted((run / "checkpoints").iterdir())]
+    scores = tmp_path / "scores.json"
+    out = tmp_path / "out.de"
+    argv = ["mt", "evaluate", *cks, "--src", str(d / "test.en"), "--ref", str(d / "test.de"), "--beam", "2"]
+    assert main([*argv, "--json", str(scores), "--output", str(out)]) == 0
+    assert json.loads(scores.read_text())["ensemble"] == 2
+    assert "sacreBLEU" in capsys.readouterr().out
+    assert main(["mt", "translate", *cks, "-i", str(d / "test.en"), "--beam", "2"]) == 0
+    assert capsys.readouterr().out.splitlines() == out.read_text(encoding="utf-8").splitlines()
+    with pytest.raises(ValueError, match="attention maps are those of one model"):
+        Translator.from_checkpoints(cks).attention("The dog sees the cat.")
+
+
 def test_average_writes_a_checkpoint(trained, tmp_path, capsys):
     _, run = trained
     assert main(["mt", "average", str(run), "--last", "2", "--out", str(tmp_path / "avg")]) == 0
@@ -125,6 +143,12 @@ def bad_cases(root: Path, run: Path, tmp: Path) -> list[tuple[list[str], str]]:
     pickled = tmp / "pickled"
     pickled.mkdir()
     (pickled / "pytorch_model.bin").write_bytes(b"\x80\x04K\x01.")
+    spec = json.loads((Path(ck) / "tokenizer.json").read_text(encoding="utf-8"))
+    spec["normalizer"] = {"type": "Lowercase"}  # the same vocabulary, a tokenizer that lower-cases
+    (tmp / "lowercasing.json").write_text(json.dumps(spec), encoding="utf-8")
+    other_tokenizer = save_checkpoint(
+        tmp / "other_tokenizer", Translator.from_checkpoint(ck).model, tokenizer_file=tmp / "lowercasing.json"
+    )
     return [
         (
             [
@@ -174,6 +198,8 @@ def bad_cases(root: Path, run: Path, tmp: Path) -> list[tuple[list[str], str]]:
         (["mt", "translate", ck, "--beam", "0", "-i", str(d / "test.en")], "beam size must be >= 1"),
         (["mt", "translate", ck, "--alpha", "-1", "-i", str(d / "test.en")], "alpha must be >= 0"),
         (["mt", "translate", ck, "-i", str(latin1)], "not valid UTF-8"),
+        (["mt", "translate", ck, str(tmp / "no-such-checkpoint")], "does not exist"),
+        (["mt", "translate", ck, str(other_tokenizer), "-i", str(d / "test.en")], "share one tokenizer"),
         (["mt", "evaluate", ck, "--src", str(d / "test.en"), "--ref", str(short)], "lines"),
         (["mt", "translate", ck, "--device", "tpu", "-i", str(d / "test.en")], "--device must be"),
         *(

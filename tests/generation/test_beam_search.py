@@ -26,6 +26,7 @@ from ronbun.generation import (
     translate,
 )
 from ronbun.models.decoding import EncoderDecoderAdapter
+from ronbun.models.ensemble import TransformerEnsemble, mean_probability
 
 PAD, BOS, EOS, A, B, C = range(6)
 V = 6
@@ -471,3 +472,56 @@ def test_the_encoder_decoder_adapter_bans_padding_and_satisfies_the_protocol():
     torch.testing.assert_close(logp[0, keep], full[0, keep])  # the banned mass is not renormalised away
     with pytest.raises(ValueError, match="banned_ids"):
         EncoderDecoderAdapter(model, torch.tensor([[5]]), banned_ids=[model.config.eos_id])
+
+
+# -- an ensemble of models, cached, against full recomputation ------------------------------------------------------
+def test_an_ensemble_searches_the_mean_of_its_members_probabilities():
+    """Prediction ensembling: at every step the ensemble's distribution is the members' mean probability,
+    each member decoding with its own KV cache reordered with the beams, equal to recomputing every member's
+    full forward pass for every hypothesis."""
+    members = [eos_biased_model(1.5, seed=0), eos_biased_model(1.5, seed=2, d_ff=48)]  # shapes may differ
+    g = random.Random(2)
+    rows = [[g.randrange(4, 40) for _ in range(n)] for n in (5, 9, 3)]
+    kw = {"beam": 4, "alpha": 0.6, "n_best": 2}
+    got = translate(TransformerEnsemble(members), padded_batch(rows), max_len_b=6, **kw)
+    assert len({len(r.tokens) for r in got}) > 1  # sentences end at different steps
+    for row, res in zip(rows, got, strict=True):
+        singles = [recompute_log_probs(m, torch.tensor(row)) for m in members]
+
+        def mean(prefix: tuple[int, ...], singles=singles) -> list[float]:
+            probs = torch.tensor([f(prefix) for f in singles]).exp().mean(dim=0)  # (V,)
+            return probs.log().tolist()
+
+        ref = reference_beam_search(mean, len(row) + 6, **kw)
+        assert [h.tokens for h in res.hypotheses] == [strip(t) for t, _, _ in ref]
+        assert [h.score for h in res.hypotheses] == pytest.approx([s for _, s, _ in ref], abs=1e-4)
+    alone = [translate(m, padded_batch(rows), max_len_b=6, **kw) for m in members]
+    assert [r.tokens for r in got] not in [
+        [r.tokens for r in a] for a in alone
+    ]  # neither member decides alone
+
+
+def test_an_ensemble_of_one_model_is_that_model():
+    model = eos_biased_model()
+    src = padded_batch([[5, 6, 7, 8], [9, 10]])
+    one, alone = translate(TransformerEnsemble([model]), src, n_best=2), translate(model, src, n_best=2)
+    for a, b in zip(one, alone, strict=True):
+        assert [h.tokens for h in a.hypotheses] == [h.tokens for h in b.hypotheses]
+        assert [h.score for h in a.hypotheses] == [h.score for h in b.hypotheses]
+
+
+def test_the_mean_probability_stays_normalised_and_keeps_banned_tokens_banned():
+    logits = torch.randn(3, 7, 11)  # (K, N, V)
+    logits[:, :, PAD] = NEG_INF
+    mixed = mean_probability(list(torch.log_softmax(logits, dim=-1)))  # (N, V)
+    assert torch.allclose(mixed.exp().sum(dim=-1), torch.ones(7))
+    assert (mixed[:, PAD] == NEG_INF).all() and (mixed <= 0).all()
+
+
+def test_an_ensemble_refuses_members_with_different_vocabularies():
+    with pytest.raises(ValueError, match="vocab_size=41.*share one vocabulary"):
+        TransformerEnsemble(
+            [eos_biased_model(), Transformer(TransformerConfig.preset("tiny", vocab_size=41))]
+        )
+    with pytest.raises(ValueError, match="at least one"):
+        TransformerEnsemble([])

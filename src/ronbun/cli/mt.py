@@ -14,6 +14,11 @@ from ..mt.evaluate import EvaluationConfig
 from ..mt.task import MTDataConfig
 from . import options
 
+CHECKPOINTS_HELP = (
+    "checkpoint directory (e.g. RUN/checkpoints/step_… or an average); several: an ensemble that averages "
+    "their next-token probabilities at every step (they must share one tokenizer, e.g. one run's checkpoints)"
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     msub = options.command_group(sub, "mt", "machine translation with the Transformer (Vaswani et al. 2017)")
@@ -24,15 +29,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
 
     tr = options.command(msub, run_translate)
-    tr.add_argument(
-        "checkpoint", type=Path, help="checkpoint directory (e.g. RUN/checkpoints/step_… or an average)"
-    )
+    tr.add_argument("checkpoint", type=Path, nargs="+", help=CHECKPOINTS_HELP)
     tr.add_argument("--input", "-i", type=Path, help="file to translate (default: stdin)")
     tr.add_argument("--output", "-o", type=Path, help="write the translations here (default: stdout)")
     options.add_settings(tr, DecodingConfig)
 
     ev = options.command(msub, run_evaluate)
-    ev.add_argument("checkpoint", type=Path)
+    ev.add_argument("checkpoint", type=Path, nargs="+", help=CHECKPOINTS_HELP)
     options.add_settings(ev, EvaluationConfig)
     options.add_settings(ev, DecodingConfig)
 
@@ -64,7 +67,8 @@ def run_translate(args: argparse.Namespace) -> int:
     """translate text with a checkpoint
 
     Translate sentences (one per line) from --input or stdin; translations stream to stdout in input order.
-    Defaults are the paper's §6.1: beam 4, length penalty α=0.6, max length = input + 50.
+    Defaults are the paper's §6.1: beam 4, length penalty α=0.6, max length = input + 50. Several
+    checkpoints decode as one ensemble (their next-token probabilities averaged at every step).
     """
     from ..mt.commands import translate_lines
 
@@ -84,7 +88,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """translate a test set and score it (sacreBLEU, chrF, paper-style tokenised BLEU)
 
     Translate a test set and print sacreBLEU with its signature, chrF, and the paper-style tokenised BLEU
-    (compound-split for German) of the same outputs.
+    (compound-split for German) of the same outputs. Several checkpoints decode as one ensemble.
     """
     from ..mt.evaluate import evaluate_checkpoint
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -95,9 +95,10 @@ def train(run: RunSettings, *, resume: bool = False, log: Log = _stderr) -> dict
     return result if rank == 0 else None
 
 
-def load_translator(path: Path, threads: int | None = None, device: str = "cpu"):
-    """The :class:`~ronbun.mt.translator.Translator` of a checkpoint, decoding on ``device`` (``auto``: the GPU
-    when there is one) with ``threads`` CPU threads."""
+def load_translator(path: Path | Sequence[Path], threads: int | None = None, device: str = "cpu"):
+    """The :class:`~ronbun.mt.translator.Translator` of a checkpoint (several: their ensemble,
+    :meth:`~ronbun.mt.translator.Translator.from_checkpoints`), decoding on ``device`` (``auto``: the GPU when
+    there is one) with ``threads`` CPU threads."""
     import torch
 
     from .translator import Translator
@@ -106,15 +107,17 @@ def load_translator(path: Path, threads: int | None = None, device: str = "cpu")
         if threads < 1:
             raise ValueError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    paths = [path] if isinstance(path, Path) else list(path)
+    for p in paths:
+        if not p.exists():
+            raise FileNotFoundError(f"checkpoint {p} does not exist")
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     elif not re.fullmatch(r"cpu|cuda(:\d+)?", device):
         raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {device!r}")
     elif device != "cpu" and not torch.cuda.is_available():
         raise ValueError(f"--device {device}: this machine has no CUDA GPU (use cpu or auto)")
-    return Translator.from_checkpoint(path, device)
+    return Translator.from_checkpoints(paths, device)
 
 
 def read_input(path: Path | None) -> list[str]:
@@ -132,7 +135,10 @@ def read_input(path: Path | None) -> list[str]:
 
 
 def translate_lines(
-    checkpoint: Path, source: Path | None, decoding: DecodingConfig, output: Path | None = None
+    checkpoint: Path | Sequence[Path],
+    source: Path | None,
+    decoding: DecodingConfig,
+    output: Path | None = None,
 ) -> Iterator[str]:
     """Translate the lines of ``source`` (stdin when ``None``) in input order, yielding each translation.
 

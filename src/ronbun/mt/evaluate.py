@@ -154,11 +154,17 @@ def _dataset_split(checkpoint: Path, dataset: str | None, data_dir: str | None, 
     return EvaluationData(sources, refs, tgt_lang, tok)
 
 
-def evaluate_checkpoint(checkpoint: Path, cfg: EvaluationConfig, decoding: DecodingConfig) -> MTEvaluation:
-    """``ronbun mt evaluate``: load the checkpoint, read the test set, translate and score it; the
-    translations go to ``cfg.output`` and the scores to ``cfg.json`` when given."""
-    translator = load_translator(checkpoint, decoding.threads, decoding.device)
-    result = evaluate_translator(translator, read_test_set(checkpoint, cfg), decoding)
+def evaluate_checkpoint(
+    checkpoint: Path | Sequence[Path], cfg: EvaluationConfig, decoding: DecodingConfig
+) -> MTEvaluation:
+    """``ronbun mt evaluate``: load the checkpoint (several: their ensemble), read the test set (by default
+    the dataset the first checkpoint was trained on), translate and score it; the translations go to
+    ``cfg.output`` and the scores to ``cfg.json`` (with the checkpoints' number as ``ensemble``) when given."""
+    paths = [checkpoint] if isinstance(checkpoint, Path) else list(checkpoint)
+    translator = load_translator(paths, decoding.threads, decoding.device)
+    result = evaluate_translator(translator, read_test_set(paths[0], cfg), decoding)
+    if len(paths) > 1:
+        result.summary["ensemble"] = len(paths)
     if cfg.output:
         cfg.output.write_text("\n".join(result.hyps) + "\n", encoding="utf-8")
     if cfg.json:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 import torch
 
 from ..models import Transformer
+from ..models.ensemble import TransformerEnsemble
 from ..models.inference import PRECISIONS, at_precision
 from ..text.bpe import TextTokenizer
 from ..training.checkpoint import CheckpointError, MissingTokenizerError, load_checkpoint
@@ -87,6 +88,18 @@ def _translate_window(
     return result
 
 
+def same_tokenizer(a: object, b: object) -> bool:
+    """Whether two tokenizers turn text into the same ids and back: the same kind and, where they have one,
+    the same fingerprint (the serialised tokenizer's hash); else the same vocabulary size and the same ids for
+    a probe text."""
+    if type(a) is not type(b) or getattr(a, "vocab_size", None) != getattr(b, "vocab_size", None):
+        return False
+    if hasattr(a, "fingerprint") and hasattr(b, "fingerprint"):
+        return a.fingerprint() == b.fingerprint()  # type: ignore[attr-defined]
+    probe = ["A man rides a horse.", "Zwei Kinder spielen im Garten, 1974 & ça va?"]
+    return a.encode_batch(probe) == b.encode_batch(probe)  # type: ignore[attr-defined]
+
+
 def threads_per_stream(threads: int, streams: int) -> int:
     """Each of ``streams`` decoding streams' share of ``threads`` CPU threads (at least 1): the one rule that
     ``translate --streams``, ``ronbun serve --streams`` and the translation benchmark all follow."""
@@ -132,10 +145,16 @@ class Search(TypedDict, total=False):
 
 class Translator:
     """A Transformer plus its tokenizer; sentences in, sentences out (``tokenizer=None``: a bare model,
-    :meth:`translate_ids` only)."""
+    :meth:`translate_ids` only).  The model may be a
+    :class:`~ronbun.models.ensemble.TransformerEnsemble` (:meth:`from_checkpoints`): several checkpoints that
+    decode as one."""
 
     def __init__(
-        self, model: Transformer, tokenizer: TextTokenizer | None, *, directory: str | Path | None = None
+        self,
+        model: Transformer | TransformerEnsemble,
+        tokenizer: TextTokenizer | None,
+        *,
+        directory: str | Path | None = None,
     ) -> None:
         if tokenizer is not None and model.config.vocab_size < tokenizer.vocab_size:
             raise CheckpointError(
@@ -181,6 +200,38 @@ class Translator:
             require_tokenizer=require_tokenizer,
         )
         return cls(ckpt.model, ckpt.tokenizer, directory=ckpt.path)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        directories: Sequence[str | Path],
+        device: str = "cpu",
+        *,
+        tokenizer: TextTokenizer | str | Path | None = None,
+    ) -> Translator:
+        """Several Transformer checkpoints as one translator that averages their next-token probabilities at
+        every step (:class:`~ronbun.models.ensemble.TransformerEnsemble`; one checkpoint: the same as
+        :meth:`from_checkpoint`).  They must share one tokenizer (the first one's is used, or ``tokenizer``)
+        and one vocabulary; a checkpoint whose tokenizer differs is refused, naming it."""
+        if not directories:
+            raise ValueError("no checkpoint given")
+        first = cls.from_checkpoint(directories[0], device, tokenizer=tokenizer)
+        if len(directories) == 1:
+            return first
+        members = [first.model]
+        for directory in directories[1:]:
+            other = cls.from_checkpoint(directory, device, tokenizer=tokenizer)
+            if not same_tokenizer(first.tokenizer, other.tokenizer):
+                raise CheckpointError(
+                    f"{directory}: its tokenizer differs from that of {directories[0]}; an ensemble needs "
+                    "checkpoints that share one tokenizer (e.g. the checkpoints of one run)"
+                )
+            members.append(other.model)
+        try:
+            ensemble = TransformerEnsemble(members)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise CheckpointError(str(exc)) from None
+        return cls(ensemble, first.tokenizer, directory=first.directory)
 
     def require_tokenizer(self, what: str = "this") -> TextTokenizer:
         """The tokenizer, or :class:`~ronbun.training.checkpoint.MissingTokenizerError` for a bare model
@@ -287,6 +338,8 @@ class Translator:
         """Translate one sentence and return ``(src_pieces, tgt_pieces, AttentionMaps)`` of the
         teacher-forced pass over the model's own translation (tokens label the plot axes)."""
         tokenizer = self.require_tokenizer("attention()")
+        if not isinstance(self.model, Transformer):
+            raise ValueError("attention maps are those of one model; load a single checkpoint to plot them")
         c = self.model.config
         src_ids = tokenizer.encode(sentence) or [c.eos_id]
         out_ids = self.translate_ids([src_ids], beam=beam, alpha=alpha)[0]
