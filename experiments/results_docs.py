@@ -109,25 +109,37 @@ def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
     choice = evaluations.get("alpha_choice")
     if not choice:
         return []
-    beam, alpha = choice.get("beam", "4"), choice["alpha"]
+    model, beam, alpha = choice.get("model", "averaged"), choice.get("beam", "4"), choice["alpha"]
     by_beam = choice.get("candidates_by_beam") or {"4": choice["candidates"]}
+    by_model = choice.get("candidates_by_model") or {model: by_beam}
     tried = "; ".join(
-        (f"beam {b}: " if len(by_beam) > 1 else "") + ", ".join(f"α {a} {fmt(v)}" for a, v in alphas.items())
-        for b, alphas in by_beam.items()
+        (f"{DECODED_MODELS[m]}, " if len(by_model) > 1 else "")
+        + (f"beam {b}: " if len(by_beam) > 1 else "")
+        + ", ".join(f"α {a} {fmt(v)}" for a, v in alphas.items())
+        for m, beams in by_model.items()
+        for b, alphas in beams.items()
     )
-    what = f"beam {beam}, α {alpha}" + (" (beam and α" if len(by_beam) > 1 else " (α")
+    chose = "model, beam and α" if len(by_model) > 1 else "beam and α" if len(by_beam) > 1 else "α"
+    what = f"beam {beam}, α {alpha} ({chose}"
     metric = _choice_metric(evaluations)
     chosen = "chosen on valid" + ("" if metric == "cased sacreBLEU" else f" by {metric}")
     rows = []
     for split, split_name in (("test", "test2016"), ("valid", "valid")):
-        e = evaluations.get(f"averaged_{split}_beam{beam}_alpha{alpha}")
+        e = evaluations.get(f"{model}_{split}_beam{beam}_alpha{alpha}")
         if e is not None:
             bleu, lc, chrf = _scores(e)
             how = f"{what} {chosen}: {tried})" if split == "test" else f"beam {beam}, α {alpha}"
             rows.append(
-                f"| average of the last 5 | {how} | {split_name} | {fmt(bleu)} | {fmt(lc)} | {fmt(chrf)} |"
+                f"| {DECODED_MODELS[model]} | {how} | {split_name} | {fmt(bleu)} | {fmt(lc)} | {fmt(chrf)} |"
             )
     return rows
+
+
+#: The models experiments/multi30k_alpha.sh chooses among, as the tables name them.
+DECODED_MODELS = {
+    "averaged": "average of the last 5",
+    "ensemble": "ensemble of the last 5 (probabilities averaged)",
+}
 
 
 def levers_table(runs: list[dict[str, Any]]) -> str:

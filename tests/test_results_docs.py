@@ -90,6 +90,34 @@ def test_the_decoding_chosen_on_valid_names_the_metric_that_chose_it(tmp_path):
     )  # its uncased output is not a headline
 
 
+def test_an_ensemble_chosen_on_valid_is_named_in_its_row_with_every_candidate():
+    """experiments/multi30k_alpha.sh may choose the last 5 checkpoints as an ensemble over their average: the
+    rows say which model decoded, and the choice lists every model's candidates."""
+    gen = _generator()
+    beams = {"4": {"1.5": 40.1}, "8": {"1.5": 40.3}}
+    evaluations = {
+        "alpha_choice": {
+            "metric": "cased sacreBLEU",
+            "model": "ensemble",
+            "beam": "8",
+            "alpha": "1.5",
+            "candidates_by_beam": {"4": {"1.5": 40.5}, "8": {"1.5": 40.8}},
+            "candidates_by_model": {"averaged": beams, "ensemble": {"4": {"1.5": 40.5}, "8": {"1.5": 40.8}}},
+        },
+        "ensemble_test_beam8_alpha1.5": _evaluation(39.9, 40.4),
+        "ensemble_valid_beam8_alpha1.5": _evaluation(40.8, 40.9),
+    }
+    test_row, valid_row = gen.alpha_rows(evaluations)
+    assert test_row.startswith(
+        "| ensemble of the last 5 (probabilities averaged) | beam 8, α 1.5 (model, beam"
+    )
+    assert (
+        "average of the last 5, beam 4: α 1.5 40.10; average of the last 5, beam 8: α 1.5 40.30" in test_row
+    )
+    assert "ensemble of the last 5 (probabilities averaged), beam 8: α 1.5 40.80" in test_row
+    assert "| 39.90 | 40.40 |" in test_row and "| valid | 40.80 | 40.90 |" in valid_row
+
+
 def test_seeds_of_different_precisions_are_never_pooled(tmp_path):
     gen = _generator()
     runs = []

@@ -63,28 +63,35 @@ def test_the_wmt14_base_recipe_runs_on_a_tiny_slice(tmp_path):
 
 
 FAKE_EVALUATE = """#!/usr/bin/env bash
-# stand-in for `ronbun mt evaluate`: BLEU is a function of (split, beam, alpha); every call is logged
+# stand-in for `ronbun mt evaluate`: BLEU is a function of (split, beam, alpha, how many checkpoints: several
+# are an ensemble, 0.4 better); every call is logged
 echo "$*" >> "$FAKE_LOG"
+shift 2; models=0; while [[ $1 != --* ]]; do models=$((models + 1)); shift; done
 while (( $# )); do case $1 in --split) split=$2;; --beam) beam=$2;; --alpha) alpha=$2;; --json) out=$2;; esac; shift; done
-PYTHON - "$split" "$beam" "$alpha" "$out" <<'PY'
+PYTHON - "$split" "$beam" "$alpha" "$out" "$models" <<'PY'
 import json, sys
-split, beam, alpha, out = sys.argv[1:]
+split, beam, alpha, out, models = sys.argv[1:]
 bleu = {("4", "0.6"): 30.0, ("4", "1.5"): 31.0, ("8", "0.6"): 29.0, ("8", "1.5"): 31.0}[(beam, alpha)]
 lc_tok = {("4", "0.6"): 30.0, ("4", "1.5"): 30.5, ("8", "0.6"): 32.0, ("8", "1.5"): 31.0}[(beam, alpha)]
-test = 1.0 if split == "test" else 0.0
+test = (1.0 if split == "test" else 0.0) + (0.4 if models != "1" else 0.0)
 json.dump({"raw": {"sacrebleu": bleu + test}, "lowercase_tokenised": {"tokenised_bleu": lc_tok + test}}, open(out, "w"))
 PY
 """
 
 
-def _choose_decoding(tmp_path: Path, run_config: dict | None = None) -> tuple[Path, list[str]]:
-    """Run experiments/multi30k_alpha.sh on a run folder whose evaluations come from FAKE_EVALUATE (BEAMS "4 8",
-    ALPHAS "0.6 1.5"); return the run folder and the logged evaluate calls."""
+def _choose_decoding(
+    tmp_path: Path, run_config: dict | None = None, models: str | None = None
+) -> tuple[Path, list[str]]:
+    """Run experiments/multi30k_alpha.sh on a run folder (six checkpoints kept) whose evaluations come from
+    FAKE_EVALUATE (BEAMS "4 8", ALPHAS "0.6 1.5", MODELS if given); return the run folder and the logged
+    evaluate calls."""
     fake = tmp_path / "ronbun"
     fake.write_text(FAKE_EVALUATE.replace("PYTHON", sys.executable))
     fake.chmod(0o755)
     run = tmp_path / "run"
     (run / "eval").mkdir(parents=True)
+    for step in range(1, 7):
+        (run / "checkpoints" / f"step_{step:08d}").mkdir(parents=True)
     if run_config is not None:
         (run / "run_config.json").write_text(json.dumps(run_config))
     env = {
@@ -93,7 +100,7 @@ def _choose_decoding(tmp_path: Path, run_config: dict | None = None) -> tuple[Pa
         "PYTHON": sys.executable,
         "FAKE_LOG": str(tmp_path / "calls.log"),
     }
-    env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"}
+    env |= {"BEAMS": "4 8", "ALPHAS": "0.6 1.5"} | ({"MODELS": models} if models else {})
     script = ROOT / "experiments" / "multi30k_alpha.sh"
     done = subprocess.run(
         ["bash", str(script), str(run)], env=env, capture_output=True, text=True, timeout=120
@@ -132,3 +139,24 @@ def test_a_literature_mode_model_is_chosen_by_its_lower_cased_tokenised_bleu(tmp
     assert choice["candidates_by_beam"]["8"] == {"0.6": 32.0, "1.5": 31.0}
     tests = [c for c in calls if "--split test" in c]
     assert len(tests) == 1 and "--beam 8 --alpha 0.6" in tests[0]
+
+
+def test_an_ensemble_of_the_averaged_checkpoints_is_a_candidate_chosen_on_valid(tmp_path):
+    """With MODELS="averaged ensemble" the last 5 checkpoints (the ones averaged) also decode as one ensemble;
+    the model, beam and α are chosen together on valid, and test2016 is decoded once, by the choice."""
+    run, calls = _choose_decoding(tmp_path, models="averaged ensemble")
+    choice = json.loads((run / "eval" / "alpha_choice.json").read_text())
+    assert (choice["model"], choice["beam"], choice["alpha"]) == ("ensemble", "4", "1.5")
+    assert choice["candidates_by_model"]["ensemble"] == {
+        "4": {"0.6": 30.4, "1.5": 31.4},
+        "8": {"0.6": 29.4, "1.5": 31.4},
+    }
+    assert choice["candidates_by_beam"] == choice["candidates_by_model"]["ensemble"]
+    assert len([c for c in calls if "--split valid" in c]) == 8
+    (test,) = [c for c in calls if "--split test" in c]
+    last5 = " ".join(str(run / "checkpoints" / f"step_{step:08d}") for step in range(2, 7))
+    assert test.startswith(f"mt evaluate {last5} --dataset") and "--beam 4 --alpha 1.5" in test
+    assert (
+        json.loads((run / "eval" / "ensemble_test_beam4_alpha1.5.json").read_text())["raw"]["sacrebleu"]
+        == 32.4
+    )
