@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ronbun.data.synthetic import generate_corpus
 from ronbun.models import Transformer, TransformerConfig
+from ronbun.models.ensemble import TransformerEnsemble
 from ronbun.models.inference import at_precision
 from ronbun.mt.translator import SORT_WINDOW, Translator, threads_per_stream
 from ronbun.text.bpe import TextTokenizer
@@ -152,6 +153,19 @@ def test_int8_projects_onto_the_vocabulary_with_an_int8_copy_of_the_tied_weight(
     assert got.shape == want.shape
     assert float((got - want).norm() / want.norm()) < 0.05
     assert "int8_output" not in translator.model.__dict__  # the fp32 model is untouched
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_an_ensemble_decodes_at_a_lower_precision_member_by_member(trained, precision):
+    """An ensemble of two copies of one model is that model at every precision: each member gets the reduced
+    copy one model would get (in int8, its own int8 pre-softmax projection)."""
+    translator, en = trained
+    twice = Translator(TransformerEnsemble([translator.model, translator.model]), translator.tokenizer)
+    if precision == "int8":
+        members = twice.model_at("int8").members
+        assert all(type(m.__dict__["int8_output"]).__module__.startswith("torch.ao") for m in members)
+    alone = translator.translate(en[:16], beam=4, precision=precision)
+    assert twice.translate(en[:16], beam=4, precision=precision) == alone
 
 
 def test_an_unknown_precision_is_refused_before_any_work(trained):

@@ -42,15 +42,19 @@ def at_precision(model: nn.Module, precision: str) -> nn.Module:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
         quantised = torch.ao.quantization.quantize_dynamic(copied, {nn.Linear}, dtype=torch.qint8)
-        if isinstance(quantised, OutputProjection):
-            weight, bias = quantised.output_layer()  # (V, d_model), (V,) | None
-            linear = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
-            with torch.no_grad():
-                linear.weight.copy_(weight)
-                if bias is not None:
-                    linear.bias.copy_(bias)
-            int8 = torch.ao.quantization.quantize_dynamic(
-                nn.Sequential(linear), {nn.Linear}, dtype=torch.qint8
-            )
-            quantised.__dict__["int8_output"] = int8[0]  # not a submodule: the state dict stays the model's
+        for module in quantised.modules():  # the model itself, or each member of an ensemble
+            if isinstance(module, OutputProjection):
+                _add_int8_output(module)
         return quantised
+
+
+def _add_int8_output(model: OutputProjection) -> None:
+    """Give ``model`` an int8 copy of its (tied) pre-softmax projection, used in inference (``stack.py``)."""
+    weight, bias = model.output_layer()  # (V, d_model), (V,) | None
+    linear = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    with torch.no_grad():
+        linear.weight.copy_(weight)
+        if bias is not None:
+            linear.bias.copy_(bias)
+    int8 = torch.ao.quantization.quantize_dynamic(nn.Sequential(linear), {nn.Linear}, dtype=torch.qint8)
+    model.__dict__["int8_output"] = int8[0]  # not a submodule: the state dict stays the model's
