@@ -11,7 +11,10 @@
 #   full recipe (5,400 updates: about 58 min of training on 2 idle AVX-512 BF16 threads):   experiments/multi30k.sh
 #   the 15-minute version, seed 1:        UPDATES=1400 SEED=1 NAME=multi30k_15min_s1 experiments/multi30k.sh
 #   literature mode (lower-cased tokenised training text):   experiments/multi30k.sh --lowercase-tokenized
-#   a stopped run (killed, machine restarted) continues exactly: the same command plus --resume
+#   a stopped run (killed, machine restarted) continues exactly: the same command plus --resume (on a finished
+#   run it trains nothing and redoes the evaluation steps)
+#   decoding candidates: MODELS="averaged ensemble" also tries the last 5 checkpoints as one ensemble
+#   (experiments/multi30k_alpha.sh); recorded in the summary's command when set
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RONBUN=${RONBUN:-.venv/bin/ronbun}
@@ -43,4 +46,4 @@ done
 RONBUN=$RONBUN PYTHON=$PYTHON DATA=$DATA THREADS=$THREADS experiments/multi30k_alpha.sh "$OUT"
 cat "$OUT/eval/averaged_test_beam4.txt"
 $PYTHON experiments/summarize.py "$OUT" --name "$NAME" --eval "$OUT/eval" --wall-seconds $(( $(date +%s) - start )) \
-  --command "UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT LABEL_SMOOTHING=$LABEL_SMOOTHING PRECISION=$PRECISION experiments/multi30k.sh$(recorded_args "$@")" --out "$RESULTS/$NAME.json"
+  --command "$(given_inputs MODELS)UPDATES=$UPDATES SEED=$SEED THREADS=$THREADS DROPOUT=$DROPOUT LABEL_SMOOTHING=$LABEL_SMOOTHING PRECISION=$PRECISION experiments/multi30k.sh$(recorded_args "$@")" --out "$RESULTS/$NAME.json"

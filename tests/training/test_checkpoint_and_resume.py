@@ -193,6 +193,19 @@ def test_resume_forgets_the_metrics_an_interrupted_run_wrote_after_its_last_chec
     assert train_steps == sorted(set(train_steps)) == list(range(1, 9)), "each step once, in order"
 
 
+def test_resuming_a_finished_run_changes_nothing(corpus, tmp_path):
+    """The same command plus --resume on a run that trained its whole budget (e.g. to rerun a recipe's
+    evaluation steps) trains nothing, writes nothing and validates nothing again; it reports the run's last
+    validation."""
+    make_trainer(corpus, tmp_path / "r", max_steps=7).fit()  # checkpoints at 3, 6 and the final 7
+    before = {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()}
+    last = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()][-1]
+    result = make_trainer(corpus, tmp_path / "r", max_steps=7, resume=True).fit()
+    assert {p: p.read_bytes() for p in (tmp_path / "r").rglob("*") if p.is_file()} == before
+    assert result["step"] == 7 and result["stop_reason"] == "max_steps"
+    assert last["split"] == "valid" and result["metrics"]["valid_loss"] == last["valid_loss"]
+
+
 def test_resume_falls_back_to_the_newest_intact_checkpoint(corpus, tmp_path):
     make_trainer(corpus, tmp_path / "r", max_steps=6).fit()
     newest = list_checkpoints(tmp_path / "r")[-1]

@@ -385,6 +385,13 @@ class Trainer:
             f"--resume: dropped {len(lines) - len(kept)} metrics records written after step {step}"
         )
 
+    def _last_validation(self) -> dict[str, float]:
+        """The last validation record of ``metrics.jsonl`` (its metrics only), or ``{}``."""
+        path = self.out / "metrics.jsonl"
+        records = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        valid = [r for r in map(json.loads, filter(str.strip, records)) if r.get("split") == "valid"]
+        return {k: v for k, v in valid[-1].items() if k not in ("step", "split")} if valid else {}
+
     def log_metrics(self, record: dict[str, Any]) -> None:
         """Append to ``metrics.jsonl`` (and TensorBoard event files when ``tensorboard`` is installed)."""
         if not self.is_main:
@@ -542,7 +549,7 @@ class Trainer:
                 bar.close()
             for sig, h in previous.items():
                 signal.signal(sig, h)
-        return self._finish(stop_reason, metrics)
+        return self._finish(stop_reason, metrics, trained=self.step > start[0])
 
     # -- the steps of fit ---------------------------------------------------------------------------------------
     def _progress_bar(self) -> Any:
@@ -601,10 +608,14 @@ class Trainer:
             return "max_minutes"
         return None
 
-    def _finish(self, stop_reason: str, metrics: dict[str, float]) -> dict[str, Any]:
-        """Checkpoint the last step (unless just saved), validate it (unless just evaluated or stopped by a
-        signal) and return the summary of the run."""
+    def _finish(self, stop_reason: str, metrics: dict[str, float], trained: bool = True) -> dict[str, Any]:
+        """Checkpoint the last step (unless just saved), validate it (unless just evaluated, stopped by a
+        signal, or a resumed run that had nothing left to train: its log already ends with that validation)
+        and return the summary of the run."""
         cfg = self.config
+        if not trained:
+            self._log_main(f"--resume: the run had already trained its {self.step:,} updates; nothing to do")
+            metrics = self._last_validation()
         existing = list_checkpoints(self.out)
         if not existing or existing[-1].name != f"{CHECKPOINT_PREFIX}{self.step:08d}":
             path = self.save()
@@ -615,7 +626,7 @@ class Trainer:
                 f"{stop_reason}: stopped after step {self.step}; checkpoint {path} written. "
                 "Resume with the same command plus --resume."
             )
-        elif not (cfg.eval_every and self.step % cfg.eval_every == 0):
+        elif trained and not (cfg.eval_every and self.step % cfg.eval_every == 0):
             metrics = self.evaluate()  # final validation unless this step was just evaluated
         result = {
             "step": self.step,
