@@ -11,7 +11,8 @@ by its kind, loads the tokenizer); this module wraps the result in the object th
   (a ``LanguageModel`` with ``.predict(…)`` and ``.evaluate(…)``).
 
 ``directory`` may also be a run directory (``runs/…`` holding ``checkpoints/step_…``): its newest intact
-checkpoint is loaded.
+checkpoint is loaded.  A list of Transformer checkpoints loads as one ``Translator`` that decodes them as an
+ensemble (:meth:`~ronbun.mt.translator.Translator.from_checkpoints`: their next-token probabilities averaged).
 
 A checkpoint without a tokenizer (weights only, e.g. ``ronbun convert`` of a folder that held no vocabulary
 files) loads as a *bare* model: a ``LanguageModel`` or ``Translator`` whose ``tokenizer`` is ``None``.  Its
@@ -32,7 +33,7 @@ __all__ = ["load"]
 
 
 def load(
-    directory: str | Path,
+    directory: str | Path | list[str | Path] | tuple[str | Path, ...],
     *,
     device: str | torch.device = "cpu",
     tokenizer: Any | str | Path | None = None,
@@ -41,6 +42,10 @@ def load(
     ``tokenizer`` replaces (or, for a weights-only checkpoint, supplies) the checkpoint's tokenizer."""
     from .training.checkpoint import GPT_WITH_HEAD, TRANSFORMER, load_checkpoint
 
+    if isinstance(directory, list | tuple):
+        from .mt.translator import Translator
+
+        return Translator.from_checkpoints(directory, str(device), tokenizer=tokenizer)
     ckpt = load_checkpoint(directory, device=device, tokenizer=tokenizer, require_tokenizer=False)
     if ckpt.kind == TRANSFORMER:
         from .mt.translator import Translator as wrapper

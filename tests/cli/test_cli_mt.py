@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import ronbun
 from ronbun.cli.main import main
 from ronbun.data.synthetic import write_corpus
 from ronbun.mt.translator import Translator
@@ -114,6 +115,12 @@ def test_several_checkpoints_translate_and_evaluate_as_one_ensemble(trained, tmp
     assert capsys.readouterr().out.splitlines() == out.read_text(encoding="utf-8").splitlines()
     with pytest.raises(ValueError, match="attention maps are those of one model"):
         Translator.from_checkpoints(cks).attention("The dog sees the cat.")
+    sentences = ["The dog sees the cat.", "I know that the man reads."]
+    ensemble = ronbun.load(cks)  # a list of checkpoints: one ensemble
+    assert len(ensemble.model) == 2
+    assert ensemble.translate(sentences, beam=2) == Translator.from_checkpoints(cks).translate(
+        sentences, beam=2
+    )
 
 
 def test_average_writes_a_checkpoint(trained, tmp_path, capsys):
