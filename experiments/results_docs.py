@@ -142,6 +142,53 @@ DECODED_MODELS = {
 }
 
 
+def ensemble_table(s: dict[str, Any]) -> str:
+    """The last 5 checkpoints decoded as one ensemble against their weight average, every candidate of the
+    choice on valid (experiments/multi30k_alpha.sh with MODELS="averaged ensemble"), plus any larger ensemble
+    scored on valid (``ensemble<K>_valid_beam<B>_alpha<α>``) and test2016 at the choice."""
+    ev = s["evaluations"]
+    choice = ev["alpha_choice"]
+    by_model = choice["candidates_by_model"]
+    rows = [
+        f"| beam | α | {DECODED_MODELS['averaged']} (weights) | {DECODED_MODELS['ensemble']} | ensemble − average |",
+        "|---|---|---|---|---|",
+    ]
+    for beam, alphas in by_model["averaged"].items():
+        for alpha in alphas:
+            scores = {m: by_model[m][beam][alpha] for m in ("averaged", "ensemble")}
+            cells = {
+                m: f"**{fmt(v)}**"
+                if (m, beam, alpha) == (choice["model"], choice["beam"], choice["alpha"])
+                else fmt(v)
+                for m, v in scores.items()
+            }
+            rows.append(
+                f"| {beam} | {alpha} | {cells['averaged']} | {cells['ensemble']} "
+                f"| {scores['ensemble'] - scores['averaged']:+.2f} |"
+            )
+    larger = []
+    for key, e in sorted(ev.items()):
+        if m := re.fullmatch(r"ensemble(\d+)_valid_beam(\d+)_alpha([\d.]+)", key):
+            k, beam, alpha = m.groups()
+            larger.append(
+                f"the last {k} checkpoints as one ensemble, beam {beam}, α {alpha}: {fmt(_scores(e)[0])}"
+            )
+    test = ev.get(f"{choice['model']}_test_beam{choice['beam']}_alpha{choice['alpha']}")
+    lines = ["\n".join(rows), ""]
+    lines.append(
+        f"Valid cased sacreBLEU; chosen (bold): {DECODED_MODELS[choice['model']]}, beam {choice['beam']}, "
+        f"α {choice['alpha']}"
+        + (
+            f"; test2016 at the choice {fmt(_scores(test)[0])} cased / {fmt(_scores(test)[1])} lc-tok BLEU"
+            if test
+            else ""
+        )
+        + ("; also on valid: " + "; ".join(larger) if larger else "")
+        + "."
+    )
+    return "\n".join(lines) + f"\n\n{machine_line(s)}"
+
+
 def levers_table(runs: list[dict[str, Any]]) -> str:
     """One row per variant of the full recipe (the change is in its command), compared on valid."""
     if not runs:
@@ -841,6 +888,7 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/multi30k_recipe_d0.1_ls0.1.json")
             + load(results, "multi30k_lever_*.json")
         ),
+        "multi30k-ensemble": one("levers/multi30k_ensemble.json", ensemble_table),
         "multi30k-screen": lambda: screen_table(load(results, "levers/multi30k_screen_*.json")),
         "demo": lambda: demo_table(load(results, "demo*.json")),
         "table3": one(

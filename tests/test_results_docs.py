@@ -118,6 +118,22 @@ def test_an_ensemble_chosen_on_valid_is_named_in_its_row_with_every_candidate():
     assert "| 39.90 | 40.40 |" in test_row and "| valid | 40.80 | 40.90 |" in valid_row
 
 
+def test_the_ensemble_table_sets_each_candidate_beside_the_average_and_bolds_the_choice():
+    gen = _generator()
+    by_model = {"averaged": {"4": {"0.6": 39.5, "1.5": 40.1}}, "ensemble": {"4": {"0.6": 39.7, "1.5": 40.0}}}
+    choice = {"model": "averaged", "beam": "4", "alpha": "1.5", "candidates_by_model": by_model}
+    evaluations = {
+        "alpha_choice": choice,
+        "averaged_test_beam4_alpha1.5": _evaluation(39.3, 39.6),
+        "ensemble10_valid_beam4_alpha1.5": _evaluation(39.9, 40.0),
+    }
+    table = gen.ensemble_table({**_summary(0, 39.0), "evaluations": evaluations})
+    assert "| 4 | 0.6 | 39.50 | 39.70 | +0.20 |" in table
+    assert "| 4 | 1.5 | **40.10** | 40.00 | -0.10 |" in table
+    assert "test2016 at the choice 39.30 cased / 39.60 lc-tok BLEU" in table
+    assert "the last 10 checkpoints as one ensemble, beam 4, α 1.5: 39.90" in table
+
+
 def test_seeds_of_different_precisions_are_never_pooled(tmp_path):
     gen = _generator()
     runs = []
