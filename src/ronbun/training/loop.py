@@ -549,7 +549,7 @@ class Trainer:
                 bar.close()
             for sig, h in previous.items():
                 signal.signal(sig, h)
-        return self._finish(stop_reason, metrics, trained=self.step > start[0])
+        return self._finish(stop_reason, metrics, trained=self.step > start[0] or start[0] == 0)
 
     # -- the steps of fit ---------------------------------------------------------------------------------------
     def _progress_bar(self) -> Any:
