@@ -103,6 +103,13 @@ def _choice_metric(evaluations: dict[str, Any]) -> str:
     return "cased sacreBLEU" if metric.startswith("cased sacreBLEU") else metric
 
 
+#: The models experiments/multi30k_alpha.sh chooses among, as the tables name them.
+DECODED_MODELS = {
+    "averaged": "average of the last 5",
+    "ensemble": "ensemble of the last 5 (probabilities averaged)",
+}
+
+
 def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
     """The rows of the beam and length penalty chosen on valid (experiments/multi30k_alpha.sh), if the run has
     them (runs scored before the beam was a candidate chose α alone, at beam 4)."""
@@ -133,13 +140,6 @@ def alpha_rows(evaluations: dict[str, Any]) -> list[str]:
                 f"| {DECODED_MODELS[model]} | {how} | {split_name} | {fmt(bleu)} | {fmt(lc)} | {fmt(chrf)} |"
             )
     return rows
-
-
-#: The models experiments/multi30k_alpha.sh chooses among, as the tables name them.
-DECODED_MODELS = {
-    "averaged": "average of the last 5",
-    "ensemble": "ensemble of the last 5 (probabilities averaged)",
-}
 
 
 def ensemble_table(s: dict[str, Any]) -> str:
@@ -173,20 +173,17 @@ def ensemble_table(s: dict[str, Any]) -> str:
             larger.append(
                 f"the last {k} checkpoints as one ensemble, beam {beam}, α {alpha}: {fmt(_scores(e)[0])}"
             )
-    test = ev.get(f"{choice['model']}_test_beam{choice['beam']}_alpha{choice['alpha']}")
-    lines = ["\n".join(rows), ""]
-    lines.append(
+    parts = [
         f"Valid cased sacreBLEU; chosen (bold): {DECODED_MODELS[choice['model']]}, beam {choice['beam']}, "
         f"α {choice['alpha']}"
-        + (
-            f"; test2016 at the choice {fmt(_scores(test)[0])} cased / {fmt(_scores(test)[1])} lc-tok BLEU"
-            if test
-            else ""
-        )
-        + ("; also on valid: " + "; ".join(larger) if larger else "")
-        + "."
-    )
-    return "\n".join(lines) + f"\n\n{machine_line(s)}"
+    ]
+    test = ev.get(f"{choice['model']}_test_beam{choice['beam']}_alpha{choice['alpha']}")
+    if test:
+        cased, lc, _ = _scores(test)
+        parts.append(f"test2016 at the choice {fmt(cased)} cased / {fmt(lc)} lc-tok BLEU")
+    if larger:
+        parts.append("also on valid: " + "; ".join(larger))
+    return "\n".join(rows) + "\n\n" + "; ".join(parts) + f".\n\n{machine_line(s)}"
 
 
 def levers_table(runs: list[dict[str, Any]]) -> str:
