@@ -1028,9 +1028,11 @@ def blocks(results: Path) -> dict[str, Callable[[], str]]:
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_s1_similarity.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_6000upd.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_6000upd_s1.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_6000upd_s2.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_scratch.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_2000upd_scratch_s1.json")
             + load(results, "levers/gpt1_diagnostics_rep2_u8000_6000upd_scratch.json")
+            + load(results, "levers/gpt1_diagnostics_rep2_u8000_6000upd_scratch_s1.json")
         ),
         "gpt-sst2-u4000": one(
             "gpt1_sst2_u4000.json",
